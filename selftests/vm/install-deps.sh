@@ -1,0 +1,43 @@
+#!/bin/bash
+# Install everything tlsock needs on a fresh Debian 12 machine (run as root).
+# Resolves the newest Debian 6.12 kernel that has both headers and an unsigned image:
+# versions roll in the archive, so nothing here names a patch level.
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+stamp=/var/lib/tlsock-deps.stamp
+
+apt_get() { apt-get -o Dpkg::Use-Pty=0 -qq "$@"; }
+
+if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/*_Packages 2>/dev/null | head -1)" ] ||
+   [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -720 | head -1)" ]; then
+	apt_get update
+fi
+
+# newest 6.12 flavour with both an image and headers
+abi=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$' |
+	sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb[0-9]*-amd64\)-unsigned .*/\1/p' | sort -V |
+	while read -r v; do
+		apt-cache show "linux-headers-$v" >/dev/null 2>&1 && echo "$v"
+	done | tail -n 1)
+if [ -z "$abi" ]; then
+	echo "install-deps: no linux 6.12 image+headers pair in the archive" >&2
+	exit 1
+fi
+
+pkgs=(
+	build-essential make gcc pahole kmod cpio
+	qemu-system-x86 busybox-static
+	"linux-headers-$abi" "linux-image-$abi-unsigned" linux-source-6.12
+	libgnutls28-dev gnutls-bin libnl-genl-3-dev libnl-3-dev libinih-dev pkg-config
+	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	apt_get install -y --no-install-recommends "${missing[@]}"
+fi
+echo "$abi" > "$stamp"
+echo "install-deps: kernel $abi"
