@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tlsock: the "tlsock" TCP upper-layer protocol.
+ *
+ * Attaching the ULP replaces the socket's struct proto and proto_ops with
+ * copies whose data-path entries are tlsock's.  The copies are built once
+ * per address family from the first socket of that family and never
+ * change afterwards.  Closing the socket restores TCP's operations and
+ * callbacks before TCP's own close runs, so nothing of tlsock is reached
+ * through the socket afterwards; the ULP keeps a module reference until
+ * TCP destroys the socket.
+ */
+#include <linux/module.h>
+#include <linux/skmsg.h>
+#include <linux/inet_diag.h>
+#include <net/tcp.h>
+#include <net/inet_common.h>
+
+#include "tlsock.h"
+
+enum { TLSOCK_V4, TLSOCK_V6, TLSOCK_NFAM };
+
+static DEFINE_MUTEX(tlsock_proto_lock);
+/* written once under tlsock_proto_lock, then read-only (release/acquire) */
+static const struct proto *tlsock_base_prot[TLSOCK_NFAM];
+static const struct proto_ops *tlsock_base_ops[TLSOCK_NFAM];
+static struct proto tlsock_prot[TLSOCK_NFAM];
+static struct proto_ops tlsock_ops[TLSOCK_NFAM];
+
+/**
+ * tlsock_err_abort() - fail the connection with @err
+ * @sk: socket
+ * @err: negative errno reported to the application
+ *
+ * Context: socket lock held or softirq with the socket spinlock.
+ */
+void tlsock_err_abort(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, -err);
+	/* sk_err must be visible before the wakeup */
+	smp_wmb();
+	sk_error_report(sk);
+}
+
+static int tlsock_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
+			     unsigned int optlen)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (level == SOL_TLS)
+		return tlsock_tls_setsockopt(sk, ctx, optname, optval, optlen);
+	if (level == SOL_TLSOCK)
+		return tlsock_hs_setsockopt(sk, optname, optval, optlen);
+	return ctx->sk_proto->setsockopt(sk, level, optname, optval, optlen);
+}
+
+static int tlsock_getsockopt(struct sock *sk, int level, int optname, char __user *optval,
+			     int __user *optlen)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (level == SOL_TLS)
+		return tlsock_tls_getsockopt(sk, ctx, optname, optval, optlen);
+	if (level == SOL_TLSOCK)
+		return tlsock_hs_getsockopt(sk, optname, optval, optlen);
+	return ctx->sk_proto->getsockopt(sk, level, optname, optval, optlen);
+}
+
+static int tlsock_disconnect(struct sock *sk, int flags)
+{
+	/* a TLS stream cannot be reused for another connection */
+	return -EOPNOTSUPP;
+}
+
+static void tlsock_shutdown(struct sock *sk, int how)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	/*
+	 * inet_shutdown() holds the socket lock, so tx_lock may only be
+	 * tried: a sender inside sendmsg flushes its own data anyway.
+	 */
+	if ((how & SEND_SHUTDOWN) && ctx->tx_on && mutex_trylock(&ctx->tx_lock)) {
+		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT);
+		mutex_unlock(&ctx->tx_lock);
+	}
+	ctx->sk_proto->shutdown(sk, how);
+}
+
+static void tlsock_ctx_free_rcu(struct rcu_head *head)
+{
+	struct tlsock_ctx *ctx = container_of(head, struct tlsock_ctx, rcu);
+
+	mutex_destroy(&ctx->tx_lock);
+	kfree_sensitive(ctx);
+}
+
+/* Give the socket back to TCP.  Socket lock held. */
+static void tlsock_detach(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_data_ready = ctx->saved_data_ready;
+	sk->sk_write_space = ctx->saved_write_space;
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
+	if (sk->sk_socket)
+		WRITE_ONCE(sk->sk_socket->ops, ctx->sk_ops);
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void tlsock_close(struct sock *sk, long timeout)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	struct proto *base = ctx->sk_proto;
+	long flush_timeo;
+
+	if (ctx->hs) {
+		lock_sock(sk);
+		tlsock_hs_close(sk, ctx);
+		release_sock(sk);
+	}
+
+	/* at most a few seconds for data the application already wrote */
+	flush_timeo = min_t(long, sock_sndtimeo(sk, false), 5 * HZ);
+	if (sock_flag(sk, SOCK_LINGER))
+		flush_timeo = min_t(long, flush_timeo, sk->sk_lingertime);
+	tlsock_tx_release(sk, ctx, flush_timeo);
+
+	lock_sock(sk);
+	if (ctx->tx_on)
+		tlsock_stat_add(sock_net(sk), TLSOCK_STAT_CURR_TX, -1);
+	if (ctx->rx_on)
+		tlsock_stat_add(sock_net(sk), TLSOCK_STAT_CURR_RX, -1);
+	tlsock_rx_release(sk, ctx);
+	tlsock_detach(sk, ctx);
+	release_sock(sk);
+
+	call_rcu(&ctx->rcu, tlsock_ctx_free_rcu);
+	base->close(sk, timeout);
+}
+
+static void tlsock_build(int fam, const struct proto *base, const struct proto_ops *ops)
+{
+	struct proto *p = &tlsock_prot[fam];
+	struct proto_ops *o = &tlsock_ops[fam];
+
+	*p = *base;
+	p->close = tlsock_close;
+	p->setsockopt = tlsock_setsockopt;
+	p->getsockopt = tlsock_getsockopt;
+	p->sendmsg = tlsock_sendmsg;
+	p->recvmsg = tlsock_recvmsg;
+	p->splice_eof = tlsock_splice_eof;
+	p->disconnect = tlsock_disconnect;
+	p->shutdown = tlsock_shutdown;
+	p->sock_is_readable = NULL;
+
+	*o = *ops;
+	o->poll = tlsock_poll;
+	o->splice_read = tlsock_splice_read;
+	o->read_sock = tlsock_read_sock;
+	o->read_skb = NULL;
+}
+
+/* Operations for @sk's family, built from the first socket seen. */
+static int tlsock_get_ops(struct sock *sk, int fam)
+{
+	const struct proto *prot = READ_ONCE(sk->sk_prot);
+	const struct proto_ops *ops = sk->sk_socket->ops;
+	int err = 0;
+
+	if (likely(smp_load_acquire(&tlsock_base_prot[fam]) == prot &&
+		   READ_ONCE(tlsock_base_ops[fam]) == ops))
+		return 0;
+
+	mutex_lock(&tlsock_proto_lock);
+	if (!tlsock_base_prot[fam]) {
+		tlsock_build(fam, prot, ops);
+		WRITE_ONCE(tlsock_base_ops[fam], ops);
+		smp_store_release(&tlsock_base_prot[fam], prot);
+	}
+	/* a socket whose operations were changed by someone else */
+	if (tlsock_base_prot[fam] != prot || tlsock_base_ops[fam] != ops)
+		err = -EOPNOTSUPP;
+	mutex_unlock(&tlsock_proto_lock);
+	return err;
+}
+
+static int tlsock_ulp_init(struct sock *sk)
+{
+	int fam = sk->sk_family == AF_INET6 ? TLSOCK_V6 : TLSOCK_V4;
+	struct tlsock_ctx *ctx;
+	int err;
+
+	sock_owned_by_me(sk);
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	if (!sk->sk_socket)
+		return -EINVAL;
+	rcu_read_lock();
+	if (sk_psock(sk)) {
+		rcu_read_unlock();
+		return -EINVAL;
+	}
+	rcu_read_unlock();
+
+	err = tlsock_get_ops(sk, fam);
+	if (err)
+		return err;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->sk = sk;
+	ctx->sk_proto = READ_ONCE(sk->sk_prot);
+	ctx->sk_ops = sk->sk_socket->ops;
+	mutex_init(&ctx->tx_lock);
+	tlsock_tx_init(ctx);
+	tlsock_rx_init(ctx);
+
+	write_lock_bh(&sk->sk_callback_lock);
+	ctx->saved_data_ready = sk->sk_data_ready;
+	ctx->saved_write_space = sk->sk_write_space;
+	sk->sk_data_ready = tlsock_data_ready;
+	sk->sk_write_space = tlsock_write_space;
+	/* ctx must be complete before the operations that use it appear */
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
+	WRITE_ONCE(sk->sk_prot, &tlsock_prot[fam]);
+	WRITE_ONCE(sk->sk_socket->ops, &tlsock_ops[fam]);
+	write_unlock_bh(&sk->sk_callback_lock);
+	return 0;
+}
+
+/* TCP destroys the socket; close() normally detached us long before. */
+static void tlsock_ulp_release(struct sock *sk)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (!ctx)
+		return;
+	tlsock_rx_release(sk, ctx);
+	tlsock_crypto_free(&ctx->tx.crypto);
+	if (ctx->tx.rec.npages) {
+		int i;
+
+		for (i = 0; i < ctx->tx.rec.npages; i++)
+			put_page(ctx->tx.rec.pages[i]);
+	}
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+	call_rcu(&ctx->rcu, tlsock_ctx_free_rcu);
+}
+
+static u16 tlsock_conf(bool on)
+{
+	return on ? TLS_CONF_SW : TLS_CONF_BASE;
+}
+
+/* ss -ti: the same attributes as the kernel's tls ULP, so ss decodes them */
+static int tlsock_get_info(struct sock *sk, struct sk_buff *skb)
+{
+	struct tlsock_ctx *ctx;
+	struct nlattr *start;
+	u16 version;
+	int err = 0;
+
+	start = nla_nest_start_noflag(skb, INET_ULP_INFO_TLS);
+	if (!start)
+		return -EMSGSIZE;
+
+	rcu_read_lock();
+	ctx = rcu_dereference(inet_csk(sk)->icsk_ulp_data);
+	if (!ctx)
+		goto out;
+	version = READ_ONCE(ctx->version);
+	if (version) {
+		err = nla_put_u16(skb, TLS_INFO_VERSION, version);
+		if (err)
+			goto out;
+		err = nla_put_u16(skb, TLS_INFO_CIPHER, READ_ONCE(ctx->cipher_type));
+		if (err)
+			goto out;
+	}
+	err = nla_put_u16(skb, TLS_INFO_TXCONF, tlsock_conf(READ_ONCE(ctx->tx_on)));
+	if (err)
+		goto out;
+	err = nla_put_u16(skb, TLS_INFO_RXCONF, tlsock_conf(READ_ONCE(ctx->rx_on)));
+	if (err)
+		goto out;
+	if (READ_ONCE(ctx->zc_ro_tx)) {
+		err = nla_put_flag(skb, TLS_INFO_ZC_RO_TX);
+		if (err)
+			goto out;
+	}
+	if (READ_ONCE(ctx->rx.no_pad))
+		err = nla_put_flag(skb, TLS_INFO_RX_NO_PAD);
+out:
+	rcu_read_unlock();
+	if (err) {
+		nla_nest_cancel(skb, start);
+		return err;
+	}
+	nla_nest_end(skb, start);
+	return 0;
+}
+
+static size_t tlsock_get_info_size(const struct sock *sk)
+{
+	return nla_total_size(0) +			/* INET_ULP_INFO_TLS */
+	       2 * nla_total_size(sizeof(u16)) +	/* VERSION, CIPHER */
+	       2 * nla_total_size(sizeof(u16)) +	/* TXCONF, RXCONF */
+	       2 * nla_total_size(0);			/* ZC_RO_TX, RX_NO_PAD */
+}
+
+static struct tcp_ulp_ops tlsock_ulp_ops __read_mostly = {
+	.name		= TLSOCK_ULP_NAME,
+	.owner		= THIS_MODULE,
+	.init		= tlsock_ulp_init,
+	.release	= tlsock_ulp_release,
+	.get_info	= tlsock_get_info,
+	.get_info_size	= tlsock_get_info_size,
+};
+
+static int __init tlsock_init(void)
+{
+	int err;
+
+	err = tlsock_stats_init();
+	if (err)
+		return err;
+	err = tlsock_hs_init();
+	if (err)
+		goto err_stats;
+	err = tcp_register_ulp(&tlsock_ulp_ops);
+	if (err)
+		goto err_hs;
+	return 0;
+
+err_hs:
+	tlsock_hs_exit();
+err_stats:
+	tlsock_stats_exit();
+	return err;
+}
+
+static void __exit tlsock_exit(void)
+{
+	tcp_unregister_ulp(&tlsock_ulp_ops);
+	tlsock_hs_exit();
+	tlsock_stats_exit();
+	/* contexts freed by call_rcu() must be gone before the code is */
+	rcu_barrier();
+}
+
+module_init(tlsock_init);
+module_exit(tlsock_exit);
+
+MODULE_DESCRIPTION("tlsock: TLS record layer as a TCP ULP with a userspace handshake daemon");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_TCP_ULP("tlsock");

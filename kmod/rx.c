@@ -1,0 +1,747 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive path: assemble records from TCP, open them, hand out plaintext.
+ *
+ * Bytes move out of TCP's receive queue into ctx->rx.cur as soon as they
+ * arrive (data_ready, softirq) or when a reader asks (recvmsg), one record
+ * at a time: first the 5-byte header, then exactly the rest of the record.
+ * A complete record is opened lazily, in the reader's process context, and
+ * in place.  Its plaintext is then read from cur; once consumed, cur takes
+ * the next record.  MSG_PEEK past the end of the current record moves the
+ * decrypted record onto rx.held so that cur can take the next one; readers
+ * always drain held before cur.
+ *
+ * The readiness flag rx.ready (read by poll without the lock) is true when
+ * a reader would not block: plaintext is waiting, or a complete record can
+ * be opened (not after a KeyUpdate until new keys are installed).
+ */
+#include <linux/highmem.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
+#include <net/tcp.h>
+
+#include "tlsock.h"
+
+/**
+ * tlsock_rec_alloc() - make sure @rec has pages for @len bytes
+ * @rec: record
+ * @len: bytes needed from offset 0
+ * @gfp: allocation flags (GFP_ATOMIC from softirq)
+ *
+ * Return: 0 or -ENOMEM (pages already present are kept).
+ */
+int tlsock_rec_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp)
+{
+	u32 want = DIV_ROUND_UP(len, PAGE_SIZE);
+
+	if (want > TLSOCK_REC_PAGES)
+		return -EMSGSIZE;
+	while (rec->npages < want) {
+		struct page *page = alloc_page(gfp | __GFP_NOWARN);
+
+		if (!page)
+			return -ENOMEM;
+		rec->pages[rec->npages++] = page;
+	}
+	return 0;
+}
+
+/**
+ * tlsock_rec_free() - release the pages of @rec and wipe it
+ * @rec: record; its list linkage is not touched
+ *
+ * Plaintext may sit in the pages: they are cleared before they go back.
+ */
+void tlsock_rec_free(struct tlsock_rec *rec)
+{
+	int i;
+
+	for (i = 0; i < rec->npages; i++) {
+		clear_highpage(rec->pages[i]);
+		__free_page(rec->pages[i]);
+		rec->pages[i] = NULL;
+	}
+	rec->npages = 0;
+	rec->have = 0;
+	rec->need = 0;
+	rec->decrypted = false;
+	rec->type = 0;
+	rec->off = 0;
+	rec->len = 0;
+	rec->pos = 0;
+}
+
+static size_t tlsock_rec_to_iter(struct tlsock_rec *rec, u32 off, u32 len, struct iov_iter *to)
+{
+	size_t done = 0;
+
+	while (len) {
+		u32 poff = off & ~PAGE_MASK;
+		u32 chunk = min_t(u32, len, PAGE_SIZE - poff);
+		size_t n = copy_page_to_iter(rec->pages[off >> PAGE_SHIFT], poff, chunk, to);
+
+		done += n;
+		if (n < chunk)
+			break;
+		off += chunk;
+		len -= chunk;
+	}
+	return done;
+}
+
+static u8 tlsock_rec_get(const struct tlsock_rec *rec, u32 at)
+{
+	return *((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK));
+}
+
+static void tlsock_rx_update_ready(struct tlsock_ctx *ctx)
+{
+	struct tlsock_rx *rx = &ctx->rx;
+	bool ready;
+
+	ready = !list_empty(&rx->held) || rx->cur.decrypted ||
+		(!rx->key_expired && rx->cur.need && rx->cur.have == rx->cur.need);
+	/* pairs with READ_ONCE() in tlsock_poll() */
+	WRITE_ONCE(rx->ready, ready);
+}
+
+/* The header is complete: check it and learn the record length. */
+static int tlsock_rx_parse_header(struct tlsock_ctx *ctx)
+{
+	struct tlsock_rec *rec = &ctx->rx.cur;
+	const u8 *hdr = page_address(rec->pages[0]);
+	u32 len = (hdr[3] << 8) | hdr[4];
+	u32 overhead = tlsock_rec_overhead(ctx) - TLSOCK_HDR_LEN;
+	u32 min_len = tlsock_rec_prepend(ctx) - TLSOCK_HDR_LEN + TLSOCK_TAG_LEN;
+
+	if (len > TLSOCK_MAX_PAYLOAD + overhead)
+		return -EMSGSIZE;
+	if (len < min_len)
+		return -EBADMSG;
+	/* the legacy record version is 3,3 for TLS 1.2 and 1.3 alike */
+	if (hdr[1] != 3 || hdr[2] != 3)
+		return -EINVAL;
+	rec->need = TLSOCK_HDR_LEN + len;
+	return 0;
+}
+
+static int tlsock_rx_actor(read_descriptor_t *desc, struct sk_buff *skb, unsigned int offset,
+			   size_t len)
+{
+	struct tlsock_rec *rec = desc->arg.data;
+	size_t n = min_t(size_t, len, desc->count);
+	size_t left = n;
+
+	while (left) {
+		u32 poff = rec->have & ~PAGE_MASK;
+		u32 chunk = min_t(u32, left, PAGE_SIZE - poff);
+		u8 *dst = page_address(rec->pages[rec->have >> PAGE_SHIFT]) + poff;
+
+		if (skb_copy_bits(skb, offset, dst, chunk))
+			break;
+		rec->have += chunk;
+		offset += chunk;
+		left -= chunk;
+	}
+	desc->count -= n - left;
+	return n - left;
+}
+
+/*
+ * Move bytes of the next record from TCP into cur.  Called by the socket
+ * owner or from data_ready with the socket spinlock held.  Returns 0, or a
+ * negative errno after a header that cannot be parsed, which stops the
+ * stream: the error goes to sk_err once, later reads find no data (as on
+ * mainline kTLS).
+ */
+static int tlsock_rx_pull(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp)
+{
+	struct tlsock_rx *rx = &ctx->rx;
+	struct tlsock_rec *rec = &rx->cur;
+	int err;
+
+	if (rx->stopped || rx->err || rec->decrypted)
+		return 0;
+
+	while (!rec->need || rec->have < rec->need) {
+		read_descriptor_t desc = { .arg.data = rec };
+		u32 want = rec->need ? rec->need : TLSOCK_HDR_LEN;
+
+		if (!tcp_inq(sk))
+			break;
+		if (tlsock_rec_alloc(rec, want, gfp))
+			break;	/* retried by the reader with GFP_KERNEL */
+		desc.count = want - rec->have;
+		if (tcp_read_sock(sk, &desc, tlsock_rx_actor) <= 0)
+			break;
+		if (!rec->need && rec->have == TLSOCK_HDR_LEN) {
+			err = tlsock_rx_parse_header(ctx);
+			if (err) {
+				rx->stopped = true;
+				tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_PARSE_ERROR);
+				tlsock_err_abort(sk, err);
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/**
+ * tlsock_data_ready() - sk_data_ready replacement
+ * @sk: socket with the tlsock ULP
+ *
+ * Context: softirq with the socket spinlock held, or the socket owner
+ * processing its backlog.
+ */
+void tlsock_data_ready(struct sock *sk)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (unlikely(!ctx))
+		return;
+	if (ctx->rx_on) {
+		tlsock_rx_pull(sk, ctx, GFP_ATOMIC);
+		tlsock_rx_update_ready(ctx);
+	}
+	ctx->saved_data_ready(sk);
+}
+
+/**
+ * tlsock_rx_kick() - re-evaluate the receive side after a change of keys
+ * @sk: socket
+ * @ctx: its context
+ *
+ * Pulls what TCP already holds and wakes readers and pollers.
+ *
+ * Context: process context, socket lock held.
+ */
+void tlsock_rx_kick(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	sock_owned_by_me(sk);
+	tlsock_rx_pull(sk, ctx, GFP_KERNEL);
+	tlsock_rx_update_ready(ctx);
+	if (READ_ONCE(ctx->rx.ready))
+		ctx->saved_data_ready(sk);
+}
+
+/* Does the record hold a KeyUpdate handshake message? */
+static bool tlsock_rec_has_key_update(const struct tlsock_rec *rec)
+{
+	u32 pos = 0;
+
+	while (pos + 4 <= rec->len) {
+		u32 at = rec->off + pos;
+		u32 mlen = (tlsock_rec_get(rec, at + 1) << 16) |
+			   (tlsock_rec_get(rec, at + 2) << 8) | tlsock_rec_get(rec, at + 3);
+
+		if (tlsock_rec_get(rec, at) == TLSOCK_HS_KEY_UPDATE)
+			return true;
+		pos += 4 + mlen;
+	}
+	return false;
+}
+
+static int tlsock_rx_open(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_rx *rx = &ctx->rx;
+	int err;
+
+	err = tlsock_crypto_open(ctx, &rx->cur);
+	if (err) {
+		/* fail closed: nothing more is read from this stream */
+		rx->err = err == -EMSGSIZE ? -EMSGSIZE : -EBADMSG;
+		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_DECRYPT_ERROR);
+		tlsock_err_abort(sk, rx->err);
+		return rx->err;
+	}
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_RECORDS);
+	if (tlsock_is_13(ctx) && rx->cur.type == TLSOCK_CT_HANDSHAKE &&
+	    tlsock_rec_has_key_update(&rx->cur)) {
+		rx->key_expired = true;
+		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_REKEY_RECEIVED);
+	}
+	tlsock_rx_update_ready(ctx);
+	return 0;
+}
+
+static bool tlsock_rx_raw_complete(const struct tlsock_rx *rx)
+{
+	return rx->cur.need && rx->cur.have == rx->cur.need && !rx->cur.decrypted;
+}
+
+static bool tlsock_rx_wake_cond(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_rx *rx = &ctx->rx;
+
+	return tlsock_rx_raw_complete(rx) || rx->err || rx->key_expired ||
+	       READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	       sock_flag(sk, SOCK_DONE) ||
+	       (tcp_inq(sk) && !rx->stopped &&
+		rx->cur.npages < DIV_ROUND_UP(rx->cur.need ?: TLSOCK_HDR_LEN, PAGE_SIZE));
+}
+
+/*
+ * Make rx.cur a decrypted record, waiting up to *timeo for it.
+ * Return: 1 when cur holds plaintext, 0 at end of stream, or -errno.
+ * @take_err: consume a pending sk_err (only when nothing was copied yet).
+ */
+static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, bool take_err)
+{
+	struct tlsock_rx *rx = &ctx->rx;
+	int err;
+
+	for (;;) {
+		if (rx->err)
+			return rx->err;
+		if (rx->key_expired)
+			return -EKEYEXPIRED;
+		if (tlsock_rx_raw_complete(rx)) {
+			err = tlsock_rx_open(sk, ctx);
+			return err ? err : 1;
+		}
+		if (READ_ONCE(sk->sk_err))
+			return take_err ? sock_error(sk) : -READ_ONCE(sk->sk_err);
+		err = tlsock_rx_pull(sk, ctx, GFP_KERNEL);
+		if (err)
+			return take_err ? sock_error(sk) ?: err : err;
+		if (tlsock_rx_raw_complete(rx))
+			continue;
+		if (!rx->stopped && tcp_inq(sk) &&
+		    rx->cur.npages < DIV_ROUND_UP(rx->cur.need ?: TLSOCK_HDR_LEN, PAGE_SIZE))
+			return -ENOMEM;
+		if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) || sock_flag(sk, SOCK_DONE))
+			return 0;
+		if (!*timeo)
+			return -EAGAIN;
+		if (signal_pending(current))
+			return sock_intr_errno(*timeo);
+
+		{
+			DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+			add_wait_queue(sk_sleep(sk), &wait);
+			sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+			sk_wait_event(sk, timeo, tlsock_rx_wake_cond(sk, ctx), &wait);
+			sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+			remove_wait_queue(sk_sleep(sk), &wait);
+		}
+	}
+}
+
+/* cur was read to its end: reuse its pages for the next record. */
+static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_rec *rec = &ctx->rx.cur;
+
+	rec->have = 0;
+	rec->need = 0;
+	rec->decrypted = false;
+	rec->type = 0;
+	rec->off = 0;
+	rec->len = 0;
+	rec->pos = 0;
+	/* an idle socket keeps no buffer */
+	if (!tcp_inq(sk))
+		tlsock_rec_free(rec);
+}
+
+static void tlsock_rx_consume(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec)
+{
+	if (rec == &ctx->rx.cur) {
+		tlsock_rx_cur_done(sk, ctx);
+		return;
+	}
+	list_del(&rec->list);
+	tlsock_rec_free(rec);
+	kfree(rec);
+}
+
+/* Move the decrypted cur onto held so cur can take the next record. */
+static struct tlsock_rec *tlsock_rx_spill(struct tlsock_ctx *ctx)
+{
+	struct tlsock_rec *rec = kmalloc(sizeof(*rec), GFP_KERNEL);
+
+	if (!rec)
+		return NULL;
+	*rec = ctx->rx.cur;
+	list_add_tail(&rec->list, &ctx->rx.held);
+	memset(&ctx->rx.cur, 0, sizeof(ctx->rx.cur));
+	return rec;
+}
+
+static int tlsock_rx_reader_lock(struct sock *sk, struct tlsock_ctx *ctx, long *timeo)
+{
+	while (ctx->rx.reader_present) {
+		DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+		if (!*timeo)
+			return -EAGAIN;
+		if (signal_pending(current))
+			return sock_intr_errno(*timeo);
+		add_wait_queue(&ctx->rx.wq, &wait);
+		sk_wait_event(sk, timeo, !ctx->rx.reader_present, &wait);
+		remove_wait_queue(&ctx->rx.wq, &wait);
+	}
+	ctx->rx.reader_present = true;
+	return 0;
+}
+
+static void tlsock_rx_reader_unlock(struct tlsock_ctx *ctx)
+{
+	ctx->rx.reader_present = false;
+	wake_up_interruptible(&ctx->rx.wq);
+}
+
+/* The first record a reader can use without a peek position. */
+static struct tlsock_rec *tlsock_rx_head(struct tlsock_ctx *ctx)
+{
+	struct tlsock_rec *rec;
+
+	rec = list_first_entry_or_null(&ctx->rx.held, struct tlsock_rec, list);
+	if (rec)
+		return rec;
+	return ctx->rx.cur.decrypted ? &ctx->rx.cur : NULL;
+}
+
+/* The record after @prev in reading order (held..., cur). */
+static struct tlsock_rec *tlsock_rx_after(struct tlsock_ctx *ctx, struct tlsock_rec *prev)
+{
+	if (!prev)
+		return tlsock_rx_head(ctx);
+	if (prev == &ctx->rx.cur)
+		return NULL;
+	if (!list_is_last(&prev->list, &ctx->rx.held))
+		return list_next_entry(prev, list);
+	return ctx->rx.cur.decrypted ? &ctx->rx.cur : NULL;
+}
+
+static int tlsock_rx_lock_reader(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock,
+				 long *timeo)
+{
+	int err;
+
+	if (unlikely(ctx->hs)) {
+		err = tlsock_hs_gate(sk, ctx, nonblock, timeo);
+		if (err)
+			return err;
+	}
+	return tlsock_rx_reader_lock(sk, ctx, timeo);
+}
+
+/**
+ * tlsock_recvmsg() - proto recvmsg of a tlsock socket
+ * @sk: socket
+ * @msg: destination; a TLS_GET_RECORD_TYPE cmsg reports the record type
+ * @len: bytes wanted
+ * @flags: MSG_* flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT...)
+ * @addr_len: unused for TCP
+ *
+ * One call returns records of a single content type.  A non-data record
+ * needs room for the cmsg (else -EIO) and is returned on its own.
+ *
+ * Context: process context.
+ * Return: bytes copied, 0 at end of stream, or a negative errno.
+ */
+int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	bool peek = flags & MSG_PEEK;
+	struct tlsock_rec *prev = NULL;
+	size_t copied = 0;
+	u32 ppos = 0;
+	int target, ret = 0;
+	u8 control = 0;
+	long timeo;
+
+	if (unlikely(flags & MSG_ERRQUEUE) || !READ_ONCE(ctx->rx_on))
+		goto plain;
+
+	lock_sock(sk);
+	if (!ctx->rx_on) {
+		release_sock(sk);
+		goto plain;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	ret = tlsock_rx_lock_reader(sk, ctx, flags & MSG_DONTWAIT, &timeo);
+	if (ret)
+		goto out_unlock;
+
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	while (copied < len) {
+		struct tlsock_rec *rec = peek ? tlsock_rx_after(ctx, prev) : tlsock_rx_head(ctx);
+		u32 start, avail, n;
+		size_t got;
+
+		if (peek && rec && rec == prev)
+			rec = NULL;
+		if (!rec) {
+			long nowait = 0;
+
+			if (copied >= target && !tlsock_rx_raw_complete(&ctx->rx))
+				break;
+			if (ctx->rx.cur.decrypted) {
+				/* only a peek gets here: keep cur, open the next */
+				struct tlsock_rec *moved = tlsock_rx_spill(ctx);
+
+				if (!moved) {
+					ret = -ENOMEM;
+					break;
+				}
+				if (prev == &ctx->rx.cur)
+					prev = moved;
+			}
+			ret = tlsock_rx_next(sk, ctx, copied >= target ? &nowait : &timeo, !copied);
+			if (ret <= 0)
+				break;
+			ret = 0;
+			continue;
+		}
+
+		if (!control) {
+			int cerr = 0;
+
+			control = rec->type;
+			if (msg->msg_control || control != TLSOCK_CT_DATA)
+				cerr = put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(control),
+						&control);
+			if (control != TLSOCK_CT_DATA && (cerr || (msg->msg_flags & MSG_CTRUNC))) {
+				ret = -EIO;
+				break;
+			}
+		} else if (rec->type != control) {
+			break;
+		}
+
+		start = (peek && rec == prev) ? ppos : rec->pos;
+		avail = rec->len - start;
+		n = min_t(size_t, avail, len - copied);
+		got = n ? tlsock_rec_to_iter(rec, rec->off + start, n, &msg->msg_iter) : 0;
+		copied += got;
+		if (peek) {
+			prev = rec;
+			ppos = start + got;
+		} else {
+			rec->pos += got;
+			if (rec->pos == rec->len)
+				tlsock_rx_consume(sk, ctx, rec);
+		}
+		if (got < n) {
+			if (!copied)
+				ret = -EFAULT;
+			break;
+		}
+		if (control != TLSOCK_CT_DATA || n < avail)
+			break;
+		if (peek)
+			ppos = rec->len;
+	}
+
+	if (copied)
+		ret = copied;
+	if (!peek) {
+		tlsock_rx_pull(sk, ctx, GFP_KERNEL);
+		tlsock_rx_update_ready(ctx);
+	}
+	tlsock_rx_reader_unlock(ctx);
+out_unlock:
+	release_sock(sk);
+	return ret;
+
+plain:
+	return ctx->sk_proto->recvmsg(sk, msg, len, flags, addr_len);
+}
+
+static void tlsock_spd_release(struct splice_pipe_desc *spd, unsigned int i)
+{
+	put_page(spd->pages[i]);
+}
+
+/*
+ * Copy @len plaintext bytes of @rec into fresh pages and give them to the
+ * pipe.  Return: bytes the pipe took, or a negative errno.
+ */
+static ssize_t tlsock_rec_to_pipe(struct tlsock_rec *rec, u32 len, struct pipe_inode_info *pipe)
+{
+	struct page *pages[TLSOCK_REC_PAGES];
+	struct partial_page partial[TLSOCK_REC_PAGES];
+	struct splice_pipe_desc spd = {
+		.pages = pages,
+		.partial = partial,
+		.nr_pages_max = TLSOCK_REC_PAGES,
+		.ops = &nosteal_pipe_buf_ops,
+		.spd_release = tlsock_spd_release,
+	};
+	u32 off = rec->off + rec->pos;
+	u32 done = 0;
+
+	while (done < len) {
+		u32 chunk = min_t(u32, len - done, PAGE_SIZE);
+		struct page *page = alloc_page(GFP_KERNEL);
+		u8 *dst;
+		u32 i;
+
+		if (!page)
+			break;
+		dst = page_address(page);
+		for (i = 0; i < chunk;) {
+			u32 at = off + done + i;
+			u32 poff = at & ~PAGE_MASK;
+			u32 n = min_t(u32, chunk - i, PAGE_SIZE - poff);
+
+			memcpy(dst + i, page_address(rec->pages[at >> PAGE_SHIFT]) + poff, n);
+			i += n;
+		}
+		pages[spd.nr_pages] = page;
+		partial[spd.nr_pages].offset = 0;
+		partial[spd.nr_pages].len = chunk;
+		spd.nr_pages++;
+		done += chunk;
+	}
+	if (!spd.nr_pages)
+		return -ENOMEM;
+	return splice_to_pipe(pipe, &spd);
+}
+
+/**
+ * tlsock_splice_read() - proto_ops splice_read of a tlsock socket
+ * @sock: socket
+ * @ppos: unused
+ * @pipe: destination pipe
+ * @len: most bytes to move
+ * @flags: SPLICE_F_*
+ *
+ * Moves data from at most one record; a non-data record gives -EINVAL and
+ * stays queued for recvmsg.
+ *
+ * Context: process context, the pipe is locked by the caller.
+ * Return: bytes moved, 0 at end of stream, or a negative errno.
+ */
+ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_info *pipe,
+			   size_t len, unsigned int flags)
+{
+	struct sock *sk = sock->sk;
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	bool nonblock = (flags & SPLICE_F_NONBLOCK) || (sock->file->f_flags & O_NONBLOCK);
+	struct tlsock_rec *rec;
+	ssize_t ret;
+	long timeo;
+
+	if (!READ_ONCE(ctx->rx_on))
+		return ctx->sk_ops->splice_read(sock, ppos, pipe, len, flags);
+
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, nonblock);
+	ret = tlsock_rx_lock_reader(sk, ctx, nonblock, &timeo);
+	if (ret)
+		goto out_unlock;
+
+	rec = tlsock_rx_head(ctx);
+	if (!rec) {
+		ret = tlsock_rx_next(sk, ctx, &timeo, true);
+		if (ret <= 0)
+			goto out_reader;
+		rec = tlsock_rx_head(ctx);
+	}
+	if (rec->type != TLSOCK_CT_DATA) {
+		ret = -EINVAL;
+		goto out_reader;
+	}
+	ret = 0;
+	len = min_t(size_t, len, rec->len - rec->pos);
+	if (len) {
+		ret = tlsock_rec_to_pipe(rec, len, pipe);
+		if (ret > 0)
+			rec->pos += ret;
+	}
+	if (rec->pos == rec->len)
+		tlsock_rx_consume(sk, ctx, rec);
+	tlsock_rx_pull(sk, ctx, GFP_KERNEL);
+	tlsock_rx_update_ready(ctx);
+out_reader:
+	tlsock_rx_reader_unlock(ctx);
+out_unlock:
+	release_sock(sk);
+	return ret;
+}
+
+/**
+ * tlsock_read_sock() - proto_ops read_sock
+ * @sk: socket
+ * @desc: read descriptor
+ * @recv_actor: consumer
+ *
+ * In-kernel consumers that read skbs directly would see ciphertext once RX
+ * is configured, so that is refused.
+ *
+ * Return: what TCP returns, or -EOPNOTSUPP with RX configured.
+ */
+int tlsock_read_sock(struct sock *sk, read_descriptor_t *desc, sk_read_actor_t recv_actor)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (READ_ONCE(ctx->rx_on))
+		return -EOPNOTSUPP;
+	return ctx->sk_ops->read_sock(sk, desc, recv_actor);
+}
+
+/**
+ * tlsock_poll() - proto_ops poll
+ * @file: file of the socket
+ * @sock: socket
+ * @wait: poll table
+ *
+ * TCP's answer, except that readability means a whole record (or
+ * plaintext) is waiting once RX is configured.
+ *
+ * Context: process context, no socket lock.
+ */
+__poll_t tlsock_poll(struct file *file, struct socket *sock, struct poll_table_struct *wait)
+{
+	struct sock *sk = sock->sk;
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	__poll_t mask;
+
+	mask = ctx->sk_ops->poll(file, sock, wait);
+	if (unlikely(READ_ONCE(ctx->hs)))
+		mask = tlsock_hs_poll(sk, ctx, mask);
+	if (READ_ONCE(ctx->rx_on)) {
+		if (!(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
+			mask &= ~(EPOLLIN | EPOLLRDNORM);
+		/* pairs with WRITE_ONCE() in tlsock_rx_update_ready() */
+		if (READ_ONCE(ctx->rx.ready))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	}
+	return mask;
+}
+
+/**
+ * tlsock_rx_init() - initialise the receive side of a new context
+ * @ctx: context
+ */
+void tlsock_rx_init(struct tlsock_ctx *ctx)
+{
+	INIT_LIST_HEAD(&ctx->rx.held);
+	init_waitqueue_head(&ctx->rx.wq);
+}
+
+/**
+ * tlsock_rx_release() - free buffers and keys of the receive side
+ * @sk: socket
+ * @ctx: context
+ *
+ * Context: socket lock held, no reader inside (the socket is closing).
+ */
+void tlsock_rx_release(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_rec *rec, *tmp;
+
+	list_for_each_entry_safe(rec, tmp, &ctx->rx.held, list) {
+		list_del(&rec->list);
+		tlsock_rec_free(rec);
+		kfree(rec);
+	}
+	tlsock_rec_free(&ctx->rx.cur);
+	tlsock_crypto_free(&ctx->rx.crypto);
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tlsock internal interfaces shared by the files of tlsock.ko.
+ *
+ * One tlsock_ctx hangs off each socket that has the "tlsock" ULP
+ * (icsk_ulp_data).  Each direction is configured independently: until
+ * TLS_TX (TLS_RX) is set, that direction is a plain pass-through to TCP.
+ *
+ * Locking, outermost first:
+ *   ctx->tx_lock  (mutex)  serialises senders: sendmsg, splice_eof, the
+ *                          deferred push work, TX key changes, close.
+ *   socket lock   (lock_sock) protects every other field of the context.
+ *                          Softirq code (data_ready) runs with the socket
+ *                          spinlock held and the socket not owned by a
+ *                          user, so it has the same exclusive access.
+ * Fields read without the socket lock are marked and use READ_ONCE.
+ */
+#ifndef _TLSOCK_H
+#define _TLSOCK_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/sockptr.h>
+#include <linux/poll.h>
+#include <net/sock.h>
+#include <net/inet_connection_sock.h>
+#include <uapi/linux/tls.h>
+#include <linux/tlsock.h>
+#include <crypto/aead.h>
+
+#define TLSOCK_HDR_LEN		5
+#define TLSOCK_MAX_PAYLOAD	16384	/* 2^14, RFC 8446 5.1 / RFC 5246 6.2.1 */
+#define TLSOCK_TAG_LEN		16
+#define TLSOCK_SEQ_LEN		8
+#define TLSOCK_NONCE_LEN	12
+#define TLSOCK_MAX_EXPLICIT_IV	8
+#define TLSOCK_AAD12_LEN	13
+/* largest record on the wire: header, explicit IV, payload, inner type, tag */
+#define TLSOCK_MAX_REC \
+	(TLSOCK_HDR_LEN + TLSOCK_MAX_EXPLICIT_IV + TLSOCK_MAX_PAYLOAD + 1 + TLSOCK_TAG_LEN)
+#define TLSOCK_REC_PAGES	DIV_ROUND_UP(TLSOCK_MAX_REC, PAGE_SIZE)
+
+#define TLSOCK_CT_CCS		20
+#define TLSOCK_CT_ALERT		21
+#define TLSOCK_CT_HANDSHAKE	22
+#define TLSOCK_CT_DATA		23
+#define TLSOCK_HS_KEY_UPDATE	24
+
+/* Largest struct tls12_crypto_info_* we accept. */
+union tlsock_crypto_info {
+	struct tls_crypto_info info;
+	struct tls12_crypto_info_aes_gcm_128 aes_gcm_128;
+	struct tls12_crypto_info_aes_gcm_256 aes_gcm_256;
+	struct tls12_crypto_info_aes_ccm_128 aes_ccm_128;
+	struct tls12_crypto_info_chacha20_poly1305 chacha20_poly1305;
+	struct tls12_crypto_info_sm4_gcm sm4_gcm;
+	struct tls12_crypto_info_sm4_ccm sm4_ccm;
+	struct tls12_crypto_info_aria_gcm_128 aria_gcm_128;
+	struct tls12_crypto_info_aria_gcm_256 aria_gcm_256;
+};
+
+/**
+ * struct tlsock_cipher - static description of one TLS_CIPHER_*
+ * @type: TLS_CIPHER_* value
+ * @info_len: size of the matching struct tls12_crypto_info_*
+ * @key_len: key bytes
+ * @salt_len: implicit nonce bytes (0 for ChaCha20-Poly1305)
+ * @iv_len: bytes of the iv field of the crypto_info
+ * @explicit_iv: TLS 1.2 only: bytes of nonce carried in each record
+ * @ccm: the AEAD is CCM, whose IV carries a leading length byte
+ * @tls12_only: not defined for TLS 1.3
+ * @key_off: offset of the key in the crypto_info
+ * @iv_off: offset of the iv
+ * @salt_off: offset of the salt
+ * @seq_off: offset of rec_seq
+ * @alg: kernel crypto API algorithm name
+ * @name: name reported through ss / tlsockctl
+ */
+struct tlsock_cipher {
+	u16 type;
+	u16 info_len;
+	u8 key_len;
+	u8 salt_len;
+	u8 iv_len;
+	u8 explicit_iv;
+	bool ccm;
+	bool tls12_only;
+	u16 key_off, iv_off, salt_off, seq_off;
+	const char *alg;
+	const char *name;
+};
+
+/**
+ * struct tlsock_crypto - keys and counters of one direction
+ * @cipher: cipher description; NULL until the direction is configured
+ * @aead: transform keyed with the current key
+ * @nonce: implicit nonce: salt || iv (TLS 1.2 AEAD) or the 12-byte iv
+ * @seq: record sequence number of the next record, big endian
+ * @info: the crypto_info as last installed (kept for getsockopt); holds
+ *	the key, so it is wiped with memzero_explicit on every path
+ * @req: request reused for every record of this direction; the users of
+ *	a direction are serialised (tx_lock, or the single reader)
+ * @aad: additional data of the record being processed (must not live on
+ *	a possibly vmalloc'ed stack: it is reached through a scatterlist)
+ * @iv: AEAD IV of the record being processed
+ */
+struct tlsock_crypto {
+	const struct tlsock_cipher *cipher;
+	struct crypto_aead *aead;
+	struct aead_request *req;
+	u8 nonce[TLSOCK_NONCE_LEN];
+	u8 seq[TLSOCK_SEQ_LEN];
+	u8 aad[TLSOCK_AAD12_LEN];
+	u8 iv[16];
+	union tlsock_crypto_info info;
+};
+
+/**
+ * struct tlsock_rec - one TLS record held in pages
+ * @list: entry in tlsock_rx.held
+ * @pages: backing pages; the record starts at offset 0 of pages[0]
+ * @npages: pages allocated
+ * @have: raw bytes present (assembly phase)
+ * @need: full raw length once the header is known, else 0
+ * @decrypted: payload below is valid plaintext
+ * @type: content type of the plaintext
+ * @off: offset of the plaintext in the record
+ * @len: plaintext length
+ * @pos: plaintext bytes already consumed by the reader
+ */
+struct tlsock_rec {
+	struct list_head list;
+	struct page *pages[TLSOCK_REC_PAGES];
+	u8 npages;
+	bool decrypted;
+	u8 type;
+	u32 have;
+	u32 need;
+	u32 off;
+	u32 len;
+	u32 pos;
+};
+
+/**
+ * struct tlsock_rx - receive side state (socket lock)
+ * @crypto: keys of the receive direction
+ * @cur: record being assembled from TCP, or decrypted and being read
+ * @held: decrypted records moved aside so MSG_PEEK could look past them
+ * @err: sticky error (negative errno) after a record failed to open
+ * @stopped: the stream can no longer be parsed (bad header seen)
+ * @key_expired: a KeyUpdate was received; no record is opened until new
+ *	RX keys are installed
+ * @no_pad: TLS_RX_EXPECT_NO_PAD
+ * @reader_present: a reader is inside recvmsg/splice_read
+ * @wq: readers waiting for @reader_present to clear
+ * @ready: a record can be returned without waiting; written under the
+ *	socket lock, read locklessly by poll (READ_ONCE/WRITE_ONCE pair)
+ */
+struct tlsock_rx {
+	struct tlsock_crypto crypto;
+	struct tlsock_rec cur;
+	struct list_head held;
+	int err;
+	bool stopped;
+	bool key_expired;
+	bool no_pad;
+	bool reader_present;
+	bool ready;
+	wait_queue_head_t wq;
+};
+
+/**
+ * struct tlsock_tx - transmit side state (tx_lock and socket lock)
+ * @crypto: keys of the transmit direction
+ * @rec: the open record (plaintext being gathered), or the sealed record
+ *	being handed to TCP
+ * @open_type: content type of the open record
+ * @sealed: @rec is sealed; @push_off bytes of it are already with TCP
+ * @push_off: see @sealed
+ * @work: pushes a sealed record once TCP has room again
+ * @closing: set on close so @work is not rescheduled
+ */
+struct tlsock_tx {
+	struct tlsock_crypto crypto;
+	struct tlsock_rec rec;
+	u8 open_type;
+	bool sealed;
+	u32 push_off;
+	struct work_struct work;
+	bool closing;
+};
+
+struct tlsock_hs;
+
+/**
+ * struct tlsock_ctx - per-socket tlsock state (icsk_ulp_data)
+ * @sk: the socket
+ * @sk_proto: TCP's struct proto before tlsock replaced it
+ * @sk_ops: the socket's proto_ops before tlsock replaced them
+ * @saved_data_ready: TCP's data_ready callback
+ * @saved_write_space: TCP's write_space callback
+ * @tx_lock: see the locking comment above
+ * @version: TLS_1_2_VERSION or TLS_1_3_VERSION once a direction is set
+ * @cipher_type: TLS_CIPHER_* once a direction is set
+ * @tx_on: TX is configured (read locklessly by poll: READ_ONCE)
+ * @rx_on: RX is configured (read locklessly by poll: READ_ONCE)
+ * @zc_ro_tx: TLS_TX_ZEROCOPY_RO value
+ * @hs: managed-handshake state, owned by handshake.c (socket lock)
+ * @rcu: deferred free
+ */
+struct tlsock_ctx {
+	struct sock *sk;
+	struct proto *sk_proto;
+	const struct proto_ops *sk_ops;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+	struct mutex tx_lock;
+	u16 version;
+	u16 cipher_type;
+	bool tx_on;
+	bool rx_on;
+	bool zc_ro_tx;
+	struct tlsock_tx tx;
+	struct tlsock_rx rx;
+	struct tlsock_hs *hs;
+	struct rcu_head rcu;
+};
+
+static inline struct tlsock_ctx *tlsock_ctx(const struct sock *sk)
+{
+	return (__force struct tlsock_ctx *)rcu_dereference_raw(inet_csk(sk)->icsk_ulp_data);
+}
+
+static inline bool tlsock_is_13(const struct tlsock_ctx *ctx)
+{
+	return ctx->version == TLS_1_3_VERSION;
+}
+
+/* main.c */
+void tlsock_err_abort(struct sock *sk, int err);
+
+/* cipher.c */
+const struct tlsock_cipher *tlsock_cipher_find(u16 type);
+int tlsock_crypto_init(struct tlsock_crypto *c, const union tlsock_crypto_info *ci,
+		       const struct tlsock_cipher *cipher);
+void tlsock_crypto_free(struct tlsock_crypto *c);
+int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, u32 plen);
+int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec);
+unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx);
+unsigned int tlsock_rec_prepend(const struct tlsock_ctx *ctx);
+
+/* sockopt.c */
+int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_info *ci,
+			  unsigned int len);
+int tlsock_tls_setsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
+			  sockptr_t optval, unsigned int optlen);
+int tlsock_tls_getsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
+			  char __user *optval, int __user *optlen);
+
+/* rec helpers (rx.c) */
+int tlsock_rec_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp);
+void tlsock_rec_free(struct tlsock_rec *rec);
+
+/* tx.c */
+void tlsock_tx_init(struct tlsock_ctx *ctx);
+int tlsock_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+void tlsock_splice_eof(struct socket *sock);
+void tlsock_write_space(struct sock *sk);
+int tlsock_tx_flush(struct sock *sk, struct tlsock_ctx *ctx, int flags);
+void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo);
+int tlsock_tx_send_record(struct sock *sk, struct tlsock_ctx *ctx, u8 type,
+			  const void *data, size_t len, int flags);
+
+/* rx.c */
+void tlsock_rx_init(struct tlsock_ctx *ctx);
+int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len);
+ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_info *pipe,
+			   size_t len, unsigned int flags);
+int tlsock_read_sock(struct sock *sk, read_descriptor_t *desc, sk_read_actor_t recv_actor);
+__poll_t tlsock_poll(struct file *file, struct socket *sock, struct poll_table_struct *wait);
+void tlsock_data_ready(struct sock *sk);
+void tlsock_rx_kick(struct sock *sk, struct tlsock_ctx *ctx);
+void tlsock_rx_release(struct sock *sk, struct tlsock_ctx *ctx);
+
+/* stats.c */
+enum tlsock_stat {
+	TLSOCK_STAT_CURR_TX,
+	TLSOCK_STAT_CURR_RX,
+	TLSOCK_STAT_TX,
+	TLSOCK_STAT_RX,
+	TLSOCK_STAT_TX_RECORDS,
+	TLSOCK_STAT_RX_RECORDS,
+	TLSOCK_STAT_DECRYPT_ERROR,
+	TLSOCK_STAT_RX_PARSE_ERROR,
+	TLSOCK_STAT_TX_REKEY_OK,
+	TLSOCK_STAT_TX_REKEY_ERROR,
+	TLSOCK_STAT_RX_REKEY_OK,
+	TLSOCK_STAT_RX_REKEY_ERROR,
+	TLSOCK_STAT_RX_REKEY_RECEIVED,
+	TLSOCK_STAT_HS_REQUESTED,
+	TLSOCK_STAT_HS_OK,
+	TLSOCK_STAT_HS_FAILED,
+	TLSOCK_STAT_HS_TIMEOUT,
+	__TLSOCK_STAT_MAX
+};
+void tlsock_stat_add(struct net *net, enum tlsock_stat s, long delta);
+static inline void tlsock_stat_inc(struct net *net, enum tlsock_stat s)
+{
+	tlsock_stat_add(net, s, 1);
+}
+int tlsock_stats_init(void);
+void tlsock_stats_exit(void);
+
+/*
+ * handshake.c: managed handshakes (SOL_TLSOCK) and the generic netlink
+ * family.  The record layer calls these hooks:
+ *
+ * tlsock_hs_setsockopt / tlsock_hs_getsockopt: level SOL_TLSOCK; called
+ *	without the socket lock.
+ * tlsock_hs_gate: called with the socket lock held at the start of every
+ *	application send/receive/splice.  Returns 0 when the caller may
+ *	proceed (no managed handshake, handshake done, or the caller is the
+ *	daemon that claimed the request), otherwise waits (blocking callers,
+ *	honouring *timeo, which it updates) or returns -EAGAIN, -EINTR or the
+ *	handshake's error.
+ * tlsock_hs_poll: adjusts a poll mask while a handshake is pending or
+ *	after it failed.  Called without the socket lock.
+ * tlsock_hs_close: the socket is being closed; cancel any request.
+ *	Called with the socket lock held.
+ * tlsock_hs_rx_control: a control record arrived on a managed socket
+ *	(KeyUpdate, NewSessionTicket, alert); returns true when it was
+ *	consumed and must not be delivered to the application.
+ */
+int tlsock_hs_setsockopt(struct sock *sk, int optname, sockptr_t optval, unsigned int optlen);
+int tlsock_hs_getsockopt(struct sock *sk, int optname, char __user *optval, int __user *optlen);
+int tlsock_hs_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long *timeo);
+__poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask);
+void tlsock_hs_close(struct sock *sk, struct tlsock_ctx *ctx);
+int tlsock_hs_init(void);
+void tlsock_hs_exit(void);
+
+#endif /* _TLSOCK_H */

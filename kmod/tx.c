@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit path: gather plaintext into a record, seal it, hand it to TCP.
+ *
+ * ctx->tx.rec is either open (plaintext gathering at the payload offset,
+ * open_len bytes so far) or sealed (ciphertext being given to TCP, push_off
+ * bytes already taken).  A sealed record goes to TCP with MSG_SPLICE_PAGES:
+ * TCP takes its own page references, so after a record is fully pushed its
+ * pages are dropped and the next record starts with fresh ones.
+ *
+ * A record is sealed when it is full, when a send ends without MSG_MORE,
+ * when the content type changes, on splice_eof, shutdown, close, and before
+ * the TX key changes.  If TCP has no room, the rest of a sealed record waits
+ * for sk_write_space, which schedules tx.work to push it.
+ */
+#include <linux/highmem.h>
+#include <linux/uio.h>
+#include <net/tcp.h>
+
+#include "tlsock.h"
+
+#define TLSOCK_SEND_FLAGS (MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CMSG_COMPAT | \
+			   MSG_SPLICE_PAGES | MSG_EOR | MSG_SENDPAGE_NOPOLICY)
+
+static void tlsock_tx_drop_rec(struct tlsock_tx *tx)
+{
+	struct tlsock_rec *rec = &tx->rec;
+	int i;
+
+	/* TCP holds its own references to pages it took */
+	for (i = 0; i < rec->npages; i++)
+		put_page(rec->pages[i]);
+	memset(rec, 0, sizeof(*rec));
+	tx->sealed = false;
+	tx->push_off = 0;
+	tx->open_type = 0;
+}
+
+/* Hand as much of the sealed record as TCP accepts.  0 when all is sent. */
+static int tlsock_tx_push(struct sock *sk, struct tlsock_ctx *ctx, int flags)
+{
+	struct tlsock_tx *tx = &ctx->tx;
+	struct tlsock_rec *rec = &tx->rec;
+
+	sock_owned_by_me(sk);
+	while (tx->sealed) {
+		struct bio_vec bvec[TLSOCK_REC_PAGES];
+		struct msghdr msg = {
+			.msg_flags = MSG_SPLICE_PAGES | (flags & (MSG_DONTWAIT | MSG_NOSIGNAL)),
+		};
+		u32 off = tx->push_off;
+		u32 left = rec->need - off;
+		int n = 0, ret;
+
+		while (off < rec->need) {
+			u32 poff = off & ~PAGE_MASK;
+			u32 chunk = min_t(u32, rec->need - off, PAGE_SIZE - poff);
+
+			bvec_set_page(&bvec[n++], rec->pages[off >> PAGE_SHIFT], chunk, poff);
+			off += chunk;
+		}
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
+		ret = tcp_sendmsg_locked(sk, &msg, left);
+		if (ret <= 0)
+			return ret ?: -EAGAIN;
+		tx->push_off += ret;
+		if (tx->push_off == rec->need)
+			tlsock_tx_drop_rec(tx);
+	}
+	return 0;
+}
+
+/* Seal the open record (it may be empty: a zero-length record). */
+static int tlsock_tx_seal(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_tx *tx = &ctx->tx;
+	u32 plen = tx->rec.len;
+	int err;
+
+	err = tlsock_rec_alloc(&tx->rec, tlsock_rec_prepend(ctx) + plen +
+			       (tlsock_is_13(ctx) ? 1 : 0) + TLSOCK_TAG_LEN, sk->sk_allocation);
+	if (!err)
+		err = tlsock_crypto_seal(ctx, &tx->rec, tx->open_type, plen);
+	if (err) {
+		/* the stream cannot go on without a gap: fail it */
+		tlsock_tx_drop_rec(tx);
+		tlsock_err_abort(sk, -EBADMSG);
+		return err;
+	}
+	tx->sealed = true;
+	tx->push_off = 0;
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_TX_RECORDS);
+	return 0;
+}
+
+static bool tlsock_tx_has_open(const struct tlsock_tx *tx)
+{
+	return !tx->sealed && tx->open_type;
+}
+
+/**
+ * tlsock_tx_flush() - seal the open record and push everything to TCP
+ * @sk: socket
+ * @ctx: context with TX configured
+ * @flags: MSG_DONTWAIT to not wait for room in TCP
+ *
+ * Context: process context, tx_lock and socket lock held.
+ * Return: 0 when everything is with TCP, -EAGAIN when a sealed record is
+ * still waiting for room, or another negative errno.
+ */
+int tlsock_tx_flush(struct sock *sk, struct tlsock_ctx *ctx, int flags)
+{
+	int err;
+
+	lockdep_assert_held(&ctx->tx_lock);
+	if (tlsock_tx_has_open(&ctx->tx)) {
+		err = tlsock_tx_seal(sk, ctx);
+		if (err)
+			return err;
+	}
+	return tlsock_tx_push(sk, ctx, flags);
+}
+
+static int tlsock_cmsg_type(struct msghdr *msg, u8 *type)
+{
+	struct cmsghdr *cmsg;
+
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level != SOL_TLS)
+			continue;
+		if (cmsg->cmsg_type != TLS_SET_RECORD_TYPE ||
+		    cmsg->cmsg_len < CMSG_LEN(sizeof(unsigned char)))
+			return -EINVAL;
+		if (msg->msg_flags & MSG_MORE)
+			return -EINVAL;
+		*type = *(unsigned char *)CMSG_DATA(cmsg);
+	}
+	return 0;
+}
+
+/* Wait, outside tx_lock, while a managed handshake holds I/O back. */
+static int tlsock_tx_gate(struct sock *sk, struct tlsock_ctx *ctx, int flags)
+{
+	long timeo;
+	int err;
+
+	if (likely(!READ_ONCE(ctx->hs)))
+		return 0;
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	err = ctx->hs ? tlsock_hs_gate(sk, ctx, flags & MSG_DONTWAIT, &timeo) : 0;
+	release_sock(sk);
+	return err;
+}
+
+static int tlsock_tx_gate_locked(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	long nowait = 0;
+
+	if (likely(!ctx->hs))
+		return 0;
+	return tlsock_hs_gate(sk, ctx, true, &nowait);
+}
+
+/* Copy from @from into the open record; returns bytes copied. */
+static size_t tlsock_tx_fill(struct tlsock_ctx *ctx, struct iov_iter *from, size_t len)
+{
+	struct tlsock_rec *rec = &ctx->tx.rec;
+	u32 at = tlsock_rec_prepend(ctx) + rec->len;
+	size_t done = 0;
+
+	while (done < len) {
+		u32 poff = at & ~PAGE_MASK;
+		u32 chunk = min_t(size_t, len - done, PAGE_SIZE - poff);
+		size_t n = copy_page_from_iter(rec->pages[at >> PAGE_SHIFT], poff, chunk, from);
+
+		done += n;
+		at += n;
+		if (n < chunk)
+			break;
+	}
+	rec->len += done;
+	return done;
+}
+
+/**
+ * tlsock_sendmsg() - proto sendmsg of a tlsock socket
+ * @sk: socket
+ * @msg: data; an optional SOL_TLS TLS_SET_RECORD_TYPE cmsg sets the type
+ * @size: bytes to send
+ *
+ * Context: process context.
+ * Return: bytes accepted (they are sealed or in the open record), or a
+ * negative errno when nothing was accepted.
+ */
+int tlsock_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	struct tlsock_tx *tx = &ctx->tx;
+	int flags = msg->msg_flags;
+	u8 type = TLSOCK_CT_DATA;
+	bool more = (flags & MSG_MORE) && !(flags & MSG_EOR);
+	size_t copied = 0;
+	int err;
+
+again:
+	err = tlsock_tx_gate(sk, ctx, flags);
+	if (err)
+		return err;
+	if (!READ_ONCE(ctx->tx_on))
+		return ctx->sk_proto->sendmsg(sk, msg, size);
+
+	if (flags & ~TLSOCK_SEND_FLAGS)
+		return -EOPNOTSUPP;
+	err = tlsock_cmsg_type(msg, &type);
+	if (err)
+		return err;
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	if (tlsock_tx_gate_locked(sk, ctx)) {
+		release_sock(sk);
+		mutex_unlock(&ctx->tx_lock);
+		goto again;
+	}
+
+	/* a pending record from an earlier call goes first */
+	err = tlsock_tx_push(sk, ctx, flags);
+	if (err)
+		goto out;
+	if (tlsock_tx_has_open(tx) && tx->open_type != type) {
+		err = tlsock_tx_flush(sk, ctx, flags);
+		if (err)
+			goto out;
+	}
+
+	while (msg_data_left(msg)) {
+		size_t want, n;
+
+		if (sk->sk_err) {
+			err = -sk->sk_err;
+			goto out;
+		}
+		if (!tlsock_tx_has_open(tx))
+			tx->open_type = type;
+		want = min_t(size_t, TLSOCK_MAX_PAYLOAD - tx->rec.len, msg_data_left(msg));
+		err = tlsock_rec_alloc(&tx->rec, tlsock_rec_prepend(ctx) + tx->rec.len + want,
+				       sk->sk_allocation);
+		if (err)
+			break;
+		n = tlsock_tx_fill(ctx, &msg->msg_iter, want);
+		copied += n;
+		if (n < want) {
+			err = -EFAULT;
+			break;
+		}
+		if (tx->rec.len < TLSOCK_MAX_PAYLOAD && more)
+			continue;
+		err = tlsock_tx_flush(sk, ctx, flags);
+		if (err)
+			goto out;
+	}
+	if (!tx->rec.len && tlsock_tx_has_open(tx))
+		tx->open_type = 0;	/* nothing was gathered after all */
+
+	/* a send without MSG_MORE closes a record left open earlier */
+	if (!more && tlsock_tx_has_open(tx)) {
+		int ferr = tlsock_tx_flush(sk, ctx, flags);
+
+		if (!err)
+			err = ferr;
+	}
+out:
+	if (err == -EAGAIN && tx->sealed && copied)
+		err = 0;	/* accepted: tx.work pushes the rest */
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+	if (copied)
+		return copied;
+	return err;
+}
+
+/**
+ * tlsock_tx_send_record() - send one record built from a kernel buffer
+ * @sk: socket with TX configured
+ * @ctx: its context
+ * @type: content type (alert, handshake...)
+ * @data: payload
+ * @len: payload length, at most TLSOCK_MAX_PAYLOAD
+ * @flags: MSG_DONTWAIT or 0
+ *
+ * Used for alerts and KeyUpdate messages the kernel sends itself.
+ *
+ * Context: process context, tx_lock and socket lock held.
+ * Return: 0 or a negative errno.
+ */
+int tlsock_tx_send_record(struct sock *sk, struct tlsock_ctx *ctx, u8 type,
+			  const void *data, size_t len, int flags)
+{
+	struct tlsock_tx *tx = &ctx->tx;
+	struct kvec kv = { .iov_base = (void *)data, .iov_len = len };
+	struct iov_iter it;
+	int err;
+
+	if (len > TLSOCK_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	err = tlsock_tx_flush(sk, ctx, flags);
+	if (err)
+		return err;
+	tx->open_type = type;
+	err = tlsock_rec_alloc(&tx->rec, tlsock_rec_prepend(ctx) + len, sk->sk_allocation);
+	if (err) {
+		tlsock_tx_drop_rec(tx);
+		return err;
+	}
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, len);
+	if (tlsock_tx_fill(ctx, &it, len) != len) {
+		tlsock_tx_drop_rec(tx);
+		return -EFAULT;
+	}
+	return tlsock_tx_flush(sk, ctx, flags);
+}
+
+/**
+ * tlsock_splice_eof() - proto splice_eof: a splice into the socket ended
+ * @sock: socket
+ *
+ * Seals the record that MSG_MORE kept open during the splice.
+ *
+ * Context: process context.
+ */
+void tlsock_splice_eof(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (!READ_ONCE(ctx->tx_on))
+		return;
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	if (tlsock_tx_has_open(&ctx->tx))
+		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT);
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+}
+
+static void tlsock_tx_work(struct work_struct *work)
+{
+	struct tlsock_ctx *ctx = container_of(work, struct tlsock_ctx, tx.work);
+	struct sock *sk = ctx->sk;
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	if (!READ_ONCE(ctx->tx.closing))
+		tlsock_tx_push(sk, ctx, MSG_DONTWAIT);
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+}
+
+/**
+ * tlsock_write_space() - sk_write_space replacement
+ * @sk: socket
+ *
+ * Context: softirq or process context, socket spinlock or owner.
+ */
+void tlsock_write_space(struct sock *sk)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (unlikely(!ctx))
+		return;
+	/* closing: WRITE_ONCE() in tlsock_tx_release_begin() */
+	if (ctx->tx_on && ctx->tx.sealed && !READ_ONCE(ctx->tx.closing))
+		schedule_work(&ctx->tx.work);
+	ctx->saved_write_space(sk);
+}
+
+/**
+ * tlsock_tx_init() - initialise the transmit side of a new context
+ * @ctx: context
+ */
+void tlsock_tx_init(struct tlsock_ctx *ctx)
+{
+	INIT_WORK(&ctx->tx.work, tlsock_tx_work);
+}
+
+/**
+ * tlsock_tx_release() - stop the push work, flush, free keys and buffers
+ * @sk: socket being closed
+ * @ctx: context
+ * @timeo: how long the final flush may wait for room in TCP
+ *
+ * Context: process context; takes tx_lock and the socket lock itself.
+ */
+void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo)
+{
+	long saved;
+
+	lock_sock(sk);
+	WRITE_ONCE(ctx->tx.closing, true);
+	release_sock(sk);
+	cancel_work_sync(&ctx->tx.work);
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	if (ctx->tx_on && !sk->sk_err) {
+		saved = sk->sk_sndtimeo;
+		sk->sk_sndtimeo = timeo;
+		tlsock_tx_flush(sk, ctx, timeo ? 0 : MSG_DONTWAIT);
+		sk->sk_sndtimeo = saved;
+	}
+	if (ctx->tx.rec.npages) {
+		int i;
+
+		/* unsent plaintext or ciphertext: wipe before freeing */
+		for (i = 0; i < ctx->tx.rec.npages; i++)
+			if (page_count(ctx->tx.rec.pages[i]) == 1)
+				clear_highpage(ctx->tx.rec.pages[i]);
+		tlsock_tx_drop_rec(&ctx->tx);
+	}
+	tlsock_crypto_free(&ctx->tx.crypto);
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+}
