@@ -42,6 +42,29 @@ void tlsock_err_abort(struct sock *sk, int err)
 	sk_error_report(sk);
 }
 
+/**
+ * tlsock_io_gate() - hold application I/O back while a handshake runs
+ * @sk: socket
+ * @ctx: its context
+ * @nonblock: the caller must not sleep
+ * @timeo: how long a blocking caller may wait
+ *
+ * Context: process context, no lock held.
+ * Return: 0 to go on, or the negative errno to return to the caller.
+ */
+int tlsock_io_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long timeo)
+{
+	int err = 0;
+
+	if (likely(!READ_ONCE(ctx->hs)))
+		return 0;
+	lock_sock(sk);
+	if (ctx->hs)
+		err = tlsock_hs_gate(sk, ctx, nonblock, &timeo);
+	release_sock(sk);
+	return err;
+}
+
 static int tlsock_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 			     unsigned int optlen)
 {
@@ -81,7 +104,15 @@ static void tlsock_shutdown(struct sock *sk, int how)
 	 * tried: a sender inside sendmsg flushes its own data anyway.
 	 */
 	if ((how & SEND_SHUTDOWN) && ctx->tx_on && mutex_trylock(&ctx->tx_lock)) {
-		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT);
+		u8 shut = sk->sk_shutdown;
+
+		/*
+		 * inet_shutdown() already set SEND_SHUTDOWN; lift it while the
+		 * records written before shutdown() go out ahead of the FIN.
+		 */
+		WRITE_ONCE(sk->sk_shutdown, shut & ~SEND_SHUTDOWN);
+		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
+		WRITE_ONCE(sk->sk_shutdown, shut);
 		mutex_unlock(&ctx->tx_lock);
 	}
 	ctx->sk_proto->shutdown(sk, how);

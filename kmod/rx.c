@@ -257,6 +257,12 @@ static int tlsock_rx_open(struct sock *sk, struct tlsock_ctx *ctx)
 		return rx->err;
 	}
 	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_RECORDS);
+	if (!rx->cur.len && rx->cur.type != TLSOCK_CT_DATA) {
+		/* RFC 8446 5.1 / RFC 5246 6.2.1: no empty control fragments */
+		rx->err = -EBADMSG;
+		tlsock_err_abort(sk, rx->err);
+		return rx->err;
+	}
 	if (tlsock_is_13(ctx) && rx->cur.type == TLSOCK_CT_HANDSHAKE &&
 	    tlsock_rec_has_key_update(&rx->cur)) {
 		rx->key_expired = true;
@@ -450,13 +456,19 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 	bool peek = flags & MSG_PEEK;
 	struct tlsock_rec *prev = NULL;
 	size_t copied = 0;
-	u32 ppos = 0;
 	int target, ret = 0;
 	u8 control = 0;
 	long timeo;
 
-	if (unlikely(flags & MSG_ERRQUEUE) || !READ_ONCE(ctx->rx_on))
+	if (unlikely(flags & MSG_ERRQUEUE))
 		goto plain;
+	if (!READ_ONCE(ctx->rx_on)) {
+		ret = tlsock_io_gate(sk, ctx, flags & MSG_DONTWAIT,
+				     sock_rcvtimeo(sk, flags & MSG_DONTWAIT));
+		if (ret)
+			return ret;
+		goto plain;
+	}
 
 	lock_sock(sk);
 	if (!ctx->rx_on) {
@@ -474,8 +486,6 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 		u32 start, avail, n;
 		size_t got;
 
-		if (peek && rec && rec == prev)
-			rec = NULL;
 		if (!rec) {
 			long nowait = 0;
 
@@ -514,14 +524,13 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 			break;
 		}
 
-		start = (peek && rec == prev) ? ppos : rec->pos;
+		start = rec->pos;
 		avail = rec->len - start;
 		n = min_t(size_t, avail, len - copied);
 		got = n ? tlsock_rec_to_iter(rec, rec->off + start, n, &msg->msg_iter) : 0;
 		copied += got;
 		if (peek) {
 			prev = rec;
-			ppos = start + got;
 		} else {
 			rec->pos += got;
 			if (rec->pos == rec->len)
@@ -534,8 +543,6 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 		}
 		if (control != TLSOCK_CT_DATA || n < avail)
 			break;
-		if (peek)
-			ppos = rec->len;
 	}
 
 	if (copied)
@@ -628,8 +635,12 @@ ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_
 	ssize_t ret;
 	long timeo;
 
-	if (!READ_ONCE(ctx->rx_on))
+	if (!READ_ONCE(ctx->rx_on)) {
+		ret = tlsock_io_gate(sk, ctx, nonblock, sock_rcvtimeo(sk, nonblock));
+		if (ret)
+			return ret;
 		return ctx->sk_ops->splice_read(sock, ppos, pipe, len, flags);
+	}
 
 	lock_sock(sk);
 	timeo = sock_rcvtimeo(sk, nonblock);
@@ -637,24 +648,26 @@ ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_
 	if (ret)
 		goto out_unlock;
 
-	rec = tlsock_rx_head(ctx);
-	if (!rec) {
-		ret = tlsock_rx_next(sk, ctx, &timeo, true);
-		if (ret <= 0)
-			goto out_reader;
+	for (;;) {
 		rec = tlsock_rx_head(ctx);
+		if (!rec) {
+			ret = tlsock_rx_next(sk, ctx, &timeo, true);
+			if (ret <= 0)
+				goto out_reader;
+			continue;
+		}
+		if (rec->type != TLSOCK_CT_DATA) {
+			ret = -EINVAL;
+			goto out_reader;
+		}
+		if (rec->pos < rec->len)
+			break;
+		tlsock_rx_consume(sk, ctx, rec);	/* empty data record */
 	}
-	if (rec->type != TLSOCK_CT_DATA) {
-		ret = -EINVAL;
-		goto out_reader;
-	}
-	ret = 0;
 	len = min_t(size_t, len, rec->len - rec->pos);
-	if (len) {
-		ret = tlsock_rec_to_pipe(rec, len, pipe);
-		if (ret > 0)
-			rec->pos += ret;
-	}
+	ret = tlsock_rec_to_pipe(rec, len, pipe);
+	if (ret > 0)
+		rec->pos += ret;
 	if (rec->pos == rec->len)
 		tlsock_rx_consume(sk, ctx, rec);
 	tlsock_rx_pull(sk, ctx, GFP_KERNEL);

@@ -240,6 +240,7 @@ static inline bool tlsock_is_13(const struct tlsock_ctx *ctx)
 
 /* main.c */
 void tlsock_err_abort(struct sock *sk, int err);
+int tlsock_io_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long timeo);
 
 /* cipher.c */
 const struct tlsock_cipher *tlsock_cipher_find(u16 type);

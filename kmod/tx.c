@@ -140,21 +140,6 @@ static int tlsock_cmsg_type(struct msghdr *msg, u8 *type)
 	return 0;
 }
 
-/* Wait, outside tx_lock, while a managed handshake holds I/O back. */
-static int tlsock_tx_gate(struct sock *sk, struct tlsock_ctx *ctx, int flags)
-{
-	long timeo;
-	int err;
-
-	if (likely(!READ_ONCE(ctx->hs)))
-		return 0;
-	lock_sock(sk);
-	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
-	err = ctx->hs ? tlsock_hs_gate(sk, ctx, flags & MSG_DONTWAIT, &timeo) : 0;
-	release_sock(sk);
-	return err;
-}
-
 static int tlsock_tx_gate_locked(struct sock *sk, struct tlsock_ctx *ctx)
 {
 	long nowait = 0;
@@ -206,7 +191,7 @@ int tlsock_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	int err;
 
 again:
-	err = tlsock_tx_gate(sk, ctx, flags);
+	err = tlsock_io_gate(sk, ctx, flags & MSG_DONTWAIT, sock_sndtimeo(sk, flags & MSG_DONTWAIT));
 	if (err)
 		return err;
 	if (!READ_ONCE(ctx->tx_on))
@@ -341,7 +326,7 @@ void tlsock_splice_eof(struct socket *sock)
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
 	if (tlsock_tx_has_open(&ctx->tx))
-		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT);
+		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
 }
@@ -354,7 +339,7 @@ static void tlsock_tx_work(struct work_struct *work)
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
 	if (!READ_ONCE(ctx->tx.closing))
-		tlsock_tx_push(sk, ctx, MSG_DONTWAIT);
+		tlsock_tx_push(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
 }
@@ -405,10 +390,10 @@ void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo)
 
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
-	if (ctx->tx_on && !sk->sk_err) {
+	if (ctx->tx_on && !sk->sk_err && !(sk->sk_shutdown & SEND_SHUTDOWN)) {
 		saved = sk->sk_sndtimeo;
 		sk->sk_sndtimeo = timeo;
-		tlsock_tx_flush(sk, ctx, timeo ? 0 : MSG_DONTWAIT);
+		tlsock_tx_flush(sk, ctx, MSG_NOSIGNAL | (timeo ? 0 : MSG_DONTWAIT));
 		sk->sk_sndtimeo = saved;
 	}
 	if (ctx->tx.rec.npages) {
