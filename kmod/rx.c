@@ -489,8 +489,12 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 		if (!rec) {
 			long nowait = 0;
 
-			if (copied >= target && !tlsock_rx_raw_complete(&ctx->rx))
-				break;
+			if (copied >= target) {
+				/* past the target, go on only with what has arrived */
+				tlsock_rx_pull(sk, ctx, GFP_KERNEL);
+				if (!tlsock_rx_raw_complete(&ctx->rx))
+					break;
+			}
 			if (ctx->rx.cur.decrypted) {
 				/* only a peek gets here: keep cur, open the next */
 				struct tlsock_rec *moved = tlsock_rx_spill(ctx);
