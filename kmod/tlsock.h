@@ -260,6 +260,10 @@ int tlsock_tls_setsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
 int tlsock_tls_getsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
 			  char __user *optval, int __user *optlen);
 
+/* keyupdate.c */
+int tlsock_ku_next(u16 cipher_type, u8 *secret, unsigned int secret_len,
+		   union tlsock_crypto_info *ci, unsigned int *ci_len);
+
 /* rec helpers (rx.c) */
 int tlsock_rec_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp);
 void tlsock_rec_free(struct tlsock_rec *rec);
