@@ -57,6 +57,7 @@ void tlsock_rec_free(struct tlsock_rec *rec)
 {
 	int i;
 
+	/* pages are reused record after record: wipe all of each */
 	for (i = 0; i < rec->npages; i++) {
 		clear_highpage(rec->pages[i]);
 		__free_page(rec->pages[i]);
@@ -341,6 +342,11 @@ static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
 {
 	struct tlsock_rec *rec = &ctx->rx.cur;
 
+	/* an idle socket keeps no buffer */
+	if (!tcp_inq(sk)) {
+		tlsock_rec_free(rec);
+		return;
+	}
 	rec->have = 0;
 	rec->need = 0;
 	rec->decrypted = false;
@@ -348,9 +354,6 @@ static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
 	rec->off = 0;
 	rec->len = 0;
 	rec->pos = 0;
-	/* an idle socket keeps no buffer */
-	if (!tcp_inq(sk))
-		tlsock_rec_free(rec);
 }
 
 static void tlsock_rx_consume(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec)
