@@ -111,6 +111,8 @@ static void tlsock_shutdown(struct sock *sk, int how)
 		 * records written before shutdown() go out ahead of the FIN.
 		 */
 		WRITE_ONCE(sk->sk_shutdown, shut & ~SEND_SHUTDOWN);
+		if (ctx->hs && tlsock_ph_managed(ctx))
+			tlsock_ph_close_notify(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 		WRITE_ONCE(sk->sk_shutdown, shut);
 		mutex_unlock(&ctx->tx_lock);

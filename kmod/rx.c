@@ -101,7 +101,7 @@ static void tlsock_rx_update_ready(struct tlsock_ctx *ctx)
 	struct tlsock_rx *rx = &ctx->rx;
 	bool ready;
 
-	ready = !list_empty(&rx->held) || rx->cur.decrypted ||
+	ready = !list_empty(&rx->held) || rx->cur.decrypted || rx->eof ||
 		(!rx->key_expired && rx->cur.need && rx->cur.have == rx->cur.need);
 	/* pairs with READ_ONCE() in tlsock_poll() */
 	WRITE_ONCE(rx->ready, ready);
@@ -289,6 +289,25 @@ static bool tlsock_rx_wake_cond(struct sock *sk, struct tlsock_ctx *ctx)
 		rx->cur.npages < DIV_ROUND_UP(rx->cur.need ?: TLSOCK_HDR_LEN, PAGE_SIZE));
 }
 
+/* cur was read to its end: reuse its pages for the next record. */
+static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_rec *rec = &ctx->rx.cur;
+
+	/* an idle socket keeps no buffer */
+	if (!tcp_inq(sk)) {
+		tlsock_rec_free(rec);
+		return;
+	}
+	rec->have = 0;
+	rec->need = 0;
+	rec->decrypted = false;
+	rec->type = 0;
+	rec->off = 0;
+	rec->len = 0;
+	rec->pos = 0;
+}
+
 /*
  * Make rx.cur a decrypted record, waiting up to *timeo for it.
  * Return: 1 when cur holds plaintext, 0 at end of stream, or -errno.
@@ -302,11 +321,28 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 	for (;;) {
 		if (rx->err)
 			return rx->err;
+		if (rx->eof)
+			return 0;
 		if (rx->key_expired)
 			return -EKEYEXPIRED;
 		if (tlsock_rx_raw_complete(rx)) {
 			err = tlsock_rx_open(sk, ctx);
-			return err ? err : 1;
+			if (err)
+				return err;
+			if (likely(!ctx->hs) || rx->cur.type == TLSOCK_CT_DATA ||
+			    !tlsock_ph_managed(ctx))
+				return 1;
+			/* the kernel owns the session: control records stay here */
+			err = tlsock_ph_rx_control(sk, ctx, &rx->cur);
+			tlsock_rx_cur_done(sk, ctx);
+			if (err) {
+				rx->err = err;
+				tlsock_err_abort(sk, err);
+				return err;
+			}
+			tlsock_rx_pull(sk, ctx, GFP_KERNEL);
+			tlsock_rx_update_ready(ctx);
+			continue;
 		}
 		if (READ_ONCE(sk->sk_err))
 			return take_err ? sock_error(sk) : -READ_ONCE(sk->sk_err);
@@ -335,25 +371,6 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 			remove_wait_queue(sk_sleep(sk), &wait);
 		}
 	}
-}
-
-/* cur was read to its end: reuse its pages for the next record. */
-static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
-{
-	struct tlsock_rec *rec = &ctx->rx.cur;
-
-	/* an idle socket keeps no buffer */
-	if (!tcp_inq(sk)) {
-		tlsock_rec_free(rec);
-		return;
-	}
-	rec->have = 0;
-	rec->need = 0;
-	rec->decrypted = false;
-	rec->type = 0;
-	rec->off = 0;
-	rec->len = 0;
-	rec->pos = 0;
 }
 
 static void tlsock_rx_consume(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec)

@@ -152,6 +152,7 @@ struct tlsock_rec {
  * @stopped: the stream can no longer be parsed (bad header seen)
  * @key_expired: a KeyUpdate was received; no record is opened until new
  *	RX keys are installed
+ * @eof: a managed session received close_notify: reads return 0
  * @no_pad: TLS_RX_EXPECT_NO_PAD
  * @reader_present: a reader is inside recvmsg/splice_read
  * @wq: readers waiting for @reader_present to clear
@@ -165,6 +166,7 @@ struct tlsock_rx {
 	int err;
 	bool stopped;
 	bool key_expired;
+	bool eof;
 	bool no_pad;
 	bool reader_present;
 	bool ready;
@@ -179,8 +181,14 @@ struct tlsock_rx {
  * @open_type: content type of the open record
  * @sealed: @rec is sealed; @push_off bytes of it are already with TCP
  * @push_off: see @sealed
- * @work: pushes a sealed record once TCP has room again
+ * @work: pushes a sealed record once TCP has room again, and sends what
+ *	the receive path queued below
  * @closing: set on close so @work is not rescheduled
+ * @records: records sealed under the current key
+ * @alert_level: managed sessions: alert queued by the receive path (0: none)
+ * @alert_desc: its description
+ * @ku_pending: managed TLS 1.3: the peer asked for our KeyUpdate
+ * @notified: managed sessions: close_notify was sent
  */
 struct tlsock_tx {
 	struct tlsock_crypto crypto;
@@ -190,6 +198,11 @@ struct tlsock_tx {
 	u32 push_off;
 	struct work_struct work;
 	bool closing;
+	u64 records;
+	u8 alert_level;
+	u8 alert_desc;
+	bool ku_pending;
+	bool notified;
 };
 
 struct tlsock_hs;
@@ -259,6 +272,12 @@ int tlsock_tls_setsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
 			  sockptr_t optval, unsigned int optlen);
 int tlsock_tls_getsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
 			  char __user *optval, int __user *optlen);
+
+/* posthandshake.c: the session after a managed handshake */
+bool tlsock_ph_managed(const struct tlsock_ctx *ctx);
+int tlsock_ph_rx_control(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec);
+int tlsock_ph_tx(struct sock *sk, struct tlsock_ctx *ctx, int flags);
+int tlsock_ph_close_notify(struct sock *sk, struct tlsock_ctx *ctx, int flags);
 
 /* keyupdate.c */
 int tlsock_ku_next(u16 cipher_type, u8 *secret, unsigned int secret_len,

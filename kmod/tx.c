@@ -89,6 +89,7 @@ static int tlsock_tx_seal(struct sock *sk, struct tlsock_ctx *ctx)
 	}
 	tx->sealed = true;
 	tx->push_off = 0;
+	tx->records++;
 	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_TX_RECORDS);
 	return 0;
 }
@@ -215,6 +216,11 @@ again:
 	err = tlsock_tx_push(sk, ctx, flags);
 	if (err)
 		goto out;
+	if (unlikely(ctx->hs) && tlsock_ph_managed(ctx)) {
+		err = tlsock_ph_tx(sk, ctx, flags);
+		if (err)
+			goto out;
+	}
 	if (tlsock_tx_has_open(tx) && tx->open_type != type) {
 		err = tlsock_tx_flush(sk, ctx, flags);
 		if (err)
@@ -338,8 +344,11 @@ static void tlsock_tx_work(struct work_struct *work)
 
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
-	if (!READ_ONCE(ctx->tx.closing))
+	if (!READ_ONCE(ctx->tx.closing) && ctx->tx_on) {
+		if (ctx->hs && tlsock_ph_managed(ctx))
+			tlsock_ph_tx(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 		tlsock_tx_push(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
 }
@@ -391,9 +400,13 @@ void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo)
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
 	if (ctx->tx_on && !sk->sk_err && !(sk->sk_shutdown & SEND_SHUTDOWN)) {
+		int flags = MSG_NOSIGNAL | (timeo ? 0 : MSG_DONTWAIT);
+
 		saved = sk->sk_sndtimeo;
 		sk->sk_sndtimeo = timeo;
-		tlsock_tx_flush(sk, ctx, MSG_NOSIGNAL | (timeo ? 0 : MSG_DONTWAIT));
+		if (ctx->hs && tlsock_ph_managed(ctx) && !tlsock_ph_tx(sk, ctx, flags))
+			tlsock_ph_close_notify(sk, ctx, flags);
+		tlsock_tx_flush(sk, ctx, flags);
 		sk->sk_sndtimeo = saved;
 	}
 	if (ctx->tx.rec.npages) {
