@@ -1,43 +1,583 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Managed handshakes (SOL_TLSOCK) and the "tlsock" generic netlink family.
+ * Managed handshakes, socket side: setsockopt(SOL_TLSOCK, TLSOCK_HANDSHAKE)
+ * creates a request, the gate holds the application's I/O back until it
+ * finishes, poll hides readiness meanwhile, TLSOCK_INFO reports the result,
+ * close cancels.  hs_netlink.c hands requests to tlsockd; see hs.h for the
+ * request's lifetime and locking.
  *
- * Placeholder: every hook exists so the module links; the upcall itself is
- * added next.
+ * Failures the kernel detects (no daemon, over the cap, timeout, daemon
+ * exit) also reset the TCP connection: the peer learns at once and no
+ * application byte can follow.  Failures the daemon reports leave the
+ * connection to the application (GnuTLS already sent an alert); the request
+ * stays failed, so every later send/recv returns the error.
  */
-#include "tlsock.h"
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sched/signal.h>
+#include <linux/ctype.h>
+#include <net/tcp.h>
 
-int tlsock_hs_setsockopt(struct sock *sk, int optname, sockptr_t optval, unsigned int optlen)
+#include "hs.h"
+
+unsigned int tlsock_hs_timeout_ms = 10000;
+module_param_named(hs_timeout_ms, tlsock_hs_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(hs_timeout_ms, "handshake timeout when the application sets none (ms)");
+
+unsigned int tlsock_hs_max_pending = 256;
+module_param_named(hs_max_pending, tlsock_hs_max_pending, uint, 0644);
+MODULE_PARM_DESC(hs_max_pending, "unfinished handshakes allowed per network namespace");
+
+static struct workqueue_struct *tlsock_hs_wq;
+
+static void tlsock_hs_free(struct tlsock_hs *hs)
 {
-	return -ENOPROTOOPT;
+	put_pid(hs->owner);
+	sock_put(hs->sk);
+	/* the secrets live in the structure */
+	kfree_sensitive(hs);
 }
 
-int tlsock_hs_getsockopt(struct sock *sk, int optname, char __user *optval, int __user *optlen)
+/**
+ * tlsock_hs_put() - drop a reference on a request
+ * @hs: request
+ *
+ * Context: any context where sock_put() is allowed.
+ */
+void tlsock_hs_put(struct tlsock_hs *hs)
 {
-	return -ENOPROTOOPT;
+	if (refcount_dec_and_test(&hs->ref))
+		tlsock_hs_free(hs);
 }
 
-int tlsock_hs_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long *timeo)
+static bool tlsock_hs_is_owner(const struct tlsock_hs *hs)
 {
-	if (!ctx->hs)
-		return 0;
-	return -EIO;
+	/* pairs with WRITE_ONCE() in tlsock_hs_claim(); compared only */
+	return READ_ONCE(hs->owner) == task_tgid(current);
 }
 
-__poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask)
+static bool tlsock_hs_finished(const struct tlsock_hs *hs)
 {
-	return mask;
+	/* pairs with WRITE_ONCE() in tlsock_hs_finish() */
+	return READ_ONCE(hs->state) >= TLSOCK_HS_DONE;
 }
 
-void tlsock_hs_close(struct sock *sk, struct tlsock_ctx *ctx)
+/* Wake everything waiting on the socket: gate, setsockopt, poll, epoll. */
+static void tlsock_hs_wake(struct sock *sk)
 {
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLIN | EPOLLRDNORM | EPOLLOUT |
+					   EPOLLWRNORM | EPOLLERR);
+	rcu_read_unlock();
+	sk_wake_async_rcu(sk, SOCK_WAKE_IO, POLL_OUT);
 }
 
-int tlsock_hs_init(void)
+/*
+ * End an unfinished request with @err (0: success).  Socket lock held.
+ * The caller resets the connection when it wants to (tcp_abort() takes the
+ * socket lock itself).
+ */
+static void tlsock_hs_finish(struct tlsock_hs *hs, int err)
 {
+	struct net *net = sock_net(hs->sk);
+
+	sock_owned_by_me(hs->sk);
+	hs->usec = ktime_us_delta(ktime_get(), hs->start);
+	hs->err = err;
+	/* the state is read locklessly by poll and the wait conditions */
+	WRITE_ONCE(hs->state, err ? TLSOCK_HS_FAILED : TLSOCK_HS_DONE);
+	tlsock_hs_unlink(hs);
+	if (cancel_delayed_work(&hs->timeout))
+		tlsock_hs_put(hs);	/* the timer's reference */
+
+	if (!err)
+		tlsock_stat_inc(net, TLSOCK_STAT_HS_OK);
+	else if (err == -ETIMEDOUT)
+		tlsock_stat_inc(net, TLSOCK_STAT_HS_TIMEOUT);
+	else
+		tlsock_stat_inc(net, TLSOCK_STAT_HS_FAILED);
+
+	if (err)
+		WRITE_ONCE(hs->sk->sk_err, -err);
+	/* sk_err and the state before the wakeup */
+	smp_wmb();
+	if (err)
+		sk_error_report(hs->sk);
+	tlsock_hs_wake(hs->sk);
+}
+
+/**
+ * tlsock_hs_fail() - fail an unfinished request and reset the connection
+ * @hs: request (the caller holds a reference)
+ * @err: negative errno for the application
+ *
+ * Used for failures the kernel detects: timeout, daemon exit, a request the
+ * netlink side could not hand over.
+ *
+ * Context: process context, no socket lock held.
+ * Return: true if this call finished the request.
+ */
+bool tlsock_hs_fail(struct tlsock_hs *hs, int err)
+{
+	struct sock *sk = hs->sk;
+	bool done = false;
+
+	lock_sock(sk);
+	if (!tlsock_hs_finished(hs)) {
+		tlsock_hs_finish(hs, err);
+		done = true;
+	}
+	release_sock(sk);
+	if (done)
+		tcp_abort(sk, -err);
+	return done;
+}
+
+/**
+ * tlsock_hs_claim() - record the daemon that accepted a request
+ * @hs: request, just moved to its namespace's active list
+ *
+ * Context: process context of the daemon, no socket lock held.
+ * Return: 0, or -ENOENT if the request finished meanwhile.
+ */
+int tlsock_hs_claim(struct tlsock_hs *hs)
+{
+	struct sock *sk = hs->sk;
+	int err = -ENOENT;
+
+	lock_sock(sk);
+	if (hs->state == TLSOCK_HS_PENDING) {
+		/* owner before state: the gate checks the state first */
+		WRITE_ONCE(hs->owner, get_pid(task_tgid(current)));
+		WRITE_ONCE(hs->state, TLSOCK_HS_CLAIMED);
+		err = 0;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsock_hs_result *res)
+{
+	int err;
+
+	if (res->version != res->tx.info.version || res->version != res->rx.info.version ||
+	    res->cipher != res->tx.info.cipher_type || res->cipher != res->rx.info.cipher_type)
+		return -EINVAL;
+	if (res->version == TLS_1_3_VERSION && !res->secret_len)
+		return -EINVAL;
+
+	err = tlsock_crypto_install(sk, true, &res->tx, res->tx_len);
+	if (err)
+		return err;
+	err = tlsock_crypto_install(sk, false, &res->rx, res->rx_len);
+	if (err)
+		return err;
+
+	hs->version = res->version;
+	hs->cipher = res->cipher;
+	hs->flags = res->flags;
+	hs->secret_len = res->secret_len;
+	memcpy(hs->secret_tx, res->secret_tx, res->secret_len);
+	memcpy(hs->secret_rx, res->secret_rx, res->secret_len);
+	if (res->subject)
+		strscpy(hs->subject, res->subject, sizeof(hs->subject));
+	memcpy(hs->san, res->san, sizeof(hs->san));
 	return 0;
 }
 
+/**
+ * tlsock_hs_complete() - apply a daemon's DONE to its request
+ * @hs: claimed request; the caller holds a reference on it and on the
+ *	socket's file, so the socket is not closed meanwhile
+ * @status: negative errno the daemon reported, or 0
+ * @res: on success, the keys and the peer identity (wiped by the caller)
+ *
+ * Context: process context, no lock held.
+ * Return: 0 if the daemon's report was applied (whatever it said),
+ * -ENOENT if the request had already finished (timeout, close), or the
+ * errno of a key installation that failed (the request then fails too).
+ */
+int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result *res)
+{
+	struct sock *sk = hs->sk;
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	bool reset = false;
+	int err = 0;
+
+	mutex_lock(&ctx->tx_lock);
+	lock_sock(sk);
+	if (hs->state != TLSOCK_HS_CLAIMED) {
+		err = -ENOENT;
+	} else if (status) {
+		tlsock_hs_finish(hs, status);
+	} else {
+		err = tlsock_hs_install(sk, hs, res);
+		tlsock_hs_finish(hs, err);
+		reset = err;
+	}
+	release_sock(sk);
+	mutex_unlock(&ctx->tx_lock);
+	if (reset)
+		tcp_abort(sk, -err);
+	return err;
+}
+
+static void tlsock_hs_timeout(struct work_struct *work)
+{
+	struct tlsock_hs *hs = container_of(to_delayed_work(work), struct tlsock_hs, timeout);
+
+	tlsock_hs_fail(hs, -ETIMEDOUT);
+	tlsock_hs_put(hs);	/* the timer's reference */
+}
+
+static bool tlsock_hs_name_ok(const char *s, size_t size, bool profile)
+{
+	size_t i, len = strnlen(s, size);
+
+	if (len == size)
+		return false;	/* not NUL-terminated */
+	for (i = 0; i < len; i++) {
+		if (profile ? !(isalnum(s[i]) || s[i] == '_' || s[i] == '-' || s[i] == '.') :
+			      !(s[i] > ' ' && s[i] < 0x7f))
+			return false;
+	}
+	return true;
+}
+
+static int tlsock_hs_validate(const struct tlsock_handshake *req)
+{
+	if (req->role != TLSOCK_ROLE_CLIENT && req->role != TLSOCK_ROLE_SERVER)
+		return -EINVAL;
+	if (req->flags & ~TLSOCK_HS_F_ALL)
+		return -EINVAL;
+	if (req->reserved)
+		return -EINVAL;
+	if (req->timeout_ms > TLSOCK_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	if (!tlsock_hs_name_ok(req->profile, sizeof(req->profile), true))
+		return -EINVAL;
+	if (!tlsock_hs_name_ok(req->server_name, sizeof(req->server_name), false))
+		return -EINVAL;
+	return 0;
+}
+
+static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_handshake *req)
+{
+	unsigned int ms = req->timeout_ms ?: READ_ONCE(tlsock_hs_timeout_ms);
+	struct tlsock_hs *hs;
+
+	hs = kzalloc(sizeof(*hs), GFP_KERNEL);
+	if (!hs)
+		return NULL;
+	refcount_set(&hs->ref, 1);	/* ctx->hs */
+	sock_hold(sk);
+	hs->sk = sk;
+	hs->hn = tlsock_hs_pernet(sock_net(sk));
+	hs->req = *req;
+	hs->start = ktime_get();
+	hs->deadline = jiffies + msecs_to_jiffies(min_t(unsigned int, ms, TLSOCK_TIMEOUT_MAX_MS));
+	INIT_DELAYED_WORK(&hs->timeout, tlsock_hs_timeout);
+	INIT_LIST_HEAD(&hs->node);
+	hs->state = TLSOCK_HS_PENDING;
+	return hs;
+}
+
+/*
+ * Create the request and announce it.  Socket lock held.  Returns 0 when
+ * the request is out, a negative errno when it failed at once (the socket
+ * is then failed too, see *reset), or -ENOMEM with nothing changed.
+ */
+static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
+			    const struct tlsock_handshake *req, bool *reset)
+{
+	struct net *net = sock_net(sk);
+	struct tlsock_hs *hs;
+	int err;
+
+	hs = tlsock_hs_alloc(sk, req);
+	if (!hs)
+		return -ENOMEM;
+	tlsock_stat_inc(net, TLSOCK_STAT_HS_REQUESTED);
+	/* from here on the socket is a managed one, whatever happens */
+	WRITE_ONCE(ctx->hs, hs);
+
+	err = tlsock_hs_has_daemon(net) ? tlsock_hs_link(hs) : -ESRCH;
+	if (!err) {
+		refcount_inc(&hs->ref);		/* the timer's */
+		queue_delayed_work(tlsock_hs_wq, &hs->timeout,
+				   max_t(long, (long)(hs->deadline - jiffies), 1));
+		err = tlsock_hs_notify(net, hs->id);
+	}
+	if (err) {
+		tlsock_hs_finish(hs, err);
+		*reset = true;
+	}
+	return err;
+}
+
+/* Wait for the request to finish.  Socket lock held. */
+static int tlsock_hs_wait(struct sock *sk, struct tlsock_hs *hs, long *timeo, int busy)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!tlsock_hs_finished(hs)) {
+		if (!*timeo) {
+			err = busy;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		sk_wait_event(sk, timeo, tlsock_hs_finished(hs), &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (!err && hs->state == TLSOCK_HS_FAILED)
+		err = hs->err;
+	return err;
+}
+
+static int tlsock_hs_request(struct sock *sk, const struct tlsock_handshake *req)
+{
+	struct tlsock_ctx *ctx;
+	bool reset = false;
+	bool again = false;
+	long timeo;
+	int err;
+
+	lock_sock(sk);
+	ctx = tlsock_ctx(sk);
+	timeo = sock_sndtimeo(sk, sk->sk_socket->file->f_flags & O_NONBLOCK);
+	if (ctx->hs) {
+		/* a repeated request behaves like a repeated connect() */
+		again = true;
+		err = ctx->hs->state == TLSOCK_HS_DONE ? -EISCONN : 0;
+	} else if (ctx->tx_on || ctx->rx_on) {
+		err = -EISCONN;
+	} else if (sk->sk_state != TCP_ESTABLISHED) {
+		err = -ENOTCONN;
+	} else {
+		err = tlsock_hs_submit(sk, ctx, req, &reset);
+	}
+	if (!err)
+		err = tlsock_hs_wait(sk, ctx->hs, &timeo, again ? -EALREADY : -EINPROGRESS);
+	release_sock(sk);
+	if (reset)
+		tcp_abort(sk, -err);
+	return err;
+}
+
+/**
+ * tlsock_hs_setsockopt() - setsockopt at level SOL_TLSOCK
+ * @sk: socket with the tlsock ULP
+ * @optname: TLSOCK_HANDSHAKE
+ * @optval: struct tlsock_handshake
+ * @optlen: its length (TLSOCK_HANDSHAKE_SIZE_VER0 or more)
+ *
+ * Context: process context, no lock held.
+ * Return: 0 once the handshake succeeded, -EINPROGRESS for a non-blocking
+ * socket, or a negative errno (see uapi/linux/tlsock.h).
+ */
+int tlsock_hs_setsockopt(struct sock *sk, int optname, sockptr_t optval, unsigned int optlen)
+{
+	struct tlsock_handshake req;
+	int err;
+
+	if (optname != TLSOCK_HANDSHAKE)
+		return -ENOPROTOOPT;
+	if (sockptr_is_null(optval) || optlen < TLSOCK_HANDSHAKE_SIZE_VER0)
+		return -EINVAL;
+	err = copy_struct_from_sockptr(&req, sizeof(req), optval, optlen);
+	if (err)
+		return err;
+	err = tlsock_hs_validate(&req);
+	if (err)
+		return err;
+	return tlsock_hs_request(sk, &req);
+}
+
+static void tlsock_hs_fill_info(struct tlsock_ctx *ctx, struct tlsock_info *info)
+{
+	struct tlsock_hs *hs = ctx->hs;
+
+	info->version = ctx->version;
+	info->cipher = ctx->cipher_type;
+	if (ctx->tx_on)
+		info->flags |= TLSOCK_INFO_F_TX;
+	if (ctx->rx_on)
+		info->flags |= TLSOCK_INFO_F_RX;
+	if (!hs)
+		return;
+
+	switch (hs->state) {
+	case TLSOCK_HS_PENDING:
+	case TLSOCK_HS_CLAIMED:
+		info->state = TLSOCK_STATE_PENDING;
+		return;
+	case TLSOCK_HS_FAILED:
+		info->state = TLSOCK_STATE_FAILED;
+		info->error = -hs->err;
+		info->handshake_usec = hs->usec;
+		return;
+	}
+	info->state = TLSOCK_STATE_ESTABLISHED;
+	info->handshake_usec = hs->usec;
+	info->flags |= hs->flags;
+	strscpy(info->peer_subject, hs->subject, sizeof(info->peer_subject));
+	memcpy(info->peer_san, hs->san, sizeof(info->peer_san));
+}
+
+/**
+ * tlsock_hs_getsockopt() - getsockopt at level SOL_TLSOCK
+ * @sk: socket with the tlsock ULP
+ * @optname: TLSOCK_INFO
+ * @optval: user buffer for struct tlsock_info
+ * @optlen: in: buffer size; out: bytes copied
+ *
+ * Context: process context, no lock held.
+ * Return: 0 or a negative errno.
+ */
+int tlsock_hs_getsockopt(struct sock *sk, int optname, char __user *optval, int __user *optlen)
+{
+	struct tlsock_info *info;
+	int len, err = 0;
+
+	if (optname != TLSOCK_INFO)
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(int, len, sizeof(*info));
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	lock_sock(sk);
+	tlsock_hs_fill_info(tlsock_ctx(sk), info);
+	release_sock(sk);
+
+	if (copy_to_user(optval, info, len) || put_user(len, optlen))
+		err = -EFAULT;
+	kfree(info);
+	return err;
+}
+
+/**
+ * tlsock_hs_gate() - hold application I/O back while a handshake runs
+ * @sk: socket
+ * @ctx: its context
+ * @nonblock: the caller must not sleep
+ * @timeo: remaining wait, updated
+ *
+ * The daemon that claimed the request passes: its handshake I/O is what the
+ * application waits for.
+ *
+ * Context: process context, socket lock held (released while waiting).
+ * Return: 0 when the caller may proceed, -EAGAIN, -EINTR/-ERESTARTSYS, or
+ * the handshake's error.
+ */
+int tlsock_hs_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long *timeo)
+{
+	struct tlsock_hs *hs = ctx->hs;
+
+	sock_owned_by_me(sk);
+	if (!hs || hs->state == TLSOCK_HS_DONE)
+		return 0;
+	if (hs->state == TLSOCK_HS_FAILED)
+		return hs->err;
+	if (tlsock_hs_is_owner(hs))
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+	return tlsock_hs_wait(sk, hs, timeo, -EAGAIN);
+}
+
+/**
+ * tlsock_hs_poll() - poll mask of a socket with a managed handshake
+ * @sk: socket
+ * @ctx: its context
+ * @mask: mask computed so far
+ *
+ * Context: process context, no lock held.
+ * Return: @mask without read/write readiness while the handshake runs
+ * (except for the daemon), with EPOLLERR once it failed.
+ */
+__poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask)
+{
+	/* ctx->hs is set once under the socket lock and freed only at close */
+	struct tlsock_hs *hs = READ_ONCE(ctx->hs);
+
+	if (!hs)
+		return mask;
+	switch (READ_ONCE(hs->state)) {
+	case TLSOCK_HS_DONE:
+		return mask;
+	case TLSOCK_HS_FAILED:
+		return mask | EPOLLERR;
+	}
+	if (tlsock_hs_is_owner(hs))
+		return mask;
+	return mask & ~(EPOLLIN | EPOLLRDNORM | EPOLLRDBAND | EPOLLOUT | EPOLLWRNORM |
+			EPOLLWRBAND);
+}
+
+/**
+ * tlsock_hs_close() - the socket is closing: cancel its request
+ * @sk: socket
+ * @ctx: its context
+ *
+ * Context: socket lock held.
+ */
+void tlsock_hs_close(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_hs *hs = ctx->hs;
+
+	sock_owned_by_me(sk);
+	if (!hs)
+		return;
+	if (!tlsock_hs_finished(hs))
+		tlsock_hs_finish(hs, -ECANCELED);
+	WRITE_ONCE(ctx->hs, NULL);
+	tlsock_hs_put(hs);
+}
+
+/**
+ * tlsock_hs_init() - module init of the handshake upcall
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsock_hs_init(void)
+{
+	int err;
+
+	tlsock_hs_wq = alloc_workqueue("tlsock_hs", WQ_UNBOUND, 0);
+	if (!tlsock_hs_wq)
+		return -ENOMEM;
+	err = tlsock_hs_netlink_init();
+	if (err)
+		goto err_wq;
+	return 0;
+
+err_wq:
+	destroy_workqueue(tlsock_hs_wq);
+	return err;
+}
+
+/**
+ * tlsock_hs_exit() - module exit of the handshake upcall
+ *
+ * Every tlsock socket is gone (they pin the module); timers of their
+ * requests may still be running and are drained here.
+ */
 void tlsock_hs_exit(void)
 {
+	tlsock_hs_netlink_exit();
+	destroy_workqueue(tlsock_hs_wq);
 }

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause)
+/* Do not edit directly, auto-generated from: */
+/*	uapi/tlsock.yaml */
+/* YNL-GEN kernel source */
+
+#include <net/netlink.h>
+#include <net/genetlink.h>
+
+#include "genl.h"
+
+#include <uapi/linux/tlsock.h>
+#include <linux/err.h>
+
+/* TLSOCK_CMD_DONE - do */
+static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PEER_SAN + 1] = {
+	[TLSOCK_A_DONE_REQ_ID] = { .type = NLA_U32, },
+	[TLSOCK_A_DONE_STATUS] = NLA_POLICY_MAX(NLA_U32, MAX_ERRNO),
+	[TLSOCK_A_DONE_VERSION] = { .type = NLA_U16, },
+	[TLSOCK_A_DONE_CIPHER] = { .type = NLA_U16, },
+	[TLSOCK_A_DONE_TX_CRYPTO] = { .len = 4, },
+	[TLSOCK_A_DONE_RX_CRYPTO] = { .len = 4, },
+	[TLSOCK_A_DONE_TX_SECRET] = { .len = 32, },
+	[TLSOCK_A_DONE_RX_SECRET] = { .len = 32, },
+	[TLSOCK_A_DONE_PEER_VERIFIED] = { .type = NLA_FLAG, },
+	[TLSOCK_A_DONE_RESUMED] = { .type = NLA_FLAG, },
+	[TLSOCK_A_DONE_PEER_SUBJECT] = { .type = NLA_NUL_STRING, .len = TLSOCK_SUBJECT_MAX, },
+	[TLSOCK_A_DONE_PEER_SAN] = { .type = NLA_STRING, .len = TLSOCK_SAN_MAX, },
+};
+
+/* Ops table for tlsock */
+const struct genl_split_ops tlsock_nl_ops[3] = {
+	{
+		.cmd	= TLSOCK_CMD_ACCEPT,
+		.doit	= tlsock_nl_accept_doit,
+		.flags	= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= TLSOCK_CMD_DONE,
+		.doit		= tlsock_nl_done_doit,
+		.policy		= tlsock_done_nl_policy,
+		.maxattr	= TLSOCK_A_DONE_PEER_SAN,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd	= TLSOCK_CMD_STATUS_GET,
+		.doit	= tlsock_nl_status_get_doit,
+		.flags	= GENL_CMD_CAP_DO,
+	},
+};
+
+static const struct genl_multicast_group tlsock_nl_mcgrps[] = {
+	[TLSOCK_NLGRP_TLSOCKD] = { "tlsockd", },
+};

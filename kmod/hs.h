@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Managed handshakes: the request shared by the socket side (handshake.c)
+ * and the netlink side (hs_netlink.c).
+ *
+ * A request lives from setsockopt(TLSOCK_HANDSHAKE) to the socket's close.
+ * While it is unfinished it is "linked": on its namespace's queue (waiting
+ * for a daemon) or active list (claimed by one), and in the id table.
+ * Finishing it (success, failure, timeout, daemon exit, close) unlinks it,
+ * cancels its timer and wakes the application.
+ *
+ * Locking, outermost first: ctx->tx_lock, the socket lock, hn->lock.
+ *   socket lock  state, err, owner and the result fields
+ *   hn->lock     where, node, owner_portid, the namespace's lists and count
+ * Fields read without the socket lock (poll, wait conditions) use
+ * READ_ONCE and are written with WRITE_ONCE.
+ *
+ * References (hs->ref): ctx->hs holds one until close, being linked holds
+ * one, a queued timeout work holds one, netlink handlers hold one while
+ * they work.  The request holds a reference on its socket (sock_hold) for
+ * its whole life, never on the socket's file.
+ */
+#ifndef _TLSOCK_HS_H
+#define _TLSOCK_HS_H
+
+#include <linux/refcount.h>
+#include <linux/pid.h>
+#include <linux/xarray.h>
+#include <linux/tlsock.h>
+
+#include "tlsock.h"
+
+enum tlsock_hs_state {
+	TLSOCK_HS_PENDING,	/* waiting for a daemon to claim it */
+	TLSOCK_HS_CLAIMED,	/* a daemon runs the handshake */
+	TLSOCK_HS_DONE,		/* keys installed */
+	TLSOCK_HS_FAILED,	/* @err says why */
+};
+
+enum tlsock_hs_where {
+	TLSOCK_HS_UNLINKED,
+	TLSOCK_HS_QUEUED,
+	TLSOCK_HS_ACTIVE,
+};
+
+/**
+ * struct tlsock_hs_net - per network namespace upcall state
+ * @lock: protects the lists, @count and the hn->lock fields of requests
+ * @queue: unclaimed requests, oldest first
+ * @active: claimed requests
+ * @nr_queued: length of @queue
+ * @nr_active: length of @active
+ * @ids: request id -> request, for linked requests (its own xa_lock
+ *	nests inside @lock)
+ * @next_id: cyclic id allocation cursor (xa_lock)
+ */
+struct tlsock_hs_net {
+	spinlock_t lock;
+	struct list_head queue;
+	struct list_head active;
+	unsigned int nr_queued;
+	unsigned int nr_active;
+	struct xarray ids;
+	u32 next_id;
+};
+
+/**
+ * struct tlsock_hs - one managed handshake (ctx->hs)
+ * @ref: see the header comment
+ * @sk: the socket (sock_hold() for the life of the request)
+ * @hn: namespace state of @sk
+ * @id: request id in @hn, immutable
+ * @req: the application's request, validated, immutable
+ * @deadline: jiffies at which the request times out, immutable
+ * @start: time of the request
+ * @timeout: fails the request at @deadline
+ * @where: hn->lock: which list of @hn holds @node
+ * @node: hn->lock: entry in hn->queue or hn->active
+ * @owner_portid: hn->lock: netlink port that claimed the request, 0 if
+ *	none or the port went away
+ * @state: socket lock (WRITE_ONCE); enum tlsock_hs_state
+ * @err: socket lock; negative errno once @state is FAILED
+ * @owner: socket lock (WRITE_ONCE): thread group of the daemon that claimed
+ *	the request; its I/O passes the gate.  Compared, never dereferenced,
+ *	without the lock.
+ * @usec: socket lock: duration of the handshake, once finished
+ * @version: socket lock: negotiated TLS version
+ * @cipher: socket lock: negotiated TLS_CIPHER_*
+ * @flags: socket lock: TLSOCK_INFO_F_PEER_VERIFIED / _RESUMED / _SAN_TRUNCATED
+ * @secret_len: socket lock: bytes in each of @secret_tx and @secret_rx (TLS 1.3)
+ * @secret_tx: socket lock: TLS 1.3 transmit traffic secret; wiped on free
+ * @secret_rx: socket lock: TLS 1.3 receive traffic secret; wiped on free
+ * @subject: socket lock: verified peer subject
+ * @san: socket lock: peer subjectAltNames, NUL-separated, "" terminated
+ */
+struct tlsock_hs {
+	refcount_t ref;
+	struct sock *sk;
+	struct tlsock_hs_net *hn;
+	u32 id;
+	struct tlsock_handshake req;
+	unsigned long deadline;
+	ktime_t start;
+	struct delayed_work timeout;
+
+	u8 where;
+	struct list_head node;
+	u32 owner_portid;
+
+	u8 state;
+	int err;
+	struct pid *owner;
+	u64 usec;
+	u16 version;
+	u16 cipher;
+	u32 flags;
+	u8 secret_len;
+	u8 secret_tx[TLSOCK_SECRET_MAX];
+	u8 secret_rx[TLSOCK_SECRET_MAX];
+	char subject[TLSOCK_SUBJECT_MAX + 1];
+	char san[sizeof_field(struct tlsock_info, peer_san)];
+};
+
+/**
+ * struct tlsock_hs_result - what a successful DONE carries
+ * @version: TLS_1_2_VERSION or TLS_1_3_VERSION
+ * @cipher: TLS_CIPHER_*
+ * @tx: transmit crypto_info
+ * @rx: receive crypto_info
+ * @tx_len: bytes of @tx
+ * @rx_len: bytes of @rx
+ * @secret_len: bytes in each secret, 0 if none
+ * @secret_tx: TLS 1.3 transmit traffic secret
+ * @secret_rx: TLS 1.3 receive traffic secret
+ * @flags: TLSOCK_INFO_F_*
+ * @subject: peer subject (NLA_NUL_STRING checked) or NULL
+ * @san: NUL-separated subjectAltNames
+ *
+ * Holds keys: the netlink side wipes it with memzero_explicit().
+ */
+struct tlsock_hs_result {
+	u16 version;
+	u16 cipher;
+	union tlsock_crypto_info tx;
+	union tlsock_crypto_info rx;
+	unsigned int tx_len;
+	unsigned int rx_len;
+	unsigned int secret_len;
+	u8 secret_tx[TLSOCK_SECRET_MAX];
+	u8 secret_rx[TLSOCK_SECRET_MAX];
+	u32 flags;
+	const char *subject;
+	char san[sizeof_field(struct tlsock_info, peer_san)];
+};
+
+/* handshake.c */
+extern unsigned int tlsock_hs_timeout_ms;
+extern unsigned int tlsock_hs_max_pending;
+void tlsock_hs_put(struct tlsock_hs *hs);
+int tlsock_hs_claim(struct tlsock_hs *hs);
+bool tlsock_hs_fail(struct tlsock_hs *hs, int err);
+int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result *res);
+
+/* hs_netlink.c */
+struct tlsock_hs_net *tlsock_hs_pernet(struct net *net);
+bool tlsock_hs_has_daemon(struct net *net);
+int tlsock_hs_notify(struct net *net, u32 id);
+int tlsock_hs_link(struct tlsock_hs *hs);
+void tlsock_hs_unlink(struct tlsock_hs *hs);
+int tlsock_hs_netlink_init(void);
+void tlsock_hs_netlink_exit(void);
+
+#endif /* _TLSOCK_HS_H */

@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Managed handshakes, netlink side: the "tlsock" generic netlink family
+ * (uapi/tlsock.yaml; policies and op table generated in genl.c), the
+ * per-namespace request lists, and the daemon-exit notifier.
+ *
+ * A request is announced with a READY multicast on group "tlsockd".  A
+ * daemon claims the oldest one with ACCEPT and receives the application's
+ * socket as a new descriptor: the very same open file, so the daemon's
+ * descriptor keeps the socket alive until the daemon closes it.  DONE is
+ * accepted only from the netlink port that claimed the request.  When that
+ * port is released (the daemon closed it or died) every request it held
+ * fails with EOWNERDEAD.
+ */
+#include <linux/file.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <net/genetlink.h>
+#include <net/netns/generic.h>
+
+#include "hs.h"
+#include "genl.h"
+
+/* ynl-gen-c.py (6.12) does not render multicast-group flags: set them here */
+static const struct genl_multicast_group tlsock_hs_mcgrps[] = {
+	[TLSOCK_NLGRP_TLSOCKD] = {
+		.name = TLSOCK_MCGRP_TLSOCKD,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+static struct genl_family tlsock_genl_family __ro_after_init = {
+	.name		= TLSOCK_FAMILY_NAME,
+	.version	= TLSOCK_FAMILY_VERSION,
+	.netnsok	= true,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.split_ops	= tlsock_nl_ops,
+	.n_split_ops	= ARRAY_SIZE(tlsock_nl_ops),
+	.mcgrps		= tlsock_hs_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(tlsock_hs_mcgrps),
+};
+
+static unsigned int tlsock_hs_net_id __read_mostly;
+
+/**
+ * tlsock_hs_pernet() - upcall state of a network namespace
+ * @net: namespace
+ *
+ * Return: the namespace's state (always present while the module is loaded).
+ */
+struct tlsock_hs_net *tlsock_hs_pernet(struct net *net)
+{
+	return net_generic(net, tlsock_hs_net_id);
+}
+
+/**
+ * tlsock_hs_has_daemon() - does a daemon listen in @net?
+ * @net: namespace
+ *
+ * Return: true when a socket of @net is in group "tlsockd".
+ */
+bool tlsock_hs_has_daemon(struct net *net)
+{
+	return genl_has_listeners(&tlsock_genl_family, net, TLSOCK_NLGRP_TLSOCKD) > 0;
+}
+
+/**
+ * tlsock_hs_notify() - announce request @id to the daemons of @net
+ * @net: namespace
+ * @id: request id
+ *
+ * Context: process context.
+ * Return: 0, or -ESRCH when nobody listens.  Other delivery errors (a
+ * daemon's receive buffer overran) are not the request's failure: the
+ * daemon notices the overrun and drains the queue with ACCEPT.
+ */
+int tlsock_hs_notify(struct net *net, u32 id)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return 0;	/* the daemon's periodic ACCEPT finds the request */
+	hdr = genlmsg_put(msg, 0, 0, &tlsock_genl_family, 0, TLSOCK_CMD_READY);
+	if (!hdr || nla_put_u32(msg, TLSOCK_A_ACCEPT_REQ_ID, id)) {
+		nlmsg_free(msg);
+		return 0;
+	}
+	genlmsg_end(msg, hdr);
+	err = genlmsg_multicast_netns(&tlsock_genl_family, net, msg, 0, TLSOCK_NLGRP_TLSOCKD,
+				      GFP_KERNEL);
+	return err == -ESRCH ? err : 0;
+}
+
+/**
+ * tlsock_hs_link() - give a new request an id and queue it
+ * @hs: request
+ *
+ * Context: process context.
+ * Return: 0, or -EBUSY when the namespace is at its cap (or out of ids).
+ */
+int tlsock_hs_link(struct tlsock_hs *hs)
+{
+	struct tlsock_hs_net *hn = hs->hn;
+	int err;
+
+	err = xa_alloc_cyclic(&hn->ids, &hs->id, hs, XA_LIMIT(1, U32_MAX), &hn->next_id,
+			      GFP_KERNEL);
+	if (err < 0)
+		return err == -ENOMEM ? err : -EBUSY;
+
+	spin_lock(&hn->lock);
+	if (hn->nr_queued + hn->nr_active >= READ_ONCE(tlsock_hs_max_pending)) {
+		spin_unlock(&hn->lock);
+		xa_erase(&hn->ids, hs->id);
+		return -EBUSY;
+	}
+	refcount_inc(&hs->ref);		/* being linked */
+	list_add_tail(&hs->node, &hn->queue);
+	hs->where = TLSOCK_HS_QUEUED;
+	hn->nr_queued++;
+	spin_unlock(&hn->lock);
+	return 0;
+}
+
+/* Take @hs off its list.  hn->lock held.  Returns true if it was linked. */
+static bool tlsock_hs_unlink_locked(struct tlsock_hs_net *hn, struct tlsock_hs *hs)
+{
+	lockdep_assert_held(&hn->lock);
+	switch (hs->where) {
+	case TLSOCK_HS_QUEUED:
+		hn->nr_queued--;
+		break;
+	case TLSOCK_HS_ACTIVE:
+		hn->nr_active--;
+		break;
+	default:
+		return false;
+	}
+	list_del_init(&hs->node);
+	hs->where = TLSOCK_HS_UNLINKED;
+	hs->owner_portid = 0;
+	xa_erase(&hn->ids, hs->id);
+	return true;
+}
+
+/**
+ * tlsock_hs_unlink() - a request finished: forget it
+ * @hs: request
+ *
+ * Context: any context that may take a spinlock; the caller holds a
+ * reference besides the one being dropped here.
+ */
+void tlsock_hs_unlink(struct tlsock_hs *hs)
+{
+	struct tlsock_hs_net *hn = hs->hn;
+	bool was;
+
+	spin_lock(&hn->lock);
+	was = tlsock_hs_unlink_locked(hn, hs);
+	spin_unlock(&hn->lock);
+	if (was)
+		tlsock_hs_put(hs);
+}
+
+/*
+ * A reference on the socket's file, unless the file is already being
+ * released (then close is about to cancel the request).  hn->lock held,
+ * @hs linked: close has not run tlsock_hs_close() yet, so the socket still
+ * has its struct socket and file.
+ */
+static struct file *tlsock_hs_file_get(struct tlsock_hs *hs)
+{
+	struct file *file = hs->sk->sk_socket->file;
+
+	lockdep_assert_held(&hs->hn->lock);
+	return atomic_long_inc_not_zero(&file->f_count) ? file : NULL;
+}
+
+/* Move the oldest claimable request to the active list, for @portid. */
+static struct tlsock_hs *tlsock_hs_next(struct tlsock_hs_net *hn, u32 portid,
+					struct file **filep)
+{
+	struct tlsock_hs *hs;
+
+	spin_lock(&hn->lock);
+	list_for_each_entry(hs, &hn->queue, node) {
+		*filep = tlsock_hs_file_get(hs);
+		if (!*filep)
+			continue;
+		list_move_tail(&hs->node, &hn->active);
+		hs->where = TLSOCK_HS_ACTIVE;
+		hs->owner_portid = portid;
+		hn->nr_queued--;
+		hn->nr_active++;
+		refcount_inc(&hs->ref);
+		spin_unlock(&hn->lock);
+		return hs;
+	}
+	spin_unlock(&hn->lock);
+	return NULL;
+}
+
+static int tlsock_hs_put_addr(struct sk_buff *msg, int type, struct socket *sock, bool peer)
+{
+	struct sockaddr_storage ss = {};
+	int len;
+
+	len = peer ? kernel_getpeername(sock, (struct sockaddr *)&ss) :
+		     kernel_getsockname(sock, (struct sockaddr *)&ss);
+	if (len < 0)
+		return 0;	/* not connected any more: the handshake will say so */
+	return nla_put(msg, type, len, &ss);
+}
+
+static struct sk_buff *tlsock_hs_accept_reply(struct tlsock_hs *hs, struct socket *sock,
+					      struct genl_info *info, int fd)
+{
+	const struct tlsock_handshake *req = &hs->req;
+	long left = (long)(hs->deadline - jiffies);
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	hdr = genlmsg_iput(msg, info);
+	if (!hdr)
+		goto err;
+	if (nla_put_u32(msg, TLSOCK_A_ACCEPT_REQ_ID, hs->id) ||
+	    nla_put_s32(msg, TLSOCK_A_ACCEPT_SOCKFD, fd) ||
+	    nla_put_u32(msg, TLSOCK_A_ACCEPT_ROLE, req->role) ||
+	    nla_put_u32(msg, TLSOCK_A_ACCEPT_FLAGS, req->flags) ||
+	    nla_put_u32(msg, TLSOCK_A_ACCEPT_TIMEOUT, left > 0 ? jiffies_to_msecs(left) : 0) ||
+	    nla_put_string(msg, TLSOCK_A_ACCEPT_PROFILE, req->profile) ||
+	    nla_put_string(msg, TLSOCK_A_ACCEPT_SERVER_NAME, req->server_name) ||
+	    tlsock_hs_put_addr(msg, TLSOCK_A_ACCEPT_PEER_ADDR, sock, true) ||
+	    tlsock_hs_put_addr(msg, TLSOCK_A_ACCEPT_LOCAL_ADDR, sock, false))
+		goto err;
+	genlmsg_end(msg, hdr);
+	return msg;
+err:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+int tlsock_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tlsock_hs_net *hn = tlsock_hs_pernet(genl_info_net(info));
+	struct tlsock_hs *hs;
+	struct sk_buff *msg;
+	struct file *file;
+	int fd, err;
+
+	for (;;) {
+		hs = tlsock_hs_next(hn, info->snd_portid, &file);
+		if (!hs)
+			return -EAGAIN;
+		if (!tlsock_hs_claim(hs))
+			break;
+		/* it finished meanwhile (timeout): try the next one */
+		fput(file);
+		tlsock_hs_put(hs);
+	}
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto fail;
+	}
+	err = -ENOMEM;
+	msg = tlsock_hs_accept_reply(hs, sock_from_file(file), info, fd);
+	if (!msg)
+		goto fail_fd;
+	err = genlmsg_reply(msg, info);
+	if (err)
+		goto fail_fd;
+	fd_install(fd, file);	/* takes our file reference */
+	tlsock_hs_put(hs);
+	return 0;
+
+fail_fd:
+	put_unused_fd(fd);
+fail:
+	/* the daemon never saw this request: fail it rather than lose it */
+	tlsock_hs_fail(hs, -EIO);
+	fput(file);
+	tlsock_hs_put(hs);
+	return err;
+}
+
+/* Look up request @id claimed by @portid; references on it and its file. */
+static int tlsock_hs_find(struct tlsock_hs_net *hn, u32 id, u32 portid,
+			  struct tlsock_hs **hsp, struct file **filep)
+{
+	struct tlsock_hs *hs;
+	int err = 0;
+
+	spin_lock(&hn->lock);
+	hs = xa_load(&hn->ids, id);
+	if (!hs || hs->where == TLSOCK_HS_UNLINKED)
+		err = -ENOENT;
+	else if (hs->where != TLSOCK_HS_ACTIVE || hs->owner_portid != portid)
+		err = -EPERM;
+	else if (!(*filep = tlsock_hs_file_get(hs)))
+		err = -ENOENT;
+	else
+		refcount_inc(&hs->ref);
+	spin_unlock(&hn->lock);
+	*hsp = hs;
+	return err;
+}
+
+static int tlsock_hs_get_crypto(const struct nlattr *a, union tlsock_crypto_info *ci,
+				unsigned int *len)
+{
+	if (!a || nla_len(a) > sizeof(*ci))
+		return -EINVAL;
+	*len = nla_len(a);
+	memcpy(ci, nla_data(a), *len);
+	return 0;
+}
+
+/* Collect the repeated PEER_SAN attributes, NUL-separated. */
+static void tlsock_hs_get_san(struct genl_info *info, struct tlsock_hs_result *res)
+{
+	size_t room = sizeof(res->san) - 1;	/* the final empty entry */
+	size_t at = 0;
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_attr_type(a, TLSOCK_A_DONE_PEER_SAN, genlmsg_data(info->genlhdr),
+			       genlmsg_len(info->genlhdr), rem) {
+		size_t n = strnlen(nla_data(a), nla_len(a));
+
+		if (!n)
+			continue;
+		if (at + n + 1 > room) {
+			res->flags |= TLSOCK_INFO_F_SAN_TRUNCATED;
+			break;
+		}
+		memcpy(res->san + at, nla_data(a), n);
+		at += n + 1;
+	}
+}
+
+static int tlsock_hs_parse_done(struct genl_info *info, struct tlsock_hs_result *res)
+{
+	struct nlattr **tb = info->attrs;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, TLSOCK_A_DONE_VERSION) ||
+	    GENL_REQ_ATTR_CHECK(info, TLSOCK_A_DONE_CIPHER))
+		return -EINVAL;
+	res->version = nla_get_u16(tb[TLSOCK_A_DONE_VERSION]);
+	res->cipher = nla_get_u16(tb[TLSOCK_A_DONE_CIPHER]);
+	err = tlsock_hs_get_crypto(tb[TLSOCK_A_DONE_TX_CRYPTO], &res->tx, &res->tx_len);
+	if (err)
+		return err;
+	err = tlsock_hs_get_crypto(tb[TLSOCK_A_DONE_RX_CRYPTO], &res->rx, &res->rx_len);
+	if (err)
+		return err;
+
+	if (tb[TLSOCK_A_DONE_TX_SECRET] || tb[TLSOCK_A_DONE_RX_SECRET]) {
+		const struct nlattr *t = tb[TLSOCK_A_DONE_TX_SECRET];
+		const struct nlattr *r = tb[TLSOCK_A_DONE_RX_SECRET];
+
+		if (!t || !r || nla_len(t) != nla_len(r) || nla_len(t) > TLSOCK_SECRET_MAX)
+			return -EINVAL;
+		res->secret_len = nla_len(t);
+		memcpy(res->secret_tx, nla_data(t), res->secret_len);
+		memcpy(res->secret_rx, nla_data(r), res->secret_len);
+	}
+
+	if (nla_get_flag(tb[TLSOCK_A_DONE_PEER_VERIFIED]))
+		res->flags |= TLSOCK_INFO_F_PEER_VERIFIED;
+	if (nla_get_flag(tb[TLSOCK_A_DONE_RESUMED]))
+		res->flags |= TLSOCK_INFO_F_RESUMED;
+	if (tb[TLSOCK_A_DONE_PEER_SUBJECT])
+		res->subject = nla_data(tb[TLSOCK_A_DONE_PEER_SUBJECT]);
+	tlsock_hs_get_san(info, res);
+	return 0;
+}
+
+/* Keys also sit in the request message: wipe them there too when we can. */
+static void tlsock_hs_wipe_attrs(struct sk_buff *skb, struct genl_info *info)
+{
+	static const int keys[] = {
+		TLSOCK_A_DONE_TX_CRYPTO, TLSOCK_A_DONE_RX_CRYPTO,
+		TLSOCK_A_DONE_TX_SECRET, TLSOCK_A_DONE_RX_SECRET,
+	};
+	int i;
+
+	if (skb_cloned(skb))
+		return;	/* shared with a netlink tap: not ours to write */
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (info->attrs[keys[i]])
+			memzero_explicit(nla_data(info->attrs[keys[i]]),
+					 nla_len(info->attrs[keys[i]]));
+}
+
+int tlsock_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tlsock_hs_net *hn = tlsock_hs_pernet(genl_info_net(info));
+	struct tlsock_hs_result *res = NULL;
+	struct file *file = NULL;
+	struct tlsock_hs *hs;
+	int status, err;
+
+	if (GENL_REQ_ATTR_CHECK(info, TLSOCK_A_DONE_REQ_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, TLSOCK_A_DONE_STATUS)) {
+		err = -EINVAL;
+		goto out_wipe;
+	}
+	err = tlsock_hs_find(hn, nla_get_u32(info->attrs[TLSOCK_A_DONE_REQ_ID]),
+			     info->snd_portid, &hs, &file);
+	if (err)
+		goto out_wipe;
+
+	status = -(int)nla_get_u32(info->attrs[TLSOCK_A_DONE_STATUS]);
+	if (!status) {
+		err = -ENOMEM;
+		res = kzalloc(sizeof(*res), GFP_KERNEL);
+		if (!res)
+			goto out_put;
+		err = tlsock_hs_parse_done(info, res);
+		if (err) {
+			NL_SET_ERR_MSG(info->extack, "incomplete or inconsistent crypto state");
+			goto out_put;
+		}
+	}
+	err = tlsock_hs_complete(hs, status, res);
+
+out_put:
+	if (err && err != -ENOENT)
+		tlsock_hs_fail(hs, -EIO);	/* a broken DONE fails the request */
+	fput(file);
+	tlsock_hs_put(hs);
+out_wipe:
+	kfree_sensitive(res);
+	tlsock_hs_wipe_attrs(skb, info);
+	return err;
+}
+
+int tlsock_nl_status_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct tlsock_hs_net *hn = tlsock_hs_pernet(net);
+	unsigned int queued, active;
+	struct sk_buff *msg;
+	void *hdr;
+
+	spin_lock(&hn->lock);
+	queued = hn->nr_queued;
+	active = hn->nr_active;
+	spin_unlock(&hn->lock);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_iput(msg, info);
+	if (!hdr ||
+	    nla_put_u32(msg, TLSOCK_A_STATUS_PENDING, queued) ||
+	    nla_put_u32(msg, TLSOCK_A_STATUS_ACTIVE, active) ||
+	    nla_put_u32(msg, TLSOCK_A_STATUS_MAX_PENDING, READ_ONCE(tlsock_hs_max_pending)) ||
+	    nla_put_u32(msg, TLSOCK_A_STATUS_DEFAULT_TIMEOUT, READ_ONCE(tlsock_hs_timeout_ms)) ||
+	    nla_put_u32(msg, TLSOCK_A_STATUS_LISTENERS, tlsock_hs_has_daemon(net))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* Fail every request claimed by a netlink port that is going away. */
+static int tlsock_hs_netlink_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct tlsock_hs_net *hn;
+	struct tlsock_hs *hs;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
+		return NOTIFY_DONE;
+	hn = tlsock_hs_pernet(n->net);
+
+	for (;;) {
+		bool found = false;
+
+		spin_lock(&hn->lock);
+		list_for_each_entry(hs, &hn->active, node) {
+			if (hs->owner_portid != n->portid)
+				continue;
+			/* no DONE can match any more, and we do not find it again */
+			hs->owner_portid = 0;
+			refcount_inc(&hs->ref);
+			found = true;
+			break;
+		}
+		spin_unlock(&hn->lock);
+		if (!found)
+			break;
+		tlsock_hs_fail(hs, -EOWNERDEAD);
+		tlsock_hs_put(hs);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block tlsock_hs_netlink_nb = {
+	.notifier_call = tlsock_hs_netlink_event,
+};
+
+static int __net_init tlsock_hs_net_init(struct net *net)
+{
+	struct tlsock_hs_net *hn = tlsock_hs_pernet(net);
+
+	spin_lock_init(&hn->lock);
+	INIT_LIST_HEAD(&hn->queue);
+	INIT_LIST_HEAD(&hn->active);
+	xa_init_flags(&hn->ids, XA_FLAGS_ALLOC1);
+	return 0;
+}
+
+static void __net_exit tlsock_hs_net_exit(struct net *net)
+{
+	struct tlsock_hs_net *hn = tlsock_hs_pernet(net);
+
+	/* user sockets pin their namespace: nothing can be linked here */
+	WARN_ON_ONCE(!list_empty(&hn->queue) || !list_empty(&hn->active));
+	xa_destroy(&hn->ids);
+}
+
+static struct pernet_operations tlsock_hs_net_ops = {
+	.init	= tlsock_hs_net_init,
+	.exit	= tlsock_hs_net_exit,
+	.id	= &tlsock_hs_net_id,
+	.size	= sizeof(struct tlsock_hs_net),
+};
+
+/**
+ * tlsock_hs_netlink_init() - register namespace state, family and notifier
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsock_hs_netlink_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&tlsock_hs_net_ops);
+	if (err)
+		return err;
+	err = genl_register_family(&tlsock_genl_family);
+	if (err)
+		goto err_pernet;
+	err = netlink_register_notifier(&tlsock_hs_netlink_nb);
+	if (err)
+		goto err_family;
+	return 0;
+
+err_family:
+	genl_unregister_family(&tlsock_genl_family);
+err_pernet:
+	unregister_pernet_subsys(&tlsock_hs_net_ops);
+	return err;
+}
+
+/**
+ * tlsock_hs_netlink_exit() - undo tlsock_hs_netlink_init()
+ */
+void tlsock_hs_netlink_exit(void)
+{
+	netlink_unregister_notifier(&tlsock_hs_netlink_nb);
+	genl_unregister_family(&tlsock_genl_family);
+	unregister_pernet_subsys(&tlsock_hs_net_ops);
+}
