@@ -147,7 +147,8 @@ static void tlsock_close(struct sock *sk, long timeout)
 	struct proto *base = ctx->sk_proto;
 	long flush_timeo;
 
-	if (ctx->hs) {
+	/* an unfinished handshake is cancelled first: the daemon lets go */
+	if (ctx->hs && !tlsock_ph_managed(ctx)) {
 		lock_sock(sk);
 		tlsock_hs_close(sk, ctx);
 		release_sock(sk);
@@ -160,6 +161,9 @@ static void tlsock_close(struct sock *sk, long timeout)
 	tlsock_tx_release(sk, ctx, flush_timeo);
 
 	lock_sock(sk);
+	/* a managed session: close_notify went out in tlsock_tx_release() */
+	if (ctx->hs)
+		tlsock_hs_close(sk, ctx);
 	if (ctx->tx_on)
 		tlsock_stat_add(sock_net(sk), TLSOCK_STAT_CURR_TX, -1);
 	if (ctx->rx_on)
