@@ -30,6 +30,8 @@
 #define TLSOCK_ALERT_FATAL		2
 #define TLSOCK_ALERT_CLOSE_NOTIFY	0
 #define TLSOCK_ALERT_UNEXPECTED_MESSAGE	10
+#define TLSOCK_ALERT_BAD_RECORD_MAC	20
+#define TLSOCK_ALERT_RECORD_OVERFLOW	22
 #define TLSOCK_ALERT_DECODE_ERROR	50
 #define TLSOCK_ALERT_USER_CANCELED	90
 #define TLSOCK_ALERT_NO_RENEGOTIATION	100
@@ -65,6 +67,30 @@ static void tlsock_ph_queue_alert(struct sock *sk, struct tlsock_ctx *ctx, u8 le
 	}
 	if (!READ_ONCE(ctx->tx.closing))
 		schedule_work(&ctx->tx.work);
+}
+
+/**
+ * tlsock_ph_rx_error() - a managed session failed to read a record
+ * @sk: socket
+ * @ctx: context
+ * @err: -EBADMSG (did not authenticate), -EMSGSIZE (too long) or another
+ *	parse error
+ *
+ * Queues the matching fatal alert for the peer.
+ *
+ * Context: socket owner, or softirq with the socket spinlock held.
+ */
+void tlsock_ph_rx_error(struct sock *sk, struct tlsock_ctx *ctx, int err)
+{
+	u8 desc = TLSOCK_ALERT_DECODE_ERROR;
+
+	if (!tlsock_ph_managed(ctx))
+		return;
+	if (err == -EBADMSG)
+		desc = TLSOCK_ALERT_BAD_RECORD_MAC;
+	else if (err == -EMSGSIZE)
+		desc = TLSOCK_ALERT_RECORD_OVERFLOW;
+	tlsock_ph_queue_alert(sk, ctx, TLSOCK_ALERT_FATAL, desc);
 }
 
 static int tlsock_ph_fatal(struct sock *sk, struct tlsock_ctx *ctx, u8 desc)

@@ -181,6 +181,8 @@ static int tlsock_rx_pull(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp)
 			if (err) {
 				rx->stopped = true;
 				tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_PARSE_ERROR);
+				if (unlikely(ctx->hs))
+					tlsock_ph_rx_error(sk, ctx, err);
 				tlsock_err_abort(sk, err);
 				return err;
 			}
@@ -254,6 +256,8 @@ static int tlsock_rx_open(struct sock *sk, struct tlsock_ctx *ctx)
 		/* fail closed: nothing more is read from this stream */
 		rx->err = err == -EMSGSIZE ? -EMSGSIZE : -EBADMSG;
 		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_DECRYPT_ERROR);
+		if (unlikely(ctx->hs))
+			tlsock_ph_rx_error(sk, ctx, rx->err);
 		tlsock_err_abort(sk, rx->err);
 		return rx->err;
 	}

@@ -276,6 +276,7 @@ int tlsock_tls_getsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
 /* posthandshake.c: the session after a managed handshake */
 bool tlsock_ph_managed(const struct tlsock_ctx *ctx);
 int tlsock_ph_rx_control(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec);
+void tlsock_ph_rx_error(struct sock *sk, struct tlsock_ctx *ctx, int err);
 int tlsock_ph_tx(struct sock *sk, struct tlsock_ctx *ctx, int flags);
 int tlsock_ph_close_notify(struct sock *sk, struct tlsock_ctx *ctx, int flags);
 
