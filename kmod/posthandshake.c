@@ -58,12 +58,19 @@ bool tlsock_ph_managed(const struct tlsock_ctx *ctx)
 	return hs && READ_ONCE(hs->state) == TLSOCK_HS_DONE;
 }
 
-static void tlsock_ph_queue_alert(struct sock *sk, struct tlsock_ctx *ctx, u8 level, u8 desc)
+/*
+ * A fatal alert must leave before the socket reports its error (TCP sends
+ * nothing once sk_err is set), so tx.work sends it and then fails the
+ * socket with @err.
+ */
+static void tlsock_ph_queue_alert(struct sock *sk, struct tlsock_ctx *ctx, u8 level, u8 desc,
+				  int err)
 {
 	/* a fatal alert replaces a warning that has not left yet */
 	if (ctx->tx.alert_level != TLSOCK_ALERT_FATAL) {
 		ctx->tx.alert_level = level;
 		ctx->tx.alert_desc = desc;
+		ctx->tx.abort_err = err;
 	}
 	if (!READ_ONCE(ctx->tx.closing))
 		schedule_work(&ctx->tx.work);
@@ -76,7 +83,8 @@ static void tlsock_ph_queue_alert(struct sock *sk, struct tlsock_ctx *ctx, u8 le
  * @err: -EBADMSG (did not authenticate), -EMSGSIZE (too long) or another
  *	parse error
  *
- * Queues the matching fatal alert for the peer.
+ * Queues the matching fatal alert for the peer; the socket fails once it
+ * is sent.
  *
  * Context: socket owner, or softirq with the socket spinlock held.
  */
@@ -84,18 +92,16 @@ void tlsock_ph_rx_error(struct sock *sk, struct tlsock_ctx *ctx, int err)
 {
 	u8 desc = TLSOCK_ALERT_DECODE_ERROR;
 
-	if (!tlsock_ph_managed(ctx))
-		return;
 	if (err == -EBADMSG)
 		desc = TLSOCK_ALERT_BAD_RECORD_MAC;
 	else if (err == -EMSGSIZE)
 		desc = TLSOCK_ALERT_RECORD_OVERFLOW;
-	tlsock_ph_queue_alert(sk, ctx, TLSOCK_ALERT_FATAL, desc);
+	tlsock_ph_queue_alert(sk, ctx, TLSOCK_ALERT_FATAL, desc, err);
 }
 
 static int tlsock_ph_fatal(struct sock *sk, struct tlsock_ctx *ctx, u8 desc)
 {
-	tlsock_ph_queue_alert(sk, ctx, TLSOCK_ALERT_FATAL, desc);
+	tlsock_ph_queue_alert(sk, ctx, TLSOCK_ALERT_FATAL, desc, -EPROTO);
 	return -EPROTO;
 }
 
@@ -159,7 +165,7 @@ static int tlsock_ph_handshake(struct sock *sk, struct tlsock_ctx *ctx, struct t
 		} else if (!tlsock_is_13(ctx) &&
 			   (type == TLSOCK_HS_HELLO_REQUEST || type == TLSOCK_HS_CLIENT_HELLO)) {
 			tlsock_ph_queue_alert(sk, ctx, TLSOCK_ALERT_WARNING,
-					      TLSOCK_ALERT_NO_RENEGOTIATION);
+					      TLSOCK_ALERT_NO_RENEGOTIATION, 0);
 		} else {
 			return tlsock_ph_fatal(sk, ctx, TLSOCK_ALERT_UNEXPECTED_MESSAGE);
 		}
@@ -231,8 +237,10 @@ int tlsock_ph_tx(struct sock *sk, struct tlsock_ctx *ctx, int flags)
 
 		tx->alert_level = 0;
 		err = tlsock_tx_send_record(sk, ctx, TLSOCK_CT_ALERT, alert, sizeof(alert), flags);
-		if (fatal)
+		if (fatal) {
+			tlsock_err_abort(sk, tx->abort_err ?: -EPROTO);
 			return -EPROTO;
+		}
 		if (err && err != -EAGAIN)
 			return err;
 	}

@@ -181,9 +181,10 @@ static int tlsock_rx_pull(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp)
 			if (err) {
 				rx->stopped = true;
 				tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_PARSE_ERROR);
-				if (unlikely(ctx->hs))
+				if (unlikely(ctx->hs) && tlsock_ph_managed(ctx))
 					tlsock_ph_rx_error(sk, ctx, err);
-				tlsock_err_abort(sk, err);
+				else
+					tlsock_err_abort(sk, err);
 				return err;
 			}
 		}
@@ -256,9 +257,10 @@ static int tlsock_rx_open(struct sock *sk, struct tlsock_ctx *ctx)
 		/* fail closed: nothing more is read from this stream */
 		rx->err = err == -EMSGSIZE ? -EMSGSIZE : -EBADMSG;
 		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_DECRYPT_ERROR);
-		if (unlikely(ctx->hs))
+		if (unlikely(ctx->hs) && tlsock_ph_managed(ctx))
 			tlsock_ph_rx_error(sk, ctx, rx->err);
-		tlsock_err_abort(sk, rx->err);
+		else
+			tlsock_err_abort(sk, rx->err);
 		return rx->err;
 	}
 	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_RECORDS);
@@ -341,7 +343,9 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 			tlsock_rx_cur_done(sk, ctx);
 			if (err) {
 				rx->err = err;
-				tlsock_err_abort(sk, err);
+				/* else tx.work fails the socket after its alert */
+				if (!ctx->tx.alert_level)
+					tlsock_err_abort(sk, err);
 				return err;
 			}
 			tlsock_rx_pull(sk, ctx, GFP_KERNEL);

@@ -187,6 +187,7 @@ struct tlsock_rx {
  * @records: records sealed under the current key
  * @alert_level: managed sessions: alert queued by the receive path (0: none)
  * @alert_desc: its description
+ * @abort_err: the socket fails with this error once the fatal alert is out
  * @ku_pending: managed TLS 1.3: the peer asked for our KeyUpdate
  * @notified: managed sessions: close_notify was sent
  */
@@ -201,6 +202,7 @@ struct tlsock_tx {
 	u64 records;
 	u8 alert_level;
 	u8 alert_desc;
+	int abort_err;
 	bool ku_pending;
 	bool notified;
 };
