@@ -228,8 +228,13 @@ static int tlsock_make_aad(struct tlsock_ctx *ctx, struct tlsock_crypto *c, cons
 	return TLSOCK_AAD12_LEN;
 }
 
+/*
+ * Run the AEAD over @rec from @off.  @dst is NULL to work in place, else a
+ * scatterlist whose entry 0 is free for the AAD, followed by room for the
+ * output (decryption only).
+ */
 static int tlsock_aead_run(struct tlsock_crypto *c, struct tlsock_rec *rec, u32 off,
-			   u32 cryptlen, u32 taglen, int aadlen, bool enc)
+			   u32 cryptlen, u32 taglen, int aadlen, bool enc, struct scatterlist *dst)
 {
 	struct scatterlist sg[TLSOCK_REC_PAGES + 2];
 	DECLARE_CRYPTO_WAIT(wait);
@@ -239,12 +244,14 @@ static int tlsock_aead_run(struct tlsock_crypto *c, struct tlsock_rec *rec, u32 
 	sg_set_buf(&sg[0], c->aad, aadlen);
 	n = 1 + tlsock_rec_sg(rec, off, cryptlen + taglen, sg + 1);
 	sg_mark_end(&sg[n - 1]);
+	if (dst)
+		sg_set_buf(&dst[0], c->aad, aadlen);
 
 	aead_request_set_tfm(c->req, c->aead);
 	aead_request_set_callback(c->req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
 	aead_request_set_ad(c->req, aadlen);
-	aead_request_set_crypt(c->req, sg, sg, enc ? cryptlen : cryptlen + taglen, c->iv);
+	aead_request_set_crypt(c->req, sg, dst ?: sg, enc ? cryptlen : cryptlen + taglen, c->iv);
 	err = enc ? crypto_aead_encrypt(c->req) : crypto_aead_decrypt(c->req);
 	return crypto_wait_req(err, &wait);
 }
@@ -288,7 +295,7 @@ int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, 
 
 	tlsock_make_iv(ctx, c, hdr + TLSOCK_HDR_LEN);
 	aadlen = tlsock_make_aad(ctx, c, hdr, type, plen);
-	err = tlsock_aead_run(c, rec, prepend, inner, TLSOCK_TAG_LEN, aadlen, true);
+	err = tlsock_aead_run(c, rec, prepend, inner, TLSOCK_TAG_LEN, aadlen, true, NULL);
 	if (err)
 		return err;
 
@@ -331,7 +338,7 @@ int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec)
 
 	tlsock_make_iv(ctx, c, hdr + TLSOCK_HDR_LEN);
 	aadlen = tlsock_make_aad(ctx, c, hdr, hdr[0], clen);
-	err = tlsock_aead_run(c, rec, prepend, clen, TLSOCK_TAG_LEN, aadlen, false);
+	err = tlsock_aead_run(c, rec, prepend, clen, TLSOCK_TAG_LEN, aadlen, false, NULL);
 	if (err)
 		return err == -EBADMSG ? -EBADMSG : err;
 
@@ -355,6 +362,38 @@ int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec)
 	rec->len = plen;
 	rec->pos = 0;
 	rec->decrypted = true;
+	if (!tlsock_seq_advance(c->seq))
+		return -EBADMSG;
+	return 0;
+}
+
+/**
+ * tlsock_crypto_open_to() - authenticate and decrypt a record into @dst
+ * @ctx: context with RX configured
+ * @rec: complete raw record; left untouched (so it can be opened again)
+ * @dst: entry 0 free for the AAD, then room for the whole inner
+ *	plaintext (tlsock_rec_clen() bytes), properly terminated
+ *
+ * The caller finds the content type (TLS 1.3: the last non-zero byte of
+ * the output; TLS 1.2: the header).  The sequence number is advanced; a
+ * caller that opens the record again afterwards restores it first.
+ *
+ * Context: process context, may sleep; socket lock held by the reader.
+ * Return: 0 or a negative errno (-EBADMSG: the record does not authenticate).
+ */
+int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *dst)
+{
+	struct tlsock_crypto *c = &ctx->rx.crypto;
+	u32 prepend = tlsock_rec_prepend(ctx);
+	u8 *hdr = page_address(rec->pages[0]);
+	u32 clen = rec->need - prepend - TLSOCK_TAG_LEN;
+	int aadlen, err;
+
+	tlsock_make_iv(ctx, c, hdr + TLSOCK_HDR_LEN);
+	aadlen = tlsock_make_aad(ctx, c, hdr, hdr[0], clen);
+	err = tlsock_aead_run(c, rec, prepend, clen, TLSOCK_TAG_LEN, aadlen, false, dst);
+	if (err)
+		return err == -EBADMSG ? -EBADMSG : err;
 	if (!tlsock_seq_advance(c->seq))
 		return -EBADMSG;
 	return 0;

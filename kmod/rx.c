@@ -314,12 +314,133 @@ static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
 	rec->pos = 0;
 }
 
+#define TLSOCK_ZC_PAGES	16
+
+/* Byte @at of the output described by dst[1..] (user pages). */
+static u8 tlsock_sg_byte(struct scatterlist *dst, int nsg, u32 at)
+{
+	int i;
+
+	for (i = 1; i < nsg; i++) {
+		if (at < dst[i].length) {
+			u8 *p = kmap_local_page(sg_page(&dst[i]));
+			u8 b = p[dst[i].offset + at];
+
+			kunmap_local(p);
+			return b;
+		}
+		at -= dst[i].length;
+	}
+	return 0;
+}
+
+/*
+ * Open the complete record in cur straight into the reader's buffer: one
+ * copy less than opening it in place and copying out.  Only application
+ * data going to user memory with room for the whole record qualifies.
+ * When the record turns out to be anything else (a TLS 1.3 record reveals
+ * its type only once opened) or does not open, the iterator and the
+ * sequence number are put back and the caller opens it in place, which
+ * also does the error handling.  What was written to the reader's buffer
+ * past the bytes reported is then meaningless, as with mainline kTLS.
+ *
+ * Return: true with *@got bytes delivered and the record consumed, false
+ * to fall back.
+ */
+static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct msghdr *msg,
+			      size_t *got)
+{
+	struct tlsock_rx *rx = &ctx->rx;
+	struct tlsock_rec *rec = &rx->cur;
+	struct iov_iter *it = &msg->msg_iter;
+	struct scatterlist dst[TLSOCK_ZC_PAGES + 2];
+	struct page *pages[TLSOCK_ZC_PAGES];
+	u8 saved_seq[TLSOCK_SEQ_LEN];
+	const u8 *hdr = page_address(rec->pages[0]);
+	u32 clen = rec->need - tlsock_rec_prepend(ctx) - TLSOCK_TAG_LEN;
+	u32 ulen = clen, plen;
+	size_t pinned = 0;
+	int npages = 0, nsg = 1;
+	bool ok = false;
+	u8 type = TLSOCK_CT_DATA;
+
+	if (!iter_is_ubuf(it) && !iter_is_iovec(it))
+		return false;
+	if (tlsock_is_13(ctx)) {
+		if (!clen)
+			return false;
+		ulen = clen - 1;	/* the type byte goes to rx.zc_tail */
+	} else if (hdr[0] != TLSOCK_CT_DATA) {
+		return false;
+	}
+	if (!ulen || iov_iter_count(it) < ulen)
+		return false;
+
+	sg_init_table(dst, ARRAY_SIZE(dst));
+	while (pinned < ulen) {
+		struct page **pp = pages + npages;
+		size_t off;
+		ssize_t n;
+		u32 left;
+
+		if (npages == TLSOCK_ZC_PAGES)
+			goto undo;
+		n = iov_iter_extract_pages(it, &pp, ulen - pinned, TLSOCK_ZC_PAGES - npages, 0, &off);
+		if (n <= 0)
+			goto undo;
+		pinned += n;
+		for (left = n; left; npages++) {
+			u32 chunk = min_t(u32, left, PAGE_SIZE - off);
+
+			sg_set_page(&dst[nsg++], pages[npages], chunk, off);
+			left -= chunk;
+			off = 0;
+		}
+	}
+	if (tlsock_is_13(ctx)) {
+		rx->zc_tail = 0;
+		sg_set_buf(&dst[nsg++], &rx->zc_tail, 1);
+	}
+	sg_mark_end(&dst[nsg - 1]);
+
+	memcpy(saved_seq, rx->crypto.seq, sizeof(saved_seq));
+	if (tlsock_crypto_open_to(ctx, rec, dst)) {
+		memcpy(rx->crypto.seq, saved_seq, sizeof(saved_seq));
+		goto undo;
+	}
+	plen = ulen;
+	if (tlsock_is_13(ctx)) {
+		type = rx->zc_tail;
+		while (!type && plen)
+			type = tlsock_sg_byte(dst, nsg - 1, --plen);
+	}
+	if (type != TLSOCK_CT_DATA || plen > TLSOCK_MAX_PAYLOAD) {
+		memcpy(rx->crypto.seq, saved_seq, sizeof(saved_seq));
+		goto undo;
+	}
+
+	iov_iter_revert(it, pinned - plen);
+	pinned = 0;
+	*got = plen;
+	ok = true;
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_RECORDS);
+	tlsock_rx_cur_done(sk, ctx);
+undo:
+	/* the pages were written to (or may have been) */
+	unpin_user_pages_dirty_lock(pages, npages, true);
+	if (pinned)
+		iov_iter_revert(it, pinned);
+	return ok;
+}
+
 /*
  * Make rx.cur a decrypted record, waiting up to *timeo for it.
- * Return: 1 when cur holds plaintext, 0 at end of stream, or -errno.
+ * Return: 1 when cur holds plaintext, 2 when it holds a complete record
+ * still to be opened (only with @raw_ok), 0 at end of stream, or -errno.
  * @take_err: consume a pending sk_err (only when nothing was copied yet).
  */
-static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, bool take_err)
+static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, bool take_err,
+			  bool raw_ok)
 {
 	struct tlsock_rx *rx = &ctx->rx;
 	int err;
@@ -332,6 +453,8 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 		if (rx->key_expired)
 			return -EKEYEXPIRED;
 		if (tlsock_rx_raw_complete(rx)) {
+			if (raw_ok)
+				return 2;
 			err = tlsock_rx_open(sk, ctx);
 			if (err)
 				return err;
@@ -534,7 +657,25 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 				if (prev == &ctx->rx.cur)
 					prev = moved;
 			}
-			ret = tlsock_rx_next(sk, ctx, copied >= target ? &nowait : &timeo, !copied);
+			ret = tlsock_rx_next(sk, ctx, copied >= target ? &nowait : &timeo, !copied,
+					     !peek && !ctx->hs && control != TLSOCK_CT_ALERT &&
+					     (!control || control == TLSOCK_CT_DATA));
+			if (ret == 2) {
+				size_t got;
+
+				if (tlsock_rx_open_zc(sk, ctx, msg, &got)) {
+					if (!control) {
+						control = TLSOCK_CT_DATA;
+						if (msg->msg_control)
+							put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE,
+								 sizeof(control), &control);
+					}
+					copied += got;
+					ret = 0;
+					continue;
+				}
+				ret = tlsock_rx_next(sk, ctx, &nowait, !copied, false);
+			}
 			if (ret <= 0)
 				break;
 			ret = 0;
@@ -683,7 +824,7 @@ ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_
 	for (;;) {
 		rec = tlsock_rx_head(ctx);
 		if (!rec) {
-			ret = tlsock_rx_next(sk, ctx, &timeo, true);
+			ret = tlsock_rx_next(sk, ctx, &timeo, true, false);
 			if (ret <= 0)
 				goto out_reader;
 			continue;

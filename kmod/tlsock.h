@@ -156,6 +156,7 @@ struct tlsock_rec {
  * @no_pad: TLS_RX_EXPECT_NO_PAD
  * @reader_present: a reader is inside recvmsg/splice_read
  * @wq: readers waiting for @reader_present to clear
+ * @zc_tail: TLS 1.3 direct decryption: lands the inner content type byte
  * @ready: a record can be returned without waiting; written under the
  *	socket lock, read locklessly by poll (READ_ONCE/WRITE_ONCE pair)
  */
@@ -171,6 +172,7 @@ struct tlsock_rx {
 	bool reader_present;
 	bool ready;
 	wait_queue_head_t wq;
+	u8 zc_tail;
 };
 
 /**
@@ -264,6 +266,7 @@ int tlsock_crypto_init(struct tlsock_crypto *c, const union tlsock_crypto_info *
 void tlsock_crypto_free(struct tlsock_crypto *c);
 int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, u32 plen);
 int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec);
+int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *dst);
 unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx);
 unsigned int tlsock_rec_prepend(const struct tlsock_ctx *ctx);
 
