@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0
+# tlsock: the kernel module (objects and flags in Kbuild), the userspace programs and the tests.
+#
+#   make                 module + userspace programs
+#   make check           build everything, boot the test VM, run every suite
+#   make check-ktls      the kTLS conformance suite against the kernel's own tls module
+#   make bench           build and run the benchmark in one VM boot
+#   make demo            boot the VM and run selftests/demo.sh
+#   make install         install tlsock.ko (modules_install) and the userspace programs
+#   make style           checkpatch (from linux-source) or clang-format, advisory only
+#
+# KDIR is the kernel build tree to build against. It defaults to the running kernel's; when that
+# has none (a machine running another kernel, like a build host), the newest installed Debian
+# 6.12 headers are used.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+ifeq ($(origin KDIR),file)
+ifeq ($(wildcard $(KDIR)/Makefile),)
+KDIR := $(lastword $(shell ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V))
+endif
+endif
+export KDIR
+
+# Userspace directories with a Makefile of their own; selftests/Makefile covers selftests/*.
+USER_DIRS := $(patsubst %/Makefile,%,$(wildcard daemon/Makefile)) selftests
+
+VM := selftests/vm/run.sh
+CHECK_TIMEOUT ?= 3600
+BENCH_TIMEOUT ?= 3600
+DEMO_TIMEOUT ?= 900
+LINUX_SOURCE ?= /usr/src/linux-source-6.12.tar.xz
+
+all: module userspace
+
+module:
+	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || \
+		{ echo "no kernel build tree: set KDIR or run selftests/vm/install-deps.sh" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+userspace:
+	@set -e; for d in $(USER_DIRS); do $(MAKE) -C $$d; done
+
+selftests:
+	$(MAKE) -C selftests
+
+check: all
+	$(VM) --tally --timeout $(CHECK_TIMEOUT) -- selftests/run-all.sh
+
+# The conformance suite against the kernel's own kTLS (no tlsock): validates the harness.
+check-ktls:
+	$(MAKE) -C selftests/ktls
+	$(VM) --no-tlsock --timeout $(CHECK_TIMEOUT) -- selftests/ktls/run-suite.sh --ulp tls
+
+bench: module
+	@test -f selftests/bench/Makefile || { echo "no selftests/bench yet" >&2; exit 1; }
+	$(MAKE) -C selftests/bench
+	$(VM) --timeout $(BENCH_TIMEOUT) -- selftests/bench/run-bench.sh
+
+demo: all
+	@test -x selftests/demo.sh || { echo "no selftests/demo.sh yet" >&2; exit 1; }
+	$(VM) --timeout $(DEMO_TIMEOUT) -- selftests/demo.sh
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	@set -e; for d in $(patsubst %/Makefile,%,$(wildcard daemon/Makefile)); do \
+		$(MAKE) -C $$d install; done
+
+# checkpatch.pl and its data files come from Debian's linux-source tarball, like the selftest.
+CHECKPATCH_DIR := build/checkpatch
+STYLE_FILES = $(wildcard kmod/*.c kmod/*.h uapi/linux/*.h daemon/*.c daemon/*.h \
+		selftests/*/*.c selftests/*/*.h)
+
+$(CHECKPATCH_DIR)/scripts/checkpatch.pl:
+	@mkdir -p $(CHECKPATCH_DIR)
+	@top=$$(tar -tJf $(LINUX_SOURCE) | head -n 1 | cut -d/ -f1) && \
+		tar -xJf $(LINUX_SOURCE) -C $(CHECKPATCH_DIR) --strip-components=1 \
+			$$top/scripts/checkpatch.pl $$top/scripts/spelling.txt \
+			$$top/scripts/const_structs.checkpatch $$top/.clang-format
+
+style:
+	@if [ -r $(LINUX_SOURCE) ] && $(MAKE) -s $(CHECKPATCH_DIR)/scripts/checkpatch.pl; then \
+		$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree --terse --show-types \
+			--max-line-length=100 -f $(STYLE_FILES) || true; \
+	elif command -v clang-format >/dev/null; then \
+		clang-format --dry-run $(STYLE_FILES) || true; \
+	else \
+		echo "style: neither linux-source-6.12 (checkpatch) nor clang-format installed"; \
+	fi
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
+	rm -rf build
+
+.PHONY: all module userspace selftests check check-ktls bench demo install style clean

@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM, chrooted into the host's root (see init.sh). Reads the job run.sh
+# wrote into the results share, loads the accelerated crypto modules and tlsock.ko, runs the
+# command, then checks the kernel: tlsock must unload and dmesg must be clean. Writes the
+# verdict file last; run.sh treats a missing verdict as a failure.
+
+set -u
+res=/run/tlsock-vm
+# shellcheck source=/dev/null
+. "$res/job"
+
+# dmesg lines that fail a run, whatever the command's exit code.
+bad_re='WARNING|BUG|refcount|leak|Oops|KASAN|general protection'
+crypto_mods=(aesni_intel ghash_clmulni_intel chacha_x86_64 poly1305_x86_64
+	     gcm ccm chacha20poly1305)
+
+say() { echo "tlsock-vm: $*"; }
+
+modprobe_vm() {
+	if [ -d "$res/depmod" ]; then
+		/sbin/modprobe -d "$res/depmod" "$@"
+	else
+		/sbin/modprobe "$@"
+	fi
+}
+
+setup_failed=
+insmod_state=skipped
+cmd_rc=
+
+# Everything the kernel logs from here on is scanned at the end.
+echo "tlsock-vm: job start" > /dev/kmsg
+
+for m in "${crypto_mods[@]}"; do
+	if ! modprobe_vm "$m"; then
+		say "modprobe $m failed"
+		setup_failed="modprobe $m"
+	fi
+done
+
+for m in "${JOB_MODULES[@]}"; do
+	if ! modprobe_vm "$m"; then
+		say "modprobe $m failed"
+		setup_failed="modprobe $m"
+	fi
+done
+
+if [ -n "$JOB_TLSOCK_KO" ]; then
+	insmod_state=failed
+	deps=$(/sbin/modinfo -F depends "$JOB_TLSOCK_KO" 2>/dev/null | tr ',' ' ')
+	# shellcheck disable=SC2086 # a list of module names
+	if [ -n "$deps" ] && ! modprobe_vm -a $deps; then
+		say "modprobe of tlsock's dependencies ($deps) failed"
+	elif /sbin/insmod "$JOB_TLSOCK_KO"; then
+		insmod_state=ok
+	fi
+	[ "$insmod_state" = ok ] || setup_failed="insmod $JOB_TLSOCK_KO"
+fi
+
+export TLSOCK_VM=1 TLSOCK_VM_RESULTS=$res TLSOCK_KO=$JOB_TLSOCK_KO
+if [ -z "$setup_failed" ]; then
+	say "running: ${JOB_CMD[*]}"
+	start=$(date +%s)
+	(cd "$JOB_CWD" && exec "${JOB_CMD[@]}") < /dev/null
+	cmd_rc=$?
+	say "command exited $cmd_rc after $(($(date +%s) - start)) s"
+else
+	say "setup failed ($setup_failed): command not run"
+fi
+
+rmmod_state=skipped
+if [ "$insmod_state" = ok ]; then
+	# Sockets still closing (FIN_WAIT, TIME_WAIT with a ULP) may pin the module for a moment.
+	rmmod_state=failed
+	for _ in $(seq 50); do
+		if /sbin/rmmod tlsock 2>/dev/null; then
+			rmmod_state=ok
+			break
+		fi
+		sleep 0.2
+	done
+	[ "$rmmod_state" = ok ] || say "rmmod tlsock failed: $(/sbin/rmmod tlsock 2>&1)"
+fi
+
+dmesg > "$res/dmesg.log" 2>&1
+sed -n '/tlsock-vm: job start/,$p' "$res/dmesg.log" | grep -E "$bad_re" > "$res/dmesg.bad"
+if [ -s "$res/dmesg.bad" ]; then
+	dmesg_state=dirty
+	say "dmesg has lines matching /$bad_re/:"
+	cat "$res/dmesg.bad"
+else
+	dmesg_state=clean
+fi
+
+{
+	echo "setup=${setup_failed:-ok}"
+	echo "insmod=$insmod_state"
+	echo "rc=${cmd_rc:-none}"
+	echo "rmmod=$rmmod_state"
+	echo "dmesg=$dmesg_state"
+} > "$res/verdict.tmp"
+sync
+mv "$res/verdict.tmp" "$res/verdict"
+sync
