@@ -366,12 +366,13 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 
 	if (!iter_is_ubuf(it) && !iter_is_iovec(it))
 		return false;
+	/* protected records say application_data outside in TLS 1.3 too */
+	if (hdr[0] != TLSOCK_CT_DATA)
+		return false;
 	if (tlsock_is_13(ctx)) {
 		if (!clen)
 			return false;
 		ulen = clen - 1;	/* the type byte goes to rx.zc_tail */
-	} else if (hdr[0] != TLSOCK_CT_DATA) {
-		return false;
 	}
 	if (!ulen || iov_iter_count(it) < ulen)
 		return false;
