@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel memory held by idle connected sockets with TLS keys in both directions.
+ *
+ * Method: open `pairs` loopback connections, attach the stack to both ends with TX and RX keys,
+ * exchange one 64-byte message each way (so lazily built receive and transmit state exists, as
+ * on any live connection), let the system settle, and compare the kernel's memory with the
+ * reading taken just before opening them. A warm-up round of the same sockets runs first, so slab
+ * caches, crypto transforms and per-task page fragments already exist; the program allocates
+ * nothing of its own while measuring (the fd table is sized beforehand).
+ *
+ * A reading counts objects, not pages, wherever it can, because page-level counters move in
+ * steps much larger than one socket's share:
+ *  - every slab cache is shrunk first (/sys/kernel/slab/X/shrink flushes the per-CPU slabs back
+ *    to the node lists), so /proc/slabinfo's active_objs x objsize is exact: "slab";
+ *  - the rest of the kernel's pages, MemTotal - MemFree - Buffers - Cached - AnonPages - Slab,
+ *    with the pages parked on the per-CPU free lists (/proc/zoneinfo "count:") counted as free:
+ *    large kmallocs, skb data, page tables, stacks: "pages".
+ * Their sum is the figure reported. Plain TCP sockets measured the same way give TCP's share;
+ * the difference is what the TLS layer costs. The caller takes the median of several runs.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define TB_WARM_PAIRS	16
+#define TB_SETTLE_MS	500
+
+struct tb_meminfo {
+	double slab_kb;		/* live slab objects */
+	double pages_kb;	/* kernel pages outside the slab */
+};
+
+/* Flush every cache's per-CPU slabs so that slabinfo counts objects exactly. */
+static int tb_shrink_slabs(void)
+{
+	DIR *d = opendir("/sys/kernel/slab");
+	struct dirent *e;
+	char path[512];
+	int fd, err = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (write(fd, "1", 1) != 1)
+			err = -errno;
+		close(fd);
+		if (err)
+			break;
+	}
+	closedir(d);
+	return err;
+}
+
+/* Bytes in live objects of all caches: sum of active_objs * objsize. */
+static int tb_slabinfo(double *kb)
+{
+	FILE *f = fopen("/proc/slabinfo", "re");
+	unsigned long long active, total, size;
+	char line[512], name[128];
+	double sum = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %llu %llu %llu", name, &active, &total, &size) == 4)
+			sum += (double)active * size;
+	fclose(f);
+	*kb = sum / 1024;
+	return sum > 0 ? 0 : -EPROTO;
+}
+
+/* Pages waiting on the per-CPU free lists, in KiB. */
+static int tb_pcp_kb(long long *kb)
+{
+	FILE *f = fopen("/proc/zoneinfo", "re");
+	long long pages = 0, v;
+	char line[256];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %lld", &v) == 1)
+			pages += v;
+	fclose(f);
+	*kb = pages * (sysconf(_SC_PAGESIZE) / 1024);
+	return 0;
+}
+
+static int tb_meminfo(struct tb_meminfo *m)
+{
+	long long total = -1, freekb = -1, buffers = -1, cached = -1, anon = -1, slab = -1;
+	long long v, pcp = 0;
+	char line[256], key[64];
+	FILE *f;
+	int err;
+
+	err = tb_shrink_slabs();
+	if (!err)
+		err = tb_slabinfo(&m->slab_kb);
+	if (!err)
+		err = tb_pcp_kb(&pcp);
+	if (err)
+		return err;
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[^:]: %lld", key, &v) != 2)
+			continue;
+		if (!strcmp(key, "MemTotal"))
+			total = v;
+		else if (!strcmp(key, "MemFree"))
+			freekb = v;
+		else if (!strcmp(key, "Buffers"))
+			buffers = v;
+		else if (!strcmp(key, "Cached"))
+			cached = v;
+		else if (!strcmp(key, "AnonPages"))
+			anon = v;
+		else if (!strcmp(key, "Slab"))
+			slab = v;
+	}
+	fclose(f);
+	if (total < 0 || freekb < 0 || buffers < 0 || cached < 0 || anon < 0 || slab < 0)
+		return -EPROTO;
+	m->pages_kb = total - freekb - pcp - buffers - cached - anon - slab;
+	return 0;
+}
+
+static void tb_settle(void)
+{
+	struct timespec ts = { TB_SETTLE_MS / 1000, (TB_SETTLE_MS % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int tb_exchange(int a, int b)
+{
+	struct tlsock_bench_ep ea = { a, NULL }, eb = { b, NULL };
+	uint8_t out[64], in[64];
+	int err;
+
+	memset(out, 0x42, sizeof(out));
+	err = tlsock_bench_ep_send(&ea, out, sizeof(out));
+	if (!err)
+		err = tlsock_bench_ep_recv_all(&eb, in, sizeof(in));
+	if (!err)
+		err = tlsock_bench_ep_send(&eb, out, sizeof(out));
+	if (!err)
+		err = tlsock_bench_ep_recv_all(&ea, in, sizeof(in));
+	if (!err && memcmp(in, out, sizeof(in)))
+		err = -EBADMSG;
+	return err;
+}
+
+/* Open n pairs into fds[2n] (client, server alternating), TLS both ways, one exchange each. */
+static int tb_open(enum tlsock_bench_stack stack, int lfd, const struct tlsock_bench_crypto *c,
+		   unsigned int n, int *fds)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < 2 * n; i++)
+		fds[i] = -1;
+	for (i = 0; !err && i < n; i++) {
+		err = tlsock_bench_connect(lfd, &fds[2 * i], &fds[2 * i + 1]);
+		if (!err)
+			err = tlsock_bench_kern_setup(fds[2 * i], stack, 1, 1, c);
+		if (!err)
+			err = tlsock_bench_kern_setup(fds[2 * i + 1], stack, 1, 1, c);
+		if (!err)
+			err = tb_exchange(fds[2 * i], fds[2 * i + 1]);
+	}
+	return err;
+}
+
+/* Reset rather than close gracefully: no TIME_WAIT leftovers to expire during a later reading. */
+static void tb_close(int *fds, unsigned int n)
+{
+	struct linger lg = { 1, 0 };
+	unsigned int i;
+
+	for (i = 0; i < 2 * n; i++) {
+		if (fds[i] < 0)
+			continue;
+		setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fds[i]);
+	}
+}
+
+static int tb_nofile(unsigned int need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need;
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
+}
+
+/* stack is TB_PLAIN, TB_KTLS or TB_TLSOCK. Both directions of a pair share keys s. */
+int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_suite *s,
+		     unsigned int pairs, struct tlsock_bench_mem_res *res)
+{
+	struct tlsock_bench_crypto c;
+	struct tb_meminfo m0, m1;
+	int *fds, lfd, err;
+
+	memset(res, 0, sizeof(*res));
+	if (stack == TB_GNUTLS || !pairs)
+		return res->err = -EINVAL;
+	err = tb_nofile(2 * (pairs + TB_WARM_PAIRS) + 64);
+	if (err)
+		goto out;
+	fds = calloc(2 * (pairs + TB_WARM_PAIRS), sizeof(*fds));
+	if (!fds) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = tlsock_bench_crypto_random(s, &c);
+	if (err)
+		goto out_free;
+	err = tlsock_bench_listen(&lfd);
+	if (err)
+		goto out_wipe;
+	err = tb_open(stack, lfd, &c, TB_WARM_PAIRS, fds);
+	tb_close(fds, TB_WARM_PAIRS);
+	if (err)
+		goto out_listen;
+	tb_settle();
+	err = tb_meminfo(&m0);
+	if (err)
+		goto out_listen;
+	err = tb_open(stack, lfd, &c, pairs, fds);
+	if (!err) {
+		tb_settle();
+		err = tb_meminfo(&m1);
+	}
+	tb_close(fds, pairs);
+	if (err)
+		goto out_listen;
+	res->sockets = 2 * pairs;
+	res->slab_kib = (m1.slab_kb - m0.slab_kb) / res->sockets;
+	res->pages_kib = (m1.pages_kb - m0.pages_kb) / res->sockets;
+	res->kernel_kib = res->slab_kib + res->pages_kib;
+out_listen:
+	close(lfd);
+out_wipe:
+	tlsock_bench_crypto_wipe(&c);
+out_free:
+	free(fds);
+out:
+	res->err = err;
+	return err;
+}

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What `make bench` runs inside the VM (tlsock.ko already loaded by the VM runner):
+# load the kernel's own kTLS next to it, show which crypto drivers serve the ciphers, run
+# tlsbench and print its report. Arguments go to tlsbench (see tlsbench --help).
+# Exit status is tlsbench's: 0 all measured, 1 failure or tlsock not loaded, 2 no kTLS.
+set -u
+
+here=$(dirname "$(readlink -f "$0")")
+bin=${TLSBENCH:-$here/tlsbench}
+
+if [ ! -x "$bin" ]; then
+	echo "run-bench: $bin is missing: build it first (make -C selftests/bench)" >&2
+	exit 1
+fi
+
+# The accelerated implementations, as udev would load them on real hardware; the VM runner
+# normally did this already. Without them every stack falls back to generic C code.
+for m in aesni_intel ghash_clmulni_intel chacha_x86_64 poly1305_x86_64; do
+	modprobe -q "$m" 2>/dev/null || echo "run-bench: note: could not load $m" >&2
+done
+
+if ! modprobe tls; then
+	echo "run-bench: modprobe tls FAILED: in-kernel kTLS is unavailable in this run" >&2
+fi
+
+echo "run-bench: modules: $(grep -oE '^(tls|tlsock) ' /proc/modules | tr -d ' ' | tr '\n' ' ')"
+"$bin" "$@"
+rc=$?
+# The driver the crypto API picked (highest priority) for each AEAD the kernel stacks used;
+# the templates only show up in /proc/crypto once something has asked for them.
+awk -F' *: ' '
+	BEGIN {
+		n = split("gcm(aes) rfc4106(gcm(aes)) ccm(aes) rfc7539(chacha20,poly1305)", w, " ")
+		for (i = 1; i <= n; i++)
+			want[w[i]] = 1
+	}
+	$1 == "name" { name = $2 }
+	$1 == "driver" { drv = $2 }
+	$1 == "priority" && (name in want) && (!(name in prio) || $2 + 0 > prio[name]) {
+		prio[name] = $2 + 0
+		best[name] = drv
+	}
+	END { for (n in best) printf "run-bench: crypto %s -> %s\n", n, best[n] }
+' /proc/crypto | sort
+
+echo "run-bench: tlsbench exit status $rc"
+exit $rc
