@@ -289,7 +289,9 @@ static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_ha
 /*
  * Create the request and announce it.  Socket lock held.  Returns 0 when
  * the request is out, a negative errno when it failed at once (the socket
- * is then failed too, see *reset), or -ENOMEM with nothing changed.
+ * is then failed for good and *reset set: even a half-closed connection
+ * never carries plaintext after a handshake was asked for), or -ENOMEM
+ * with nothing changed.
  */
 static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
 			    const struct tlsock_handshake *req, bool *reset)
@@ -305,7 +307,12 @@ static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
 	/* from here on the socket is a managed one, whatever happens */
 	WRITE_ONCE(ctx->hs, hs);
 
-	err = tlsock_hs_has_daemon(net) ? tlsock_hs_link(hs) : -ESRCH;
+	if (sk->sk_state != TCP_ESTABLISHED)
+		err = -ENOTCONN;	/* e.g. the peer closed already */
+	else if (!tlsock_hs_has_daemon(net))
+		err = -ESRCH;
+	else
+		err = tlsock_hs_link(hs);
 	if (!err) {
 		refcount_inc(&hs->ref);		/* the timer's */
 		queue_delayed_work(tlsock_hs_wq, &hs->timeout,
@@ -360,8 +367,6 @@ static int tlsock_hs_request(struct sock *sk, const struct tlsock_handshake *req
 		err = ctx->hs->state == TLSOCK_HS_DONE ? -EISCONN : 0;
 	} else if (ctx->tx_on || ctx->rx_on) {
 		err = -EISCONN;
-	} else if (sk->sk_state != TCP_ESTABLISHED) {
-		err = -ENOTCONN;
 	} else {
 		err = tlsock_hs_submit(sk, ctx, req, &reset);
 	}

@@ -301,14 +301,17 @@ static int tlsock_hs_find(struct tlsock_hs_net *hn, u32 id, u32 portid,
 
 	spin_lock(&hn->lock);
 	hs = xa_load(&hn->ids, id);
-	if (!hs || hs->where == TLSOCK_HS_UNLINKED)
+	if (!hs || hs->where == TLSOCK_HS_UNLINKED) {
 		err = -ENOENT;
-	else if (hs->where != TLSOCK_HS_ACTIVE || hs->owner_portid != portid)
+	} else if (hs->where != TLSOCK_HS_ACTIVE || hs->owner_portid != portid) {
 		err = -EPERM;
-	else if (!(*filep = tlsock_hs_file_get(hs)))
-		err = -ENOENT;
-	else
-		refcount_inc(&hs->ref);
+	} else {
+		*filep = tlsock_hs_file_get(hs);
+		if (*filep)
+			refcount_inc(&hs->ref);
+		else
+			err = -ENOENT;
+	}
 	spin_unlock(&hn->lock);
 	*hsp = hs;
 	return err;
@@ -317,7 +320,8 @@ static int tlsock_hs_find(struct tlsock_hs_net *hn, u32 id, u32 portid,
 static int tlsock_hs_get_crypto(const struct nlattr *a, union tlsock_crypto_info *ci,
 				unsigned int *len)
 {
-	if (!a || nla_len(a) > sizeof(*ci))
+	/* the policy checks nothing: see uapi/tlsock.yaml */
+	if (!a || nla_len(a) < sizeof(ci->info) || nla_len(a) > sizeof(*ci))
 		return -EINVAL;
 	*len = nla_len(a);
 	memcpy(ci, nla_data(a), *len);
@@ -368,7 +372,8 @@ static int tlsock_hs_parse_done(struct genl_info *info, struct tlsock_hs_result 
 		const struct nlattr *t = tb[TLSOCK_A_DONE_TX_SECRET];
 		const struct nlattr *r = tb[TLSOCK_A_DONE_RX_SECRET];
 
-		if (!t || !r || nla_len(t) != nla_len(r) || nla_len(t) > TLSOCK_SECRET_MAX)
+		if (!t || !r || nla_len(t) != nla_len(r) || nla_len(t) < 32 ||
+		    nla_len(t) > TLSOCK_SECRET_MAX)
 			return -EINVAL;
 		res->secret_len = nla_len(t);
 		memcpy(res->secret_tx, nla_data(t), res->secret_len);

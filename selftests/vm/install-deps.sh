@@ -30,7 +30,7 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	"linux-headers-$abi" "linux-image-$abi-unsigned" linux-source-6.12
 	libgnutls28-dev gnutls-bin libnl-genl-3-dev libnl-3-dev libinih-dev pkg-config
-	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml
+	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml python3-jsonschema
 )
 missing=()
 for p in "${pkgs[@]}"; do

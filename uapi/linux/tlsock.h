@@ -185,7 +185,7 @@ enum {
  *			hs_max_pending)
  *	ETIMEDOUT	timeout_ms elapsed
  *	EOWNERDEAD	the daemon that claimed the request exited
- *	ENOTCONN	the socket is not a connected TCP socket
+ *	ENOTCONN	the connection is not established (any more)
  *	EISCONN		SOL_TLS keys are already installed
  *	EKEYREJECTED	peer certificate not trusted (unknown issuer, bad
  *			signature, insecure algorithm, not a valid chain)

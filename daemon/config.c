@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /etc/tlsock/tlsockd.conf: INI, parsed with libinih.
+ *
+ *   [daemon]            workers, log
+ *   [profile NAME]      cert, key, ca, crl, client_auth, min_version, ciphers,
+ *                       priority, tickets, verify
+ *
+ * Unknown sections or keys are errors, so a typo never weakens a profile.
+ * A "default" profile (system trust store, no certificate) exists even when
+ * the file does not define one.  tlsockd.conf(5) documents every key.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "tlsockd.h"
+
+struct parse {
+	struct tlsockd_conf *conf;
+	char *why;
+	size_t whylen;
+	int err;
+};
+
+static const char *const auth_names[] = {
+	[TLSOCKD_AUTH_NONE] = "none",
+	[TLSOCKD_AUTH_OPTIONAL] = "optional",
+	[TLSOCKD_AUTH_REQUIRE] = "require",
+};
+
+const char *tlsockd_auth_name(enum tlsockd_client_auth a)
+{
+	return auth_names[a];
+}
+
+static void profile_defaults(struct tlsockd_profile_conf *p)
+{
+	p->client_auth = TLSOCKD_AUTH_NONE;
+	p->min_version = GNUTLS_TLS1_2;
+	p->tickets = true;
+	p->verify = true;
+}
+
+static struct tlsockd_profile_conf *profile_add(struct tlsockd_conf *conf, const char *name)
+{
+	struct tlsockd_profile_conf *p;
+
+	p = realloc(conf->profiles, (conf->nprofiles + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	conf->profiles = p;
+	p = &conf->profiles[conf->nprofiles];
+	memset(p, 0, sizeof(*p));
+	p->name = strdup(name);
+	if (!p->name)
+		return NULL;
+	profile_defaults(p);
+	conf->nprofiles++;
+	return p;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+	    !strcasecmp(v, "off")) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int profile_key(struct tlsockd_profile_conf *p, const char *k, const char *v)
+{
+	size_t i;
+
+	if (!strcmp(k, "cert"))
+		return set_str(&p->cert, v);
+	if (!strcmp(k, "key"))
+		return set_str(&p->key, v);
+	if (!strcmp(k, "ca")) {
+		if (!strcmp(v, "system")) {
+			free(p->ca);
+			p->ca = NULL;
+			return 0;
+		}
+		return set_str(&p->ca, v);
+	}
+	if (!strcmp(k, "crl"))
+		return set_str(&p->crl, v);
+	if (!strcmp(k, "ciphers"))
+		return set_str(&p->ciphers, v);
+	if (!strcmp(k, "priority"))
+		return set_str(&p->priority, v);
+	if (!strcmp(k, "tickets"))
+		return parse_bool(v, &p->tickets);
+	if (!strcmp(k, "verify"))
+		return parse_bool(v, &p->verify);
+	if (!strcmp(k, "client_auth")) {
+		for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++) {
+			if (!strcmp(v, auth_names[i])) {
+				p->client_auth = i;
+				return 0;
+			}
+		}
+		return -EINVAL;
+	}
+	if (!strcmp(k, "min_version")) {
+		if (!strcmp(v, "1.2"))
+			p->min_version = GNUTLS_TLS1_2;
+		else if (!strcmp(v, "1.3"))
+			p->min_version = GNUTLS_TLS1_3;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int daemon_key(struct tlsockd_conf *conf, const char *k, const char *v)
+{
+	if (!strcmp(k, "workers")) {
+		char *end;
+		long n = strtol(v, &end, 10);
+
+		if (*end || n < 1 || n > TLSOCKD_MAX_WORKERS)
+			return -EINVAL;
+		conf->workers = n;
+		return 0;
+	}
+	if (!strcmp(k, "log")) {
+		if (!strcmp(v, "syslog"))
+			conf->log_syslog = 1;
+		else if (!strcmp(v, "stderr"))
+			conf->log_syslog = 0;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= TLSOCK_PROFILE_MAX)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static int on_entry(void *user, const char *section, const char *k, const char *v)
+{
+	struct parse *ps = user;
+	struct tlsockd_conf *conf = ps->conf;
+	int err = -ENOENT;
+
+	if (ps->err)
+		return 0;	/* report the first error only */
+	if (!strcmp(section, "daemon")) {
+		err = daemon_key(conf, k, v);
+	} else if (!strncmp(section, "profile ", 8)) {
+		const char *name = section + 8;
+		struct tlsockd_profile_conf *p;
+
+		if (!name_ok(name)) {
+			snprintf(ps->why, ps->whylen, "bad profile name \"%s\"", name);
+			ps->err = -EINVAL;
+			return 0;
+		}
+		p = (struct tlsockd_profile_conf *)tlsockd_conf_profile(conf, name);
+		if (!p)
+			p = profile_add(conf, name);
+		err = p ? profile_key(p, k, v) : -ENOMEM;
+	} else {
+		snprintf(ps->why, ps->whylen, "unknown section [%s]", section);
+		ps->err = -EINVAL;
+		return 0;
+	}
+	if (err == -ENOENT)
+		snprintf(ps->why, ps->whylen, "unknown key \"%s\" in [%s]", k, section);
+	else if (err)
+		snprintf(ps->why, ps->whylen, "bad value \"%s\" for %s in [%s]", v, k, section);
+	if (err) {
+		ps->err = err == -ENOENT ? -EINVAL : err;
+		return 0;
+	}
+	return 1;
+}
+
+/* Every problem a profile can have that does not need its files loaded. */
+static int conf_check(struct tlsockd_conf *conf, char *why, size_t whylen)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nprofiles; i++) {
+		struct tlsockd_profile_conf *p = &conf->profiles[i];
+
+		if (!p->cert != !p->key) {
+			snprintf(why, whylen, "[profile %s]: cert and key go together", p->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/**
+ * tlsockd_conf_read() - parse the configuration file
+ * @path: file
+ * @out: the configuration (free with tlsockd_conf_free())
+ * @why: human-readable reason on failure
+ * @whylen: size of @why
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsockd_conf_read(const char *path, struct tlsockd_conf **out, char *why, size_t whylen)
+{
+	struct tlsockd_conf *conf;
+	struct parse ps = { .why = why, .whylen = whylen };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int err, line;
+
+	conf = calloc(1, sizeof(*conf));
+	if (!conf)
+		return -ENOMEM;
+	conf->path = strdup(path);
+	conf->log_syslog = -1;
+	conf->workers = ncpu > 0 ? (ncpu * 8 > 64 ? 64 : ncpu * 8) : 8;
+	ps.conf = conf;
+	err = -ENOMEM;
+	if (!conf->path)
+		goto err;
+
+	line = ini_parse(path, on_entry, &ps);
+	if (line < 0) {
+		err = errno ? -errno : -EIO;
+		snprintf(why, whylen, "%s: cannot read: %s", path, strerror(-err));
+		goto err;
+	}
+	if (line > 0) {
+		char msg[256];
+
+		err = ps.err ?: -EINVAL;
+		if (!ps.err)
+			snprintf(ps.why, ps.whylen, "syntax error");
+		snprintf(msg, sizeof(msg), "%s:%d: %s", path, line, why);
+		snprintf(why, whylen, "%s", msg);
+		goto err;
+	}
+	if (!tlsockd_conf_profile(conf, "default") && !profile_add(conf, "default"))
+		goto err;
+	err = conf_check(conf, why, whylen);
+	if (err)
+		goto err;
+	*out = conf;
+	return 0;
+
+err:
+	tlsockd_conf_free(conf);
+	return err;
+}
+
+void tlsockd_conf_free(struct tlsockd_conf *conf)
+{
+	size_t i;
+
+	if (!conf)
+		return;
+	for (i = 0; i < conf->nprofiles; i++) {
+		struct tlsockd_profile_conf *p = &conf->profiles[i];
+
+		free(p->name);
+		free(p->cert);
+		free(p->key);
+		free(p->ca);
+		free(p->crl);
+		free(p->ciphers);
+		free(p->priority);
+	}
+	free(conf->profiles);
+	free(conf->path);
+	free(conf);
+}
+
+/**
+ * tlsockd_conf_profile() - find a profile by name
+ * @conf: configuration
+ * @name: profile name; "" means "default"
+ *
+ * Return: the profile or NULL.
+ */
+const struct tlsockd_profile_conf *tlsockd_conf_profile(const struct tlsockd_conf *conf,
+							const char *name)
+{
+	size_t i;
+
+	if (!*name)
+		name = "default";
+	for (i = 0; i < conf->nprofiles; i++)
+		if (!strcmp(conf->profiles[i].name, name))
+			return &conf->profiles[i];
+	return NULL;
+}

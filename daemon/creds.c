@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loaded configuration generations.  Everything costly (certificate chains,
+ * private keys, trust stores, CRLs, priority strings) is loaded once per
+ * generation and shared read-only by every handshake; GnuTLS credentials
+ * and priority caches are safe to share between threads once set up.
+ *
+ * A reload builds a complete new generation next to the current one and
+ * only then publishes it; handshakes in flight keep the generation they
+ * started with (a reference), so a reload never disturbs them and a broken
+ * file never replaces a working one.
+ *
+ * The session-ticket master key is daemon-wide and survives reloads;
+ * GnuTLS derives the keys it actually uses from it and rotates them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tlsockd.h"
+
+static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tlsockd_gen *gen_cur;	/* gen_lock */
+static gnutls_datum_t ticket_key;
+
+static const struct {
+	const char *name;
+	const char *gnutls;
+} cipher_names[] = {
+	{ "aes-256-gcm", "+AES-256-GCM" },
+	{ "chacha20-poly1305", "+CHACHA20-POLY1305" },
+	{ "aes-128-gcm", "+AES-128-GCM" },
+	{ "aes-128-ccm", "+AES-128-CCM" },
+};
+
+#define N_CIPHERS (sizeof(cipher_names) / sizeof(cipher_names[0]))
+
+/* "+AES-256-GCM:+CHACHA20-POLY1305..." from the profile's cipher list */
+static int cipher_tokens(const char *list, char *out, size_t size, char *why, size_t whylen)
+{
+	char buf[256], *tok, *save;
+	size_t i, used = 0;
+
+	out[0] = 0;
+	if (!list) {
+		for (i = 0; i < N_CIPHERS; i++)
+			used += snprintf(out + used, size - used, ":%s", cipher_names[i].gnutls);
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		for (i = 0; i < N_CIPHERS; i++)
+			if (!strcmp(tok, cipher_names[i].name))
+				break;
+		if (i == N_CIPHERS) {
+			snprintf(why, whylen, "unknown cipher \"%s\"", tok);
+			return -EINVAL;
+		}
+		used += snprintf(out + used, size - used, ":%s", cipher_names[i].gnutls);
+		if (used >= size)
+			return -E2BIG;
+	}
+	if (!used) {
+		snprintf(why, whylen, "empty cipher list");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_priority(const struct tlsockd_profile_conf *pc, gnutls_priority_t *prio,
+			 char *why, size_t whylen)
+{
+	char str[512], ciphers[160];
+	const char *errpos = NULL;
+	int ret;
+
+	if (pc->priority) {
+		snprintf(str, sizeof(str), "%s", pc->priority);
+	} else {
+		ret = cipher_tokens(pc->ciphers, ciphers, sizeof(ciphers), why, whylen);
+		if (ret)
+			return ret;
+		/* ECDHE key exchange and AEAD ciphers the kernel implements, only */
+		snprintf(str, sizeof(str),
+			 "NORMAL:-VERS-ALL:+VERS-TLS1.3%s:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"
+			 "-CIPHER-ALL%s:-MAC-ALL:+AEAD:-GROUP-ALL:+GROUP-EC-ALL",
+			 pc->min_version == GNUTLS_TLS1_2 ? ":+VERS-TLS1.2" : "", ciphers);
+	}
+	ret = gnutls_priority_init2(prio, str, &errpos, 0);
+	if (ret < 0) {
+		snprintf(why, whylen, "priority \"%s\": %s at \"%s\"", str, gnutls_strerror(ret),
+			 errpos ? errpos : "?");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_cred(const struct tlsockd_profile_conf *pc, struct tlsockd_profile *p,
+		     char *why, size_t whylen)
+{
+	int ret;
+
+	ret = gnutls_certificate_allocate_credentials(&p->cred);
+	if (ret < 0)
+		return -ENOMEM;
+	if (pc->ca) {
+		ret = gnutls_certificate_set_x509_trust_file(p->cred, pc->ca, GNUTLS_X509_FMT_PEM);
+		if (ret <= 0) {
+			snprintf(why, whylen, "ca %s: %s", pc->ca,
+				 ret ? gnutls_strerror(ret) : "no certificate in file");
+			return -EINVAL;
+		}
+	} else {
+		ret = gnutls_certificate_set_x509_system_trust(p->cred);
+		if (ret < 0) {
+			snprintf(why, whylen, "system trust store: %s", gnutls_strerror(ret));
+			return -EINVAL;
+		}
+	}
+	if (pc->crl) {
+		ret = gnutls_certificate_set_x509_crl_file(p->cred, pc->crl, GNUTLS_X509_FMT_PEM);
+		if (ret < 0) {
+			snprintf(why, whylen, "crl %s: %s", pc->crl, gnutls_strerror(ret));
+			return -EINVAL;
+		}
+	}
+	if (pc->cert) {
+		ret = gnutls_certificate_set_x509_key_file2(p->cred, pc->cert, pc->key,
+							    GNUTLS_X509_FMT_PEM, NULL, 0);
+		if (ret < 0) {
+			snprintf(why, whylen, "cert %s / key %s: %s", pc->cert, pc->key,
+				 gnutls_strerror(ret));
+			return -EINVAL;
+		}
+		p->has_cert = true;
+	}
+	return 0;
+}
+
+static void gen_free(struct tlsockd_gen *gen)
+{
+	size_t i;
+
+	if (!gen)
+		return;
+	for (i = 0; gen->profiles && i < gen->conf->nprofiles; i++) {
+		if (gen->profiles[i].cred)
+			gnutls_certificate_free_credentials(gen->profiles[i].cred);
+		if (gen->profiles[i].prio)
+			gnutls_priority_deinit(gen->profiles[i].prio);
+	}
+	free(gen->profiles);
+	tlsockd_conf_free(gen->conf);
+	free(gen);
+}
+
+/**
+ * tlsockd_gen_load() - load every profile of @conf
+ * @conf: parsed configuration; owned by the generation from now on (also on
+ *	failure, when it is freed)
+ * @out: the new generation, one reference
+ * @why: what failed
+ * @whylen: size of @why
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsockd_gen_load(struct tlsockd_conf *conf, struct tlsockd_gen **out, char *why,
+		     size_t whylen)
+{
+	struct tlsockd_gen *gen;
+	char sub[256];
+	size_t i;
+	int err = -ENOMEM;
+
+	gen = calloc(1, sizeof(*gen));
+	if (!gen) {
+		tlsockd_conf_free(conf);
+		return -ENOMEM;
+	}
+	gen->refs = 1;
+	gen->conf = conf;
+	gen->profiles = calloc(conf->nprofiles, sizeof(*gen->profiles));
+	if (!gen->profiles)
+		goto err;
+
+	for (i = 0; i < conf->nprofiles; i++) {
+		const struct tlsockd_profile_conf *pc = &conf->profiles[i];
+		struct tlsockd_profile *p = &gen->profiles[i];
+
+		p->conf = pc;
+		sub[0] = 0;
+		err = load_priority(pc, &p->prio, sub, sizeof(sub));
+		if (!err)
+			err = load_cred(pc, p, sub, sizeof(sub));
+		if (err) {
+			snprintf(why, whylen, "[profile %s] %s", pc->name, sub);
+			goto err;
+		}
+	}
+	*out = gen;
+	return 0;
+
+err:
+	gen_free(gen);
+	return err;
+}
+
+/**
+ * tlsockd_gen_get() - reference the current generation
+ *
+ * Return: the generation (never NULL once one was published).
+ */
+struct tlsockd_gen *tlsockd_gen_get(void)
+{
+	struct tlsockd_gen *gen;
+
+	pthread_mutex_lock(&gen_lock);
+	gen = gen_cur;
+	if (gen)
+		gen->refs++;
+	pthread_mutex_unlock(&gen_lock);
+	return gen;
+}
+
+void tlsockd_gen_put(struct tlsockd_gen *gen)
+{
+	bool last;
+
+	if (!gen)
+		return;
+	pthread_mutex_lock(&gen_lock);
+	last = --gen->refs == 0;
+	pthread_mutex_unlock(&gen_lock);
+	if (last)
+		gen_free(gen);
+}
+
+/**
+ * tlsockd_gen_publish() - make @gen current (takes over its reference)
+ * @gen: new generation, or NULL at exit
+ */
+void tlsockd_gen_publish(struct tlsockd_gen *gen)
+{
+	struct tlsockd_gen *old;
+
+	pthread_mutex_lock(&gen_lock);
+	old = gen_cur;
+	gen_cur = gen;
+	pthread_mutex_unlock(&gen_lock);
+	tlsockd_gen_put(old);
+}
+
+const struct tlsockd_profile *tlsockd_gen_profile(const struct tlsockd_gen *gen, const char *name)
+{
+	const struct tlsockd_profile_conf *pc = tlsockd_conf_profile(gen->conf, name);
+
+	return pc ? &gen->profiles[pc - gen->conf->profiles] : NULL;
+}
+
+int tlsockd_tickets_init(void)
+{
+	return gnutls_session_ticket_key_generate(&ticket_key) < 0 ? -ENOMEM : 0;
+}
+
+void tlsockd_tickets_exit(void)
+{
+	if (ticket_key.data) {
+		gnutls_memset(ticket_key.data, 0, ticket_key.size);
+		gnutls_free(ticket_key.data);
+		ticket_key.data = NULL;
+	}
+}
+
+const gnutls_datum_t *tlsockd_ticket_key(void)
+{
+	return &ticket_key;
+}

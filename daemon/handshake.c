@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One handshake: a GnuTLS session on the application's socket, configured
+ * from the request's profile, verified, and turned into the crypto state
+ * the kernel installs.  The session never sends or reads application data
+ * and never sends close_notify: once DONE is sent the kernel owns the
+ * connection.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tlsockd.h"
+
+static const gnutls_certificate_request_t auth_request[] = {
+	[TLSOCKD_AUTH_NONE] = GNUTLS_CERT_IGNORE,
+	[TLSOCKD_AUTH_OPTIONAL] = GNUTLS_CERT_REQUEST,
+	[TLSOCKD_AUTH_REQUIRE] = GNUTLS_CERT_REQUIRE,
+};
+
+static bool is_ip_literal(const char *name)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+/* The name a client verifies: server_name, else the peer's address. */
+static void verify_name(const struct tlsockd_request *req, char *buf, size_t size)
+{
+	const struct sockaddr_storage *ss = &req->peer;
+
+	if (req->server_name[0]) {
+		snprintf(buf, size, "%s", req->server_name);
+		return;
+	}
+	buf[0] = 0;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, size);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, size);
+}
+
+static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
+			 const struct tlsockd_request *req, const char *vname)
+{
+	const struct tlsockd_profile_conf *pc = p->conf;
+	int ret;
+
+	ret = gnutls_priority_set(s, p->prio);
+	if (ret >= 0)
+		ret = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, p->cred);
+	if (ret < 0)
+		return -ENOMEM;
+
+	if (req->role == TLSOCK_ROLE_SERVER) {
+		gnutls_certificate_server_set_request(s, auth_request[pc->client_auth]);
+		if (pc->client_auth != TLSOCKD_AUTH_NONE && pc->verify)
+			gnutls_session_set_verify_cert(s, NULL, 0);
+		if (pc->tickets &&
+		    gnutls_session_ticket_enable_server(s, tlsockd_ticket_key()) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+
+	if (req->server_name[0] && !is_ip_literal(req->server_name) &&
+	    gnutls_server_name_set(s, GNUTLS_NAME_DNS, req->server_name,
+				   strlen(req->server_name)) < 0)
+		return -ENOMEM;
+	if (pc->verify) {
+		if (!vname[0])
+			return -EINVAL;	/* nothing to check the certificate against */
+		gnutls_session_set_verify_cert(s, vname, 0);
+	}
+	if (pc->tickets)
+		tlsockd_resume_load(pc->name, req->server_name, s);
+	return 0;
+}
+
+/* Handshake errors GnuTLS did not already signal to the peer. */
+static bool needs_alert(int gerr)
+{
+	switch (gerr) {
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_TIMEDOUT:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/**
+ * tlsockd_handshake() - run the handshake of @req
+ * @gen: configuration generation (referenced by the caller)
+ * @req: the claimed request
+ * @res: outcome: status 0 with keys and identity, or a positive errno and
+ *	a reason; the caller wipes it
+ */
+void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_request *req,
+		       struct tlsockd_result *res)
+{
+	bool server = req->role == TLSOCK_ROLE_SERVER;
+	const struct tlsockd_profile *p;
+	char vname[TLSOCK_SERVER_NAME_MAX];
+	gnutls_session_t s = NULL;
+	struct tlsockd_io io;
+	unsigned int flags;
+	int ret, err;
+
+	res->server = server;
+	p = tlsockd_gen_profile(gen, req->profile);
+	if (!p) {
+		res->status = ENOENT;
+		snprintf(res->reason, sizeof(res->reason), "no profile \"%s\"", req->profile);
+		return;
+	}
+	if (server && !p->has_cert) {
+		res->status = ENOKEY;
+		snprintf(res->reason, sizeof(res->reason), "profile %s has no certificate",
+			 p->conf->name);
+		return;
+	}
+
+	flags = server ? GNUTLS_SERVER : GNUTLS_CLIENT;
+	if (!p->conf->tickets)
+		flags |= GNUTLS_NO_TICKETS;
+	if (gnutls_init(&s, flags) < 0) {
+		res->status = ENOMEM;
+		return;
+	}
+	verify_name(req, vname, sizeof(vname));
+	err = session_setup(s, p, req, vname);
+	if (err) {
+		res->status = -err;
+		snprintf(res->reason, sizeof(res->reason), "session setup: %s", strerror(-err));
+		goto out;
+	}
+	tlsockd_keys_keylog(s, res);
+	tlsockd_io_init(&io, req->fd, req->timeout_ms);
+	tlsockd_io_attach(&io, s);
+	gnutls_handshake_set_timeout(s, req->timeout_ms ? req->timeout_ms : 1);
+
+	do {
+		ret = gnutls_handshake(s);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	if (ret < 0) {
+		res->status = tlsockd_gnutls_errno(s, ret, &io, res->reason, sizeof(res->reason));
+		if (needs_alert(ret))
+			gnutls_alert_send_appropriate(s, ret);
+		goto out;
+	}
+	if (gnutls_record_check_pending(s)) {
+		/* cannot happen with the record-bounded reads; never lose data */
+		res->status = EPROTO;
+		snprintf(res->reason, sizeof(res->reason), "data buffered past the handshake");
+		goto out;
+	}
+
+	err = tlsockd_keys_extract(s, server, res);
+	if (err) {
+		res->status = -err;
+		snprintf(res->reason, sizeof(res->reason), "%s",
+			 err == -EPROTONOSUPPORT ? "negotiated cipher not implemented by the kernel" :
+						   "cannot extract the keys");
+		goto out;
+	}
+	res->resumed = gnutls_session_is_resumed(s);
+	err = tlsockd_peer_identity(s, res);
+	if (err) {
+		res->status = -err;
+		snprintf(res->reason, sizeof(res->reason), "cannot read the peer certificate");
+		goto out;
+	}
+	/* verification ran inside the handshake; it passed if we got here */
+	res->verified = p->conf->verify && res->subject[0] &&
+			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
+	if (!server && p->conf->tickets && res->version == TLS_1_2_VERSION)
+		tlsockd_resume_store(p->conf->name, req->server_name, s);
+out:
+	gnutls_deinit(s);
+}

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tlsockd's event loop and handshake workers.
+ *
+ * Concurrency model
+ *
+ * The main thread owns the listening netlink socket (group "tlsockd") and
+ * a signalfd, and never runs a handshake.  A fixed pool of worker threads
+ * (tlsockd.conf "workers") runs them.  Each worker has its own netlink
+ * socket, because the kernel accepts DONE only from the socket that sent
+ * the ACCEPT, and libnl sockets are not shared between threads.
+ *
+ * Workers sleep on the pool's condition variable until the loop posts a
+ * token: one per READY notification, one for every worker when
+ * notifications were lost (receive buffer overrun) or at start, and one per
+ * second as a safety net.  An awake worker claims requests with ACCEPT until
+ * the kernel answers EAGAIN; it runs each handshake to completion with
+ * blocking I/O bounded by the request's deadline (transport.c), reports
+ * DONE, closes its descriptor for the socket, and claims the next.  So at
+ * most "workers" handshakes run at once; further requests wait in the
+ * kernel's queue, which has its own cap and timeout, until a worker is
+ * free.  There is no fork per handshake, and every handshake uses the
+ * credentials loaded once per configuration generation (creds.c).
+ *
+ * SIGHUP, or a change to the configuration file or to a certificate, key,
+ * trust store or CRL it names (inotify, watch.c), makes the main thread
+ * load a new generation and publish it; each
+ * handshake holds a reference on the generation it started with, so live
+ * handshakes are not disturbed.  SIGTERM/SIGINT close the listening socket
+ * (new requests then fail at once with ESRCH), let every worker finish the
+ * handshake it runs, and exit.  Sockets whose handshake completed belong to
+ * the kernel and do not depend on the daemon at all.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+
+#include "tlsockd.h"
+
+struct worker {
+	pthread_t thread;
+	struct tlsockd_nl *nl;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int tokens;	/* lock */
+	unsigned int nworkers;
+	bool stop;		/* lock */
+} pool = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void post(unsigned int n)
+{
+	pthread_mutex_lock(&pool.lock);
+	pool.tokens = pool.tokens + n > pool.nworkers ? pool.nworkers : pool.tokens + n;
+	if (n > 1)
+		pthread_cond_broadcast(&pool.cond);
+	else
+		pthread_cond_signal(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+}
+
+static bool stopping(void)
+{
+	bool stop;
+
+	pthread_mutex_lock(&pool.lock);
+	stop = pool.stop;
+	pthread_mutex_unlock(&pool.lock);
+	return stop;
+}
+
+static const char *role_name(uint32_t role)
+{
+	return role == TLSOCK_ROLE_SERVER ? "server" : "client";
+}
+
+static void log_result(const struct tlsockd_request *req, const struct tlsockd_result *res,
+		       double ms, int kerr)
+{
+	char peer[64];
+
+	tlsockd_format_addr(&req->peer, req->peer_len, peer, sizeof(peer));
+	if (!res->status && !kerr) {
+		tlsockd_log(LOG_INFO,
+			    "req %u %s peer %s profile %s name \"%s\": ok version %s cipher %s "
+			    "resumed %s verified %s identity \"%s\"%s%s duration %.1f ms",
+			    req->id, role_name(req->role), peer,
+			    req->profile[0] ? req->profile : "default", req->server_name,
+			    res->version_name, res->cipher_name, res->resumed ? "yes" : "no",
+			    res->verified ? "yes" : "no", res->subject,
+			    res->nsan ? " san " : "", res->nsan ? res->san[0] : "", ms);
+		return;
+	}
+	if (res->status) {
+		tlsockd_log(LOG_NOTICE,
+			    "req %u %s peer %s profile %s name \"%s\": failed %s (%s) "
+			    "duration %.1f ms%s%s",
+			    req->id, role_name(req->role), peer,
+			    req->profile[0] ? req->profile : "default", req->server_name,
+			    tlsockd_errname(res->status), res->reason[0] ? res->reason : "-", ms,
+			    kerr ? ", kernel: " : "", kerr ? tlsockd_errname(kerr) : "");
+		return;
+	}
+	tlsockd_log(LOG_NOTICE,
+		    "req %u %s peer %s: handshake ok (%s %s) but the kernel refused it: %s "
+		    "duration %.1f ms",
+		    req->id, role_name(req->role), peer, res->version_name, res->cipher_name,
+		    kerr == -ENOENT ? "request gone (timed out or socket closed)" :
+				      tlsockd_errname(kerr), ms);
+}
+
+static void serve(struct worker *w, const struct tlsockd_request *req)
+{
+	struct tlsockd_result *res;
+	struct tlsockd_gen *gen;
+	int64_t t0 = tlsockd_now_ms();
+	int kerr;
+
+	res = calloc(1, sizeof(*res));
+	gen = tlsockd_gen_get();
+	if (!res || !gen) {
+		struct tlsockd_result fail = { .status = ENOMEM };
+
+		tlsockd_nl_done(w->nl, req->id, &fail);
+		free(res);
+		tlsockd_gen_put(gen);
+		return;
+	}
+	tlsockd_handshake(gen, req, res);
+	kerr = tlsockd_nl_done(w->nl, req->id, res);
+	log_result(req, res, (double)(tlsockd_now_ms() - t0), kerr);
+	tlsockd_result_wipe(res);
+	free(res);
+	tlsockd_gen_put(gen);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct tlsockd_request req;
+	int err;
+
+	for (;;) {
+		pthread_mutex_lock(&pool.lock);
+		while (!pool.tokens && !pool.stop)
+			pthread_cond_wait(&pool.cond, &pool.lock);
+		if (pool.stop) {
+			pthread_mutex_unlock(&pool.lock);
+			break;
+		}
+		pool.tokens--;
+		pthread_mutex_unlock(&pool.lock);
+
+		while (!stopping()) {
+			err = tlsockd_nl_accept(w->nl, &req);
+			if (err == -EAGAIN)
+				break;
+			if (err) {
+				tlsockd_log(LOG_ERR, "accept: %s", strerror(-err));
+				break;
+			}
+			serve(w, &req);
+			/* only after DONE: closing first could cancel the request */
+			close(req.fd);
+		}
+	}
+	return NULL;
+}
+
+static int watch_fd = -1;
+
+static int reload(const char *path)
+{
+	struct tlsockd_conf *conf;
+	struct tlsockd_gen *gen;
+	char why[512] = "";
+	int err;
+
+	err = tlsockd_conf_read(path, &conf, why, sizeof(why));
+	if (!err)
+		err = tlsockd_gen_load(conf, &gen, why, sizeof(why));
+	if (err) {
+		tlsockd_log(LOG_ERR, "reload of %s failed, keeping the running configuration: %s",
+			    path, why);
+		return err;
+	}
+	if (watch_fd >= 0)
+		tlsockd_watch_set(watch_fd, gen->conf, path);
+	tlsockd_log(LOG_NOTICE, "configuration reloaded from %s (%zu profiles)", path,
+		    gen->conf->nprofiles);
+	tlsockd_gen_publish(gen);
+	return 0;
+}
+
+static int start_workers(struct worker *ws, unsigned int n)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = tlsockd_nl_open(&ws[i].nl, false);
+		if (err)
+			return err;
+		err = -pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+		if (err) {
+			tlsockd_nl_close(ws[i].nl);
+			ws[i].nl = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void stop_workers(struct worker *ws, unsigned int n)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&pool.lock);
+	pool.stop = true;
+	pthread_cond_broadcast(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+	for (i = 0; i < n; i++) {
+		if (!ws[i].nl)
+			continue;
+		pthread_join(ws[i].thread, NULL);
+		tlsockd_nl_close(ws[i].nl);
+	}
+}
+
+/* A file changed: reload a little later, once the writer is done. */
+#define RELOAD_DELAY_MS 500
+
+static int event_loop(struct tlsockd_nl *listen, int sfd, const char *conf_path)
+{
+	struct pollfd pfd[3] = {
+		{ .fd = tlsockd_nl_fd(listen), .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = watch_fd, .events = POLLIN },
+	};
+	int64_t reload_at = 0, now;
+	struct signalfd_siginfo si;
+	bool overrun;
+	int n, wait_ms;
+
+	post(pool.nworkers);	/* requests queued before we listened */
+	for (;;) {
+		wait_ms = 1000;
+		if (reload_at) {
+			now = tlsockd_now_ms();
+			if (now >= reload_at) {
+				reload_at = 0;
+				tlsockd_log(LOG_NOTICE, "a configuration file changed");
+				reload(conf_path);
+				continue;
+			}
+			if (reload_at - now < wait_ms)
+				wait_ms = reload_at - now;
+		}
+		n = poll(pfd, 3, wait_ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == 0) {
+			post(1);
+			continue;
+		}
+		if (pfd[2].revents && tlsockd_watch_changed(watch_fd))
+			reload_at = tlsockd_now_ms() + RELOAD_DELAY_MS;
+		if (pfd[0].revents) {
+			n = tlsockd_nl_ready(listen, &overrun);
+			if (overrun)
+				post(pool.nworkers);
+			else if (n)
+				post(n);
+		}
+		if (pfd[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				reload(conf_path);
+				continue;
+			}
+			tlsockd_log(LOG_NOTICE, "signal %d: stopping", si.ssi_signo);
+			return 0;
+		}
+	}
+}
+
+/**
+ * tlsockd_run() - run the daemon until SIGTERM/SIGINT
+ * @conf: parsed configuration (owned from now on)
+ * @conf_path: file to re-read on SIGHUP
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
+{
+	struct tlsockd_nl *listen = NULL;
+	struct worker *ws = NULL;
+	struct tlsockd_gen *gen;
+	char why[512] = "";
+	sigset_t mask;
+	int sfd = -1, err;
+
+	pool.nworkers = conf->workers;
+	err = tlsockd_gen_load(conf, &gen, why, sizeof(why));
+	if (err) {
+		tlsockd_log(LOG_ERR, "%s", why);
+		return err;
+	}
+	watch_fd = tlsockd_watch_open();
+	if (watch_fd >= 0)
+		tlsockd_watch_set(watch_fd, gen->conf, conf_path);
+	tlsockd_gen_publish(gen);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);	/* inherited by the workers */
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		err = -errno;
+		goto out;
+	}
+
+	/* READY messages that arrive before the workers run wait in the socket */
+	err = tlsockd_nl_open(&listen, true);
+	if (err) {
+		tlsockd_log(LOG_ERR, "joining group %s of family %s: %s%s", TLSOCK_MCGRP_TLSOCKD,
+			    TLSOCK_FAMILY_NAME, strerror(-err),
+			    err == -ENOENT ? " (is tlsock.ko loaded?)" :
+			    err == -EPERM ? " (CAP_NET_ADMIN needed)" : "");
+		goto out;
+	}
+	err = -ENOMEM;
+	ws = calloc(pool.nworkers, sizeof(*ws));
+	if (!ws)
+		goto out_listen;
+	err = start_workers(ws, pool.nworkers);
+	if (err) {
+		tlsockd_log(LOG_ERR, "starting workers: %s", strerror(-err));
+		goto out_workers;
+	}
+	tlsockd_log(LOG_NOTICE, "ready: %u workers, configuration %s", pool.nworkers, conf_path);
+
+	err = event_loop(listen, sfd, conf_path);
+out_workers:
+	/* new requests now fail at once instead of waiting for us */
+	tlsockd_nl_close(listen);
+	listen = NULL;
+	stop_workers(ws, pool.nworkers);
+out_listen:
+	tlsockd_nl_close(listen);
+out:
+	free(ws);
+	if (sfd >= 0)
+		close(sfd);
+	if (watch_fd >= 0)
+		close(watch_fd);
+	tlsockd_gen_publish(NULL);
+	tlsockd_resume_flush();
+	return err;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The peer as the handshake established it: subject and subjectAltNames of
+ * its certificate, and its address for the log.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <gnutls/x509.h>
+
+#include "tlsockd.h"
+
+static void add_san(struct tlsockd_result *res, const char *prefix, const char *val)
+{
+	if (res->nsan == TLSOCKD_MAX_SAN)
+		return;
+	snprintf(res->san[res->nsan], sizeof(res->san[0]), "%s:%s", prefix, val);
+	res->nsan++;
+}
+
+static void collect_sans(gnutls_x509_crt_t crt, struct tlsockd_result *res)
+{
+	char buf[TLSOCK_SAN_MAX + 1], ip[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	for (i = 0; i < 64 && res->nsan < TLSOCKD_MAX_SAN; i++) {
+		size_t size = sizeof(buf) - 1;
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size, NULL);
+
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type < 0)
+			continue;	/* too long or undecodable: not reported */
+		buf[size] = 0;
+		switch (type) {
+		case GNUTLS_SAN_DNSNAME:
+			add_san(res, "DNS", buf);
+			break;
+		case GNUTLS_SAN_RFC822NAME:
+			add_san(res, "email", buf);
+			break;
+		case GNUTLS_SAN_URI:
+			add_san(res, "URI", buf);
+			break;
+		case GNUTLS_SAN_IPADDRESS:
+			if (size == 4 || size == 16) {
+				inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip, sizeof(ip));
+				add_san(res, "IP", ip);
+			}
+			break;
+		}
+	}
+}
+
+/**
+ * tlsockd_peer_identity() - subject and SANs of the peer's certificate
+ * @s: session whose handshake completed
+ * @res: result; subject, san and nsan are filled
+ *
+ * Return: 0 (also when the peer sent no certificate) or a negative errno.
+ */
+int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res)
+{
+	const gnutls_datum_t *certs;
+	unsigned int ncerts = 0;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn;
+	int ret;
+
+	certs = gnutls_certificate_get_peers(s, &ncerts);
+	if (!certs || !ncerts)
+		return 0;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return -ENOMEM;
+	ret = gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER);
+	if (ret < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return -EPROTO;
+	}
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+		snprintf(res->subject, sizeof(res->subject), "%s", dn.data);
+		gnutls_free(dn.data);
+	}
+	collect_sans(crt, res);
+	gnutls_x509_crt_deinit(crt);
+	return 0;
+}
+
+/**
+ * tlsockd_format_addr() - "192.0.2.1:443" or "[2001:db8::1]:443"
+ * @ss: address
+ * @len: its length (0: unknown)
+ * @buf: output
+ * @size: size of @buf
+ */
+void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf,
+			 size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (len >= sizeof(struct sockaddr_in) && ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		snprintf(buf, size, "%s:%u", ip, ntohs(in->sin_port));
+	} else if (len >= sizeof(struct sockaddr_in6) && ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, size, "[%s]:%u", ip, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, size, "?");
+	}
+}

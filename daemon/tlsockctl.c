@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tlsockctl: status of tlsock.ko and tlsockd, profiles, certificates.
+ *
+ *   tlsockctl [-c FILE] COMMAND [ARGS]
+ *
+ * Commands live in one table; each returns an exit status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tlsockd.h"
+#include "tlsockctl.h"
+
+static int cmd_status(const char *conf_path, int argc, char **argv)
+{
+	struct tlsockd_status st;
+	struct tlsockd_nl *nl;
+	char line[256];
+	FILE *f;
+	int err;
+
+	err = tlsockd_nl_open(&nl, false);
+	if (err) {
+		printf("kernel: tlsock.ko %s\n",
+		       err == -ENOENT ? "not loaded" : strerror(-err));
+		return 1;
+	}
+	err = tlsockd_nl_status(nl, &st);
+	tlsockd_nl_close(nl);
+	if (err) {
+		fprintf(stderr, "tlsockctl: status: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("kernel: tlsock.ko loaded\n");
+	printf("daemon: %s\n", st.listeners ? "listening (tlsockd running in this namespace)" :
+					      "none listening: handshakes fail with ESRCH");
+	printf("handshakes: %u pending, %u in progress, cap %u, default timeout %u ms\n",
+	       st.pending, st.active, st.max_pending, st.default_timeout);
+
+	f = fopen("/proc/net/tlsock_stat", "r");
+	if (!f)
+		return 0;
+	printf("counters:\n");
+	while (fgets(line, sizeof(line), f))
+		printf("  %s", line);
+	fclose(f);
+	return 0;
+}
+
+static int load_conf(const char *path, struct tlsockd_conf **conf)
+{
+	char why[512] = "";
+	int err;
+
+	err = tlsockd_conf_read(path, conf, why, sizeof(why));
+	if (err)
+		fprintf(stderr, "tlsockctl: %s\n", why);
+	return err;
+}
+
+static int cmd_profiles(const char *conf_path, int argc, char **argv)
+{
+	struct tlsockd_conf *conf;
+	size_t i;
+
+	if (load_conf(conf_path, &conf))
+		return 1;
+	for (i = 0; i < conf->nprofiles; i++) {
+		const struct tlsockd_profile_conf *p = &conf->profiles[i];
+
+		printf("%s\n", p->name);
+		printf("  cert         %s\n", p->cert ? p->cert : "(none)");
+		printf("  key          %s\n", p->key ? p->key : "(none)");
+		printf("  ca           %s\n", p->ca ? p->ca : "system");
+		printf("  crl          %s\n", p->crl ? p->crl : "(none)");
+		printf("  client_auth  %s\n", tlsockd_auth_name(p->client_auth));
+		printf("  min_version  %s\n", p->min_version == GNUTLS_TLS1_3 ? "1.3" : "1.2");
+		printf("  ciphers      %s\n", p->priority ? "(priority string)" :
+					      p->ciphers ? p->ciphers : "default (ECDHE + AEAD)");
+		if (p->priority)
+			printf("  priority     %s\n", p->priority);
+		printf("  tickets      %s\n", p->tickets ? "yes" : "no");
+		printf("  verify       %s\n", p->verify ? "yes" : "NO (peer not verified)");
+	}
+	tlsockd_conf_free(conf);
+	return 0;
+}
+
+static int cmd_certs(const char *conf_path, int argc, char **argv)
+{
+	struct tlsockd_conf *conf;
+	int warn_days = 30, opt, rc;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "w:")) != -1) {
+		if (opt != 'w')
+			return 2;
+		warn_days = atoi(optarg);
+	}
+	if (load_conf(conf_path, &conf))
+		return 1;
+	rc = tlsockctl_certs(conf, warn_days);
+	tlsockd_conf_free(conf);
+	return rc;
+}
+
+static int cmd_help(const char *conf_path, int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	int (*run)(const char *conf_path, int argc, char **argv);
+} commands[] = {
+	{ "status", "", "kernel module, daemon and handshake counters", cmd_status },
+	{ "profiles", "", "profiles of the configuration file", cmd_profiles },
+	{ "certs", "[-w DAYS]", "certificates of every profile and their expiry "
+				"(warns under DAYS, default 30; exit 1 then)", cmd_certs },
+	{ "help", "", "this text", cmd_help },
+};
+
+static int cmd_help(const char *conf_path, int argc, char **argv)
+{
+	size_t i;
+
+	printf("usage: tlsockctl [-c FILE] COMMAND [ARGS]\n"
+	       "  -c FILE  configuration (default " TLSOCKD_CONF_DEFAULT ")\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-8s %-10s %s\n", commands[i].name, commands[i].args, commands[i].help);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = TLSOCKD_CONF_DEFAULT;
+	size_t i;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+		switch (opt) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'h':
+			return cmd_help(conf_path, 0, NULL);
+		default:
+			cmd_help(conf_path, 0, NULL);
+			return 2;
+		}
+	}
+	if (optind == argc)
+		return cmd_status(conf_path, 0, NULL);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			return commands[i].run(conf_path, argc - optind, argv + optind);
+	fprintf(stderr, "tlsockctl: unknown command \"%s\"\n", argv[optind]);
+	cmd_help(conf_path, 0, NULL);
+	return 2;
+}

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef TLSOCKCTL_H
+#define TLSOCKCTL_H
+
+#include "tlsockd.h"
+
+int tlsockctl_certs(const struct tlsockd_conf *conf, int warn_days);
+
+#endif /* TLSOCKCTL_H */

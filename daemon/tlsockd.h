@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tlsockd: the handshake daemon of tlsock.  Shared declarations.
+ *
+ * Functions return 0 or a negative errno; only main() and the event loop
+ * print, through tlsockd_log().
+ */
+#ifndef TLSOCKD_H
+#define TLSOCKD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <gnutls/gnutls.h>
+#include <linux/tls.h>
+#include <linux/tlsock.h>
+
+#define TLSOCKD_CONF_DEFAULT	"/etc/tlsock/tlsockd.conf"
+#define TLSOCKD_MAX_WORKERS	256
+
+/* log.c */
+enum tlsockd_log_to { TLSOCKD_LOG_STDERR, TLSOCKD_LOG_SYSLOG };
+void tlsockd_log_init(enum tlsockd_log_to to, bool debug);
+void tlsockd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *tlsockd_errname(int err);
+
+/* config.c: the parsed file, before anything is loaded */
+enum tlsockd_client_auth { TLSOCKD_AUTH_NONE, TLSOCKD_AUTH_OPTIONAL, TLSOCKD_AUTH_REQUIRE };
+
+/**
+ * struct tlsockd_profile_conf - one [profile NAME] section
+ * @name: profile name ("default" for the default profile)
+ * @cert: certificate chain file (PEM), or NULL
+ * @key: private key file (PEM), or NULL
+ * @ca: trust anchors file, or NULL for the system store
+ * @crl: CRL file (PEM), or NULL
+ * @client_auth: servers: whether to ask for / require a client certificate
+ * @min_version: GNUTLS_TLS1_2 or GNUTLS_TLS1_3
+ * @ciphers: space-separated cipher names (see tlsockd.conf(5)), or NULL
+ * @priority: full GnuTLS priority string (overrides the rest), or NULL
+ * @tickets: session tickets / resumption on
+ * @verify: verify the peer (false only when the file says "verify = no")
+ */
+struct tlsockd_profile_conf {
+	char *name;
+	char *cert;
+	char *key;
+	char *ca;
+	char *crl;
+	enum tlsockd_client_auth client_auth;
+	int min_version;
+	char *ciphers;
+	char *priority;
+	bool tickets;
+	bool verify;
+};
+
+/**
+ * struct tlsockd_conf - /etc/tlsock/tlsockd.conf
+ * @path: where it was read from
+ * @workers: handshake threads
+ * @log_syslog: log to syslog (else stderr); -1 when the file does not say
+ * @profiles: profiles, in file order
+ * @nprofiles: entries in @profiles
+ */
+struct tlsockd_conf {
+	char *path;
+	unsigned int workers;
+	int log_syslog;
+	struct tlsockd_profile_conf *profiles;
+	size_t nprofiles;
+};
+
+int tlsockd_conf_read(const char *path, struct tlsockd_conf **out, char *why, size_t whylen);
+void tlsockd_conf_free(struct tlsockd_conf *conf);
+const struct tlsockd_profile_conf *tlsockd_conf_profile(const struct tlsockd_conf *conf,
+							const char *name);
+const char *tlsockd_auth_name(enum tlsockd_client_auth a);
+
+/* creds.c: loaded credentials, one generation per (re)load */
+struct tlsockd_profile {
+	const struct tlsockd_profile_conf *conf;
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	bool has_cert;
+};
+
+/**
+ * struct tlsockd_gen - a loaded configuration, shared by handshakes
+ * @refs: references (the current pointer holds one, each handshake one)
+ * @conf: the file it was loaded from
+ * @profiles: loaded profiles, same order as @conf->profiles
+ */
+struct tlsockd_gen {
+	int refs;
+	struct tlsockd_conf *conf;
+	struct tlsockd_profile *profiles;
+};
+
+int tlsockd_gen_load(struct tlsockd_conf *conf, struct tlsockd_gen **out, char *why,
+		     size_t whylen);
+struct tlsockd_gen *tlsockd_gen_get(void);
+void tlsockd_gen_put(struct tlsockd_gen *gen);
+void tlsockd_gen_publish(struct tlsockd_gen *gen);
+const struct tlsockd_profile *tlsockd_gen_profile(const struct tlsockd_gen *gen,
+						  const char *name);
+int tlsockd_tickets_init(void);
+void tlsockd_tickets_exit(void);
+const gnutls_datum_t *tlsockd_ticket_key(void);
+
+/* resume.c: client session cache keyed by profile and server name */
+void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s);
+void tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s);
+void tlsockd_resume_flush(void);
+
+/* nl.c: the "tlsock" generic netlink family */
+struct tlsockd_nl;
+
+/**
+ * struct tlsockd_request - a claimed request (ACCEPT reply)
+ * @id: request id
+ * @fd: the application's socket, a descriptor of ours (O_CLOEXEC)
+ * @role: TLSOCK_ROLE_*
+ * @flags: TLSOCK_HS_F_*
+ * @timeout_ms: time left
+ * @profile: profile name ("" = default)
+ * @server_name: expected server name (clients)
+ * @peer: remote address
+ * @peer_len: bytes of @peer (0 if unknown)
+ */
+struct tlsockd_request {
+	uint32_t id;
+	int fd;
+	uint32_t role;
+	uint32_t flags;
+	uint32_t timeout_ms;
+	char profile[TLSOCK_PROFILE_MAX];
+	char server_name[TLSOCK_SERVER_NAME_MAX];
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+};
+
+union tlsockd_crypto_info {
+	struct tls_crypto_info info;
+	struct tls12_crypto_info_aes_gcm_128 aes_gcm_128;
+	struct tls12_crypto_info_aes_gcm_256 aes_gcm_256;
+	struct tls12_crypto_info_aes_ccm_128 aes_ccm_128;
+	struct tls12_crypto_info_chacha20_poly1305 chacha20_poly1305;
+};
+
+#define TLSOCKD_MAX_SAN	16
+
+/**
+ * struct tlsockd_result - what DONE reports
+ * @status: 0 or a positive errno
+ * @version: TLS_1_2_VERSION / TLS_1_3_VERSION
+ * @cipher: TLS_CIPHER_*
+ * @tx: transmit crypto_info
+ * @rx: receive crypto_info
+ * @info_len: bytes of @tx and @rx
+ * @secret_len: TLS 1.3 traffic secret length, 0 for TLS 1.2
+ * @secret_tx: transmit traffic secret
+ * @secret_rx: receive traffic secret
+ * @verified: the peer's certificate was verified
+ * @resumed: the session was resumed
+ * @subject: peer subject DN
+ * @san: peer subjectAltNames ("DNS:...", "IP:...", "email:...", "URI:...")
+ * @nsan: entries in @san
+ * @version_name: for the log
+ * @cipher_name: for the log
+ * @reason: for the log: what failed
+ * @server: the local end is the server (maps client/server secrets to tx/rx)
+ * @secrets_seen: bit 0: @secret_tx captured, bit 1: @secret_rx captured
+ *
+ * Holds keys: wiped with tlsockd_result_wipe() on every path.
+ */
+struct tlsockd_result {
+	int status;
+	uint16_t version;
+	uint16_t cipher;
+	union tlsockd_crypto_info tx;
+	union tlsockd_crypto_info rx;
+	unsigned int info_len;
+	unsigned int secret_len;
+	uint8_t secret_tx[TLSOCK_SECRET_MAX];
+	uint8_t secret_rx[TLSOCK_SECRET_MAX];
+	bool verified;
+	bool resumed;
+	char subject[TLSOCK_SUBJECT_MAX + 1];
+	char san[TLSOCKD_MAX_SAN][TLSOCK_SAN_MAX + 1];
+	unsigned int nsan;
+	const char *version_name;
+	const char *cipher_name;
+	char reason[160];
+	bool server;
+	unsigned int secrets_seen;
+};
+
+void tlsockd_result_wipe(struct tlsockd_result *res);
+
+int tlsockd_nl_open(struct tlsockd_nl **out, bool listen);
+void tlsockd_nl_close(struct tlsockd_nl *nl);
+int tlsockd_nl_fd(struct tlsockd_nl *nl);
+int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun);
+int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req);
+int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_result *res);
+
+/**
+ * struct tlsockd_status - STATUS_GET reply
+ */
+struct tlsockd_status {
+	uint32_t pending;
+	uint32_t active;
+	uint32_t max_pending;
+	uint32_t default_timeout;
+	uint32_t listeners;
+};
+int tlsockd_nl_status(struct tlsockd_nl *nl, struct tlsockd_status *st);
+
+/* transport.c: the socket as GnuTLS sees it */
+
+/**
+ * struct tlsockd_io - transport state of one handshake
+ * @fd: socket
+ * @deadline_ms: CLOCK_MONOTONIC milliseconds at which I/O gives up
+ * @hdr: header of the record being read
+ * @hdr_have: bytes of @hdr read so far
+ * @body_left: bytes of the current record's body not read yet
+ * @err: errno of the last failed transport call (for the errno mapping)
+ */
+struct tlsockd_io {
+	int fd;
+	int64_t deadline_ms;
+	uint8_t hdr[5];
+	unsigned int hdr_have;
+	unsigned int body_left;
+	int err;
+};
+
+void tlsockd_io_init(struct tlsockd_io *io, int fd, uint32_t timeout_ms);
+void tlsockd_io_attach(struct tlsockd_io *io, gnutls_session_t s);
+int64_t tlsockd_now_ms(void);
+
+/* errmap.c */
+int tlsockd_gnutls_errno(gnutls_session_t s, int gerr, const struct tlsockd_io *io,
+			 char *why, size_t whylen);
+int tlsockd_verify_errno(unsigned int status);
+
+/* keys.c */
+int tlsockd_keys_extract(gnutls_session_t s, bool server, struct tlsockd_result *res);
+void tlsockd_keys_keylog(gnutls_session_t s, struct tlsockd_result *res);
+
+/* peer.c */
+int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res);
+void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf,
+			 size_t size);
+
+/* handshake.c */
+void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_request *req,
+		       struct tlsockd_result *res);
+
+/* watch.c */
+int tlsockd_watch_open(void);
+void tlsockd_watch_set(int ifd, const struct tlsockd_conf *conf, const char *conf_path);
+bool tlsockd_watch_changed(int ifd);
+
+/* loop.c */
+int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path);
+
+#endif /* TLSOCKD_H */

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The application's socket as GnuTLS sees it during the handshake.
+ *
+ * The descriptor is the application's own open file, so its file status
+ * flags are the application's: they are never changed.  Every call uses
+ * MSG_DONTWAIT and waits with poll() until the request's deadline, which
+ * gives GnuTLS blocking semantics without touching O_NONBLOCK.
+ *
+ * Reads never go past the end of a TLS record: the 5-byte header first,
+ * then exactly the body it announces.  GnuTLS is thus never handed a byte
+ * that follows the handshake's last record; application data the peer
+ * sends right after its Finished stays in the socket for the kernel.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "tlsockd.h"
+
+int64_t tlsockd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void tlsockd_io_init(struct tlsockd_io *io, int fd, uint32_t timeout_ms)
+{
+	memset(io, 0, sizeof(*io));
+	io->fd = fd;
+	io->deadline_ms = tlsockd_now_ms() + timeout_ms;
+}
+
+/* Wait for @events until the deadline; -1 with errno set on timeout. */
+static int io_wait(struct tlsockd_io *io, short events)
+{
+	struct pollfd pfd = { .fd = io->fd, .events = events };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		left = io->deadline_ms - tlsockd_now_ms();
+		if (left <= 0) {
+			io->err = ETIMEDOUT;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (n > 0)
+			return 0;	/* ready, or an error the next call reports */
+		if (n < 0 && errno != EINTR) {
+			io->err = errno;
+			return -1;
+		}
+	}
+}
+
+static ssize_t io_recv(struct tlsockd_io *io, void *buf, size_t len)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(io->fd, buf, len, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			io->err = errno;
+			return -1;
+		}
+		if (io_wait(io, POLLIN))
+			return -1;
+	}
+}
+
+static ssize_t io_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	struct tlsockd_io *io = ptr;
+	size_t want;
+	ssize_t n;
+
+	want = io->hdr_have < sizeof(io->hdr) ? sizeof(io->hdr) - io->hdr_have : io->body_left;
+	if (want > len)
+		want = len;
+	n = io_recv(io, buf, want);
+	if (n <= 0)
+		return n;
+
+	if (io->hdr_have < sizeof(io->hdr)) {
+		memcpy(io->hdr + io->hdr_have, buf, n);
+		io->hdr_have += n;
+		if (io->hdr_have == sizeof(io->hdr)) {
+			io->body_left = (io->hdr[3] << 8) | io->hdr[4];
+			if (!io->body_left)
+				io->hdr_have = 0;
+		}
+	} else {
+		io->body_left -= n;
+		if (!io->body_left)
+			io->hdr_have = 0;
+	}
+	return n;
+}
+
+static ssize_t io_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct tlsockd_io *io = ptr;
+	struct msghdr msg = {
+		.msg_iov = (struct iovec *)iov,
+		.msg_iovlen = iovcnt,
+	};
+	ssize_t n;
+
+	for (;;) {
+		n = sendmsg(io->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			io->err = errno;
+			return -1;
+		}
+		if (io_wait(io, POLLOUT))
+			return -1;
+	}
+}
+
+static ssize_t io_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+	giovec_t iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return io_vec_push(ptr, &iov, 1);
+}
+
+/* GnuTLS asks whether data arrives within @ms (never past the deadline). */
+static int io_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct tlsockd_io *io = ptr;
+	struct pollfd pfd = { .fd = io->fd, .events = POLLIN };
+	int64_t left = io->deadline_ms - tlsockd_now_ms();
+	int n;
+
+	if (left <= 0)
+		return 0;
+	if (ms != GNUTLS_INDEFINITE_TIMEOUT && ms < left)
+		left = ms;
+	do {
+		n = poll(&pfd, 1, (int)left);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		io->err = errno;
+	return n;
+}
+
+/**
+ * tlsockd_io_attach() - make @io the transport of @s
+ * @io: initialised transport
+ * @s: session
+ */
+void tlsockd_io_attach(struct tlsockd_io *io, gnutls_session_t s)
+{
+	gnutls_transport_set_ptr(s, io);
+	gnutls_transport_set_pull_function(s, io_pull);
+	gnutls_transport_set_push_function(s, io_push);
+	gnutls_transport_set_vec_push_function(s, io_vec_push);
+	gnutls_transport_set_pull_timeout_function(s, io_pull_timeout);
+}
