@@ -55,14 +55,20 @@ int tlsock_rec_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp)
  */
 void tlsock_rec_free(struct tlsock_rec *rec)
 {
+	u32 dirty = max3(rec->dirty, rec->have, rec->need);
 	int i;
 
-	/* pages are reused record after record: wipe all of each */
+	/* wipe every byte any record held in these pages, then free them */
 	for (i = 0; i < rec->npages; i++) {
-		clear_highpage(rec->pages[i]);
+		u32 start = i * PAGE_SIZE;
+
+		if (dirty > start)
+			memzero_explicit(page_address(rec->pages[i]),
+					 min_t(u32, dirty - start, PAGE_SIZE));
 		__free_page(rec->pages[i]);
 		rec->pages[i] = NULL;
 	}
+	rec->dirty = 0;
 	rec->npages = 0;
 	rec->have = 0;
 	rec->need = 0;
@@ -305,6 +311,7 @@ static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
 		tlsock_rec_free(rec);
 		return;
 	}
+	rec->dirty = max(rec->dirty, rec->have);
 	rec->have = 0;
 	rec->need = 0;
 	rec->decrypted = false;
@@ -315,6 +322,7 @@ static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
 }
 
 #define TLSOCK_ZC_PAGES	16
+#define TLSOCK_ZC_MIN	2048
 
 /* Byte @at of the output described by dst[1..] (user pages). */
 static u8 tlsock_sg_byte(struct scatterlist *dst, int nsg, u32 at)
@@ -374,7 +382,8 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 			return false;
 		ulen = clen - 1;	/* the type byte goes to rx.zc_tail */
 	}
-	if (!ulen || iov_iter_count(it) < ulen)
+	/* pinning pays off only for records of some size */
+	if (ulen < TLSOCK_ZC_MIN || iov_iter_count(it) < ulen)
 		return false;
 
 	sg_init_table(dst, ARRAY_SIZE(dst));

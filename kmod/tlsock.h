@@ -129,6 +129,8 @@ struct tlsock_crypto {
  * @off: offset of the plaintext in the record
  * @len: plaintext length
  * @pos: plaintext bytes already consumed by the reader
+ * @dirty: bytes from offset 0 written since the pages were allocated
+ *	(what must be wiped when they are freed)
  */
 struct tlsock_rec {
 	struct list_head list;
@@ -141,6 +143,7 @@ struct tlsock_rec {
 	u32 off;
 	u32 len;
 	u32 pos;
+	u32 dirty;
 };
 
 /**
