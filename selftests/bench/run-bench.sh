@@ -25,6 +25,13 @@ if ! modprobe tls; then
 fi
 
 echo "run-bench: modules: $(grep -oE '^(tls|tlsock) ' /proc/modules | tr -d ' ' | tr '\n' ' ')"
+# Under QEMU's icount the guest clock counts executed instructions, so host load cannot skew a
+# run; without it timings follow the host clock and the report's noise column shows the damage.
+if [ "${TLSOCK_VM_ICOUNT:-0}" = 1 ]; then
+	echo "run-bench: timing: virtual time (QEMU icount): repeatable, immune to host load"
+elif [ "${TLSOCK_VM:-0}" = 1 ]; then
+	echo "run-bench: timing: guest clock follows the host clock: host load adds noise"
+fi
 "$bin" "$@"
 rc=$?
 # The driver the crypto API picked (highest priority) for each AEAD the kernel stacks used;

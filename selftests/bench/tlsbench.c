@@ -32,7 +32,7 @@ static void tb_usage(FILE *f)
 	fprintf(f,
 		"usage: tlsbench [options]\n"
 		"  --seconds S      duration of each bulk case (default 1)\n"
-		"  --reps N         runs of each case, interleaved across stacks (default 4)\n"
+		"  --reps N         runs of each case, interleaved across stacks (default 3)\n"
 		"  --rx-mib N       MiB of plaintext in each pre-built RX stream (default 64)\n"
 		"  --rtt-iters N    round trips per message size (default 2000)\n"
 		"  --mem-pairs N    connected pairs for the memory measure (default 200)\n"
@@ -97,7 +97,7 @@ static int tb_parse(int argc, char **argv, struct tlsock_bench_opts *o)
 	size_t i;
 
 	*o = (struct tlsock_bench_opts){
-		.seconds = 1, .reps = 4, .rx_mib = 64, .rtt_iters = 2000, .mem_pairs = 200,
+		.seconds = 1, .reps = 3, .rx_mib = 64, .rtt_iters = 2000, .mem_pairs = 200,
 		.rtt_suite = &tlsock_bench_suites[0], .stacks = (1u << TB_NSTACKS) - 1, .parts = 7,
 	};
 	for (i = 0; i < tlsock_bench_nsuites; i++)
