@@ -771,10 +771,11 @@ static void h_corrupt(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *
 /* Sizes with TLS 1.3 padding; everything arrives intact. */
 TEST_F(hostile, valid_records)
 {
-	static const size_t sizes[] = { 1, 2, 100, 4096, 8191, 16000 };
-	static const size_t pads[] = { 0, 1, 7, 200, 0, 300 };
+	static const size_t sizes[] = { 1, 2, 100, 4096, 8191, 16000, 5000, 16384 };
+	static const size_t pads[] = { 0, 1, 7, 200, 0, 300, 1000, 0 };
 	uint64_t seed = tlsock_pat_seed();
 	char *data = malloc(16384);
+	ssize_t got;
 	size_t i;
 
 	ASSERT_NE(NULL, data);
@@ -785,7 +786,14 @@ TEST_F(hostile, valid_records)
 		tlsock_pat_fill(seed, i << 20, data, sizes[i]);
 		n = h_seal(_metadata, self, &spec, data, sizes[i], self->rec);
 		h_write(_metadata, self, self->rec, n);
-		recv_expect(_metadata, self->sk, data, sizes[i]);
+		/* a buffer of exactly the plaintext, then one with room for the record */
+		if (i % 2) {
+			recv_expect(_metadata, self->sk, data, sizes[i]);
+			continue;
+		}
+		got = recv(self->sk, self->buf, TLSOCK_REC_BUF, 0);
+		ASSERT_EQ((ssize_t)sizes[i], got);
+		ASSERT_EQ(0, memcmp(self->buf, data, sizes[i]));
 	}
 	ASSERT_EQ((long)i, stat_of(_metadata, "TlsockRxRecords"));
 	free(data);
@@ -1005,28 +1013,43 @@ TEST_F(hostile, all_zero_plaintext)
 
 /*
  * TLS 1.3 records are always application_data outside (RFC 8446 5.2); one
- * with another outer type is refused.  TLS 1.2 takes the type from the
- * header: an alert record arrives as a control record.
+ * with another outer type is refused, whatever its size (large records may
+ * take another decryption path).  TLS 1.2 takes the type from the header:
+ * such a record arrives as a control record.
  */
-TEST_F(hostile, outer_type)
+static void h_outer_type(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *self,
+			 size_t len)
 {
-	static const uint8_t alert[2] = { 2, 40 };	/* fatal, handshake_failure */
-	struct tlsock_rec_spec spec = { .type = TLSOCK_CT_ALERT };
+	struct tlsock_rec_spec spec = { .type = TLSOCK_CT_HANDSHAKE };
+	char *data = malloc(len);
 	size_t n;
 
+	ASSERT_NE(NULL, data);
+	tlsock_pat_fill(len, 0, data, len);
 	h_good(_metadata, self);
 	if (tlsock_is_13(&self->k)) {
 		spec.type = TLSOCK_CT_DATA;
 		spec.outer = TLSOCK_CT_HANDSHAKE;
 	}
-	n = h_seal(_metadata, self, &spec, alert, sizeof(alert), self->rec);
+	n = h_seal(_metadata, self, &spec, data, len, self->rec);
 	h_write(_metadata, self, self->rec, n);
 	if (tlsock_is_13(&self->k)) {
 		h_expect_error(_metadata, self, EBADMSG);
 		h_expect_sticky(_metadata, self, EBADMSG);
 	} else {
-		recv_record(_metadata, self->sk, TLSOCK_CT_ALERT, alert, sizeof(alert));
+		recv_record(_metadata, self->sk, TLSOCK_CT_HANDSHAKE, data, len);
 	}
+	free(data);
+}
+
+TEST_F(hostile, outer_type)
+{
+	h_outer_type(_metadata, self, 40);
+}
+
+TEST_F(hostile, outer_type_large)
+{
+	h_outer_type(_metadata, self, 8000);
 }
 
 /* A valid record, then a bad header: the plaintext first, then the error. */
