@@ -97,6 +97,20 @@ static size_t tlsock_rec_to_iter(struct tlsock_rec *rec, u32 off, u32 len, struc
 	return done;
 }
 
+/* Copy @len bytes of @rec starting at @off into the kernel buffer @dst. */
+static void tlsock_rec_copy(const struct tlsock_rec *rec, u32 off, void *dst, u32 len)
+{
+	while (len) {
+		u32 poff = off & ~PAGE_MASK;
+		u32 chunk = min_t(u32, len, PAGE_SIZE - poff);
+
+		memcpy(dst, page_address(rec->pages[off >> PAGE_SHIFT]) + poff, chunk);
+		dst += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+}
+
 static u8 tlsock_rec_get(const struct tlsock_rec *rec, u32 at)
 {
 	return *((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK));
@@ -769,20 +783,10 @@ static ssize_t tlsock_rec_to_pipe(struct tlsock_rec *rec, u32 len, struct pipe_i
 	while (done < len) {
 		u32 chunk = min_t(u32, len - done, PAGE_SIZE);
 		struct page *page = alloc_page(GFP_KERNEL);
-		u8 *dst;
-		u32 i;
 
 		if (!page)
 			break;
-		dst = page_address(page);
-		for (i = 0; i < chunk;) {
-			u32 at = off + done + i;
-			u32 poff = at & ~PAGE_MASK;
-			u32 n = min_t(u32, chunk - i, PAGE_SIZE - poff);
-
-			memcpy(dst + i, page_address(rec->pages[at >> PAGE_SHIFT]) + poff, n);
-			i += n;
-		}
+		tlsock_rec_copy(rec, off + done, page_address(page), chunk);
 		pages[spd.nr_pages] = page;
 		partial[spd.nr_pages].offset = 0;
 		partial[spd.nr_pages].len = chunk;
