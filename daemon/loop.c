@@ -61,12 +61,16 @@ static struct {
 
 static void post(unsigned int n)
 {
+	unsigned int i;
+
 	pthread_mutex_lock(&pool.lock);
 	pool.tokens = pool.tokens + n > pool.nworkers ? pool.nworkers : pool.tokens + n;
-	if (n > 1)
+	/* wake as many workers as there are new tokens, not the whole pool */
+	if (n >= pool.nworkers)
 		pthread_cond_broadcast(&pool.cond);
 	else
-		pthread_cond_signal(&pool.cond);
+		for (i = 0; i < n; i++)
+			pthread_cond_signal(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
 }
 

@@ -17,6 +17,9 @@
 
 #include "tlsockd.h"
 
+/* ACCEPT replies, acks and READY notifications are far smaller */
+#define TLSOCKD_NL_MSG_BUF	32768
+
 struct tlsockd_nl {
 	struct nl_sock *sk;
 	int family;
@@ -52,6 +55,15 @@ int tlsockd_nl_open(struct tlsockd_nl **out, bool listen)
 	err = -EIO;
 	if (genl_connect(nl->sk) < 0)
 		goto err;
+	/*
+	 * A receive buffer of known size: libnl then reads each message with one
+	 * recvmsg() instead of peeking at its size first (two per message).
+	 * Every message of the family fits easily.
+	 */
+	err = -ENOMEM;
+	if (nl_socket_set_msg_buf_size(nl->sk, TLSOCKD_NL_MSG_BUF) < 0)
+		goto err;
+	nl_socket_disable_msg_peek(nl->sk);
 	err = -ENOENT;
 	nl->family = genl_ctrl_resolve(nl->sk, TLSOCK_FAMILY_NAME);
 	if (nl->family < 0)
@@ -91,6 +103,14 @@ int tlsockd_nl_fd(struct tlsockd_nl *nl)
 	return nl_socket_get_fd(nl->sk);
 }
 
+/* READY notifications are multicast (sequence 0), not replies to a request of ours */
+static int cb_any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
 static int cb_count_ready(struct nl_msg *msg, void *arg)
 {
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
@@ -118,6 +138,12 @@ int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun)
 		*overrun = true;
 		return 0;
 	}
+	/*
+	 * A fresh callback set checks sequence numbers again (the socket's own
+	 * setting does not carry over): without this every READY failed the
+	 * check, read as an overrun and woke every worker.
+	 */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_any_seq, NULL);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_count_ready, &n);
 	for (;;) {
 		ret = nl_recvmsgs(nl->sk, cb);

@@ -1,22 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tlsock demo, run inside the test VM by `make demo`.
+# tlsock demo, run inside the test VM by `make demo`. Two parts:
 #
-# An unmodified `openssl s_server` talks TLS 1.3 with a client whose handshake runs in userspace
-# (GnuTLS, in selftests/interop/ktls_peer) and whose record layer then runs in the kernel: after
-# the handshake the client attaches the "tlsock" TCP ULP and hands the keys over with
-# setsockopt(SOL_TLS, TLS_TX/TLS_RX). From then on it only calls send() and recv() with
-# plaintext; tlsock.ko frames, seals, parses and opens every record on the wire.
+# 1. The record layer. An unmodified `openssl s_server` talks TLS 1.3 with a client whose
+#    handshake runs in userspace (GnuTLS, in selftests/interop/ktls_peer) and whose record layer
+#    then runs in the kernel: after the handshake the client attaches the "tlsock" TCP ULP and
+#    hands the keys over with setsockopt(SOL_TLS, TLS_TX/TLS_RX). From then on it only calls
+#    send() and recv() with plaintext; tlsock.ko frames, seals, parses and opens every record.
+#
+# 2. Managed handshakes. A small C server and client (selftests/demo/) that link no TLS library
+#    talk mutual TLS after one setsockopt(SOL_TLSOCK, TLSOCK_HANDSHAKE) each: tlsockd performs
+#    the handshakes, the kernel owns the sessions, TLSOCK_INFO tells each end what it got. Then
+#    an unmodified `openssl s_client` with a client certificate talks to the same C server.
 
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 peer=${KTLS_PEER:-$here/interop/ktls_peer}
+demo=${DEMO_DIR:-$here/demo}
+tlsockd=$here/../daemon/tlsockd
+tlsockctl=$here/../daemon/tlsockctl
 port=4433
+port2=4434
 tmp=
 srv=
 cli=
+dmn=
+dsrv=
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
@@ -26,6 +37,8 @@ cleanup()
 	exec 3>&- 2>/dev/null
 	[ -n "$cli" ] && kill "$cli" 2>/dev/null
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
+	[ -n "$dsrv" ] && kill "$dsrv" 2>/dev/null
+	[ -n "$dmn" ] && kill "$dmn" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
@@ -45,9 +58,12 @@ wait_for()
 
 [ -d /sys/module/tlsock ] || die "tlsock.ko is not loaded"
 [ -x "$peer" ] || die "$peer is missing (make -C selftests/interop)"
+for b in "$demo/demo_server" "$demo/demo_client" "$tlsockd" "$tlsockctl"; do
+	[ -x "$b" ] || die "$b is missing (make all)"
+done
 tmp=$(mktemp -d) || die "mktemp"
 
-step "tlsock.ko is loaded and registered as a TCP upper-layer protocol"
+step "Part 1: the record layer. tlsock.ko is loaded and registered as a TCP upper-layer protocol"
 echo "net.ipv4.tcp_available_ulp = $(cat /proc/sys/net/ipv4/tcp_available_ulp)"
 
 step "A throwaway CA and a certificate for localhost (openssl)"
@@ -92,8 +108,132 @@ step "Record counters of this network namespace (/proc/net/tlsock_stat)"
 grep -E 'Tlsock(Tx|Rx)(Records)?[[:space:]]|DecryptError' /proc/net/tlsock_stat
 
 if [ "$rc" = 0 ]; then
-	step "Done: the client exchanged TLS records with OpenSSL without linking a TLS record layer"
+	step "Part 1 done: the client exchanged TLS records with OpenSSL without linking a TLS record layer"
 else
-	step "The client failed (exit $rc)"
+	step "Part 1: the client failed (exit $rc)"
 fi
-exit "$rc"
+
+# --- Part 2: managed handshakes ----------------------------------------------------------------
+
+# show_new FILE: print the lines FILE got since the last call for it
+declare -A shown
+show_new()
+{
+	local from=$((${shown[$1]:-0} + 1))
+
+	sed -n "${from},\$p" "$1" | sed 's/^/  /'
+	shown[$1]=$(wc -l < "$1")
+}
+
+# cert NAME TEMPLATE [--ca]: an ECDSA P-256 key and a certificate, signed by the demo CA
+cert()
+{
+	local d=$tmp/pki
+
+	certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
+		--outfile "$d/$1.key" >/dev/null 2>&1 || return 1
+	printf '%b' "$2" > "$d/$1.tmpl"
+	if [ "${3:-}" = --ca ]; then
+		certtool --generate-self-signed --load-privkey "$d/$1.key" \
+			--template "$d/$1.tmpl" --outfile "$d/$1.pem" >/dev/null 2>&1
+	else
+		certtool --generate-certificate --load-privkey "$d/$1.key" \
+			--load-ca-certificate "$d/ca.pem" --load-ca-privkey "$d/ca.key" \
+			--template "$d/$1.tmpl" --outfile "$d/$1.pem" >/dev/null 2>&1
+	fi
+}
+
+step "Part 2: managed handshakes. demo_server and demo_client link no TLS library"
+for b in demo_server demo_client; do
+	echo "  $b: $(ldd "$demo/$b" | grep -cE 'libgnutls|libssl|libcrypto') TLS libraries linked"
+done
+echo "  each calls setsockopt(TCP_ULP, \"tlsock\"), then setsockopt(SOL_TLSOCK, TLSOCK_HANDSHAKE)"
+
+step "A throwaway CA, a server certificate (localhost) and a client certificate (certtool)"
+mkdir "$tmp/pki" || die "mkdir"
+cert ca 'cn = "tlsock demo CA"\nca\ncert_signing_key\nexpiration_days = 1\n' --ca &&
+cert server 'cn = "localhost"\ndns_name = "localhost"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\nexpiration_days = 1\n' &&
+cert client 'cn = "demo client"\nemail = "client@demo.test"\ntls_www_client\nsigning_key\nexpiration_days = 1\n' ||
+	die "certtool could not make the certificates"
+for n in server client; do
+	echo "  $n: $(openssl x509 -in "$tmp/pki/$n.pem" -noout -subject)," \
+		"$(openssl x509 -in "$tmp/pki/$n.pem" -noout -ext subjectAltName | tail -n 1 |
+		   sed 's/^ *//')"
+done
+
+step "tlsockd.conf: one profile per end; the server requires a client certificate"
+printf '%s\n' "[daemon]" "workers = 4" "log = stderr" "" \
+	"[profile demo-server]" "cert = $tmp/pki/server.pem" "key = $tmp/pki/server.key" \
+	"ca = $tmp/pki/ca.pem" "client_auth = require" "" \
+	"[profile demo-client]" "cert = $tmp/pki/client.pem" "key = $tmp/pki/client.key" \
+	"ca = $tmp/pki/ca.pem" > "$tmp/tlsockd.conf"
+sed -e "s|$tmp/pki/||" -e 's/^/  /' "$tmp/tlsockd.conf"
+"$tlsockd" -f -c "$tmp/tlsockd.conf" > "$tmp/tlsockd.log" 2>&1 &
+dmn=$!
+wait_for "'$tlsockctl' status 2>/dev/null | grep -q '^daemon: listening'" 100 ||
+	die "tlsockd did not start: $(tail -n 3 "$tmp/tlsockd.log")"
+echo "  started: tlsockd -f -c tlsockd.conf"
+"$tlsockctl" status | sed -n '1,3s/^/  /p'
+
+rc2=0
+step "demo_server on port $port2 (4 connections, one handshake setsockopt each)"
+"$demo/demo_server" "$port2" 4 > "$tmp/dserver.out" 2>&1 &
+dsrv=$!
+wait_for "ss -Hltn 'sport = :$port2' | grep -q LISTEN" 100 || die "demo_server did not start"
+show_new "$tmp/dserver.out"
+
+step "demo_client: mutual TLS, the server's certificate checked against \"localhost\""
+"$demo/demo_client" "$port2" localhost > "$tmp/dclient.out" 2>&1 || rc2=1
+sed 's/^/  /' "$tmp/dclient.out"
+wait_for "[ \$(grep -c '^demo_server: received' '$tmp/dserver.out') -ge 1 ]" 50
+echo "  --- meanwhile in demo_server:"
+show_new "$tmp/dserver.out"
+
+step "demo_client again: tlsockd offers the session it kept. Resumed?"
+"$demo/demo_client" "$port2" localhost "hello again" > "$tmp/dclient.out" 2>&1 || rc2=1
+grep -E 'resumed|handshake |received' "$tmp/dclient.out" | sed 's/^/  /'
+wait_for "[ \$(grep -c '^demo_server: received' '$tmp/dserver.out') -ge 2 ]" 50
+echo "  --- demo_server:"
+show_new "$tmp/dserver.out" > "$tmp/dserver.new"
+grep -E 'resumed|handshake |received|failed' "$tmp/dserver.new"
+grep -q 'resumed  *yes' "$tmp/dclient.out" ||
+	echo "  (not resumed: this tlsockd keeps no session for TLS 1.3 yet; TLS 1.2 ones it resumes)"
+
+step "Unmodified openssl s_client, with the client certificate, talks to the same C server"
+printf 'hello from openssl s_client\n' |
+	timeout 20 openssl s_client -connect "127.0.0.1:$port2" -servername localhost \
+		-verify_hostname localhost -CAfile "$tmp/pki/ca.pem" -verify_return_error \
+		-cert "$tmp/pki/client.pem" -key "$tmp/pki/client.key" -brief -ign_eof \
+		> "$tmp/sclient.out" 2>&1 || rc2=1
+grep -v 'Requested Signature Algorithms' "$tmp/sclient.out" | sed 's/^/  /'
+grep -q 'hello CN=demo client' "$tmp/sclient.out" || rc2=1
+wait_for "[ \$(grep -c '^demo_server: received' '$tmp/dserver.out') -ge 3 ]" 50
+echo "  --- demo_server:"
+show_new "$tmp/dserver.out"
+
+step "openssl s_client WITHOUT a client certificate: refused, nothing reaches demo_server"
+printf 'let me in\n' |
+	timeout 20 openssl s_client -connect "127.0.0.1:$port2" -servername localhost \
+		-CAfile "$tmp/pki/ca.pem" -brief -ign_eof > "$tmp/sclient2.out" 2>&1
+grep -m1 -iE 'alert|error' "$tmp/sclient2.out" | cut -c1-120 | sed 's/^/  s_client: /'
+wait "$dsrv"
+dsrv=
+echo "  --- demo_server:"
+show_new "$tmp/dserver.out"
+grep -q 'handshake failed: Required key not available' "$tmp/dserver.out" || rc2=1
+grep -q 'let me in' "$tmp/dserver.out" && rc2=1
+
+step "tlsockd's log: each handshake it performed (role, version, cipher, resumed, peer)"
+sed -nE 's/^.*(req [0-9]+ )/\1/; s/ peer 127\.0\.0\.1:[0-9]+//; s/ profile [^:]*:/:/;
+	s/ san [^ ]*//; /^req /p' "$tmp/tlsockd.log" | sed 's/^/  /'
+kill "$dmn" 2>/dev/null
+wait "$dmn" 2>/dev/null
+dmn=
+
+if [ "$rc2" = 0 ]; then
+	step "Part 2 done: mutual TLS between programs that link no TLS library, and with OpenSSL"
+else
+	step "Part 2 FAILED"
+	tail -n 20 "$tmp/tlsockd.log" | sed 's/^/  tlsockd: /'
+fi
+[ "$rc" = 0 ] && [ "$rc2" = 0 ]
