@@ -249,6 +249,13 @@ int tlsock_ph_tx(struct sock *sk, struct tlsock_ctx *ctx, int flags)
 		return 0;
 	if (!tx->ku_pending && tx->records < tlsock_rekey_records)
 		return 0;
+	/*
+	 * The KeyUpdate must be sealed right behind the records already sealed:
+	 * if one still waits for room in TCP, the new key has to wait as well.
+	 */
+	err = tlsock_tx_flush(sk, ctx, flags);
+	if (err)
+		return err;
 
 	{
 		/* KeyUpdate, update_not_requested, under the current key */

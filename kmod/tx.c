@@ -234,8 +234,15 @@ again:
 			err = -sk->sk_err;
 			goto out;
 		}
-		if (!tlsock_tx_has_open(tx))
+		if (!tlsock_tx_has_open(tx)) {
+			/* a long send renews the key on the way (rekey_records) */
+			if (unlikely(ctx->hs) && copied && tlsock_ph_managed(ctx)) {
+				err = tlsock_ph_tx(sk, ctx, flags);
+				if (err)
+					goto out;
+			}
 			tx->open_type = type;
+		}
 		want = min_t(size_t, TLSOCK_MAX_PAYLOAD - tx->rec.len, msg_data_left(msg));
 		err = tlsock_rec_alloc(&tx->rec, tlsock_rec_prepend(ctx) + tx->rec.len + want,
 				       sk->sk_allocation);
