@@ -4,7 +4,8 @@
 #   make                 module + userspace programs
 #   make check           build everything, boot the test VM, run every suite
 #   make check-ktls      the kTLS conformance suite against the kernel's own tls module
-#   make bench           build and run the benchmark in one VM boot
+#   make bench           build and run the benchmark in one VM boot, under QEMU's icount
+#                        (BENCH_ARGS="--parts bulk --dirs tx" passes options to tlsbench)
 #   make demo            boot the VM and run selftests/demo.sh
 #   make install         install tlsock.ko (modules_install) and the userspace programs
 #   make style           checkpatch (from linux-source) or clang-format, advisory only
@@ -54,7 +55,7 @@ check-ktls:
 bench: module
 	@test -f selftests/bench/Makefile || { echo "no selftests/bench yet" >&2; exit 1; }
 	$(MAKE) -C selftests/bench
-	$(VM) --timeout $(BENCH_TIMEOUT) -- selftests/bench/run-bench.sh
+	$(VM) --icount --timeout $(BENCH_TIMEOUT) -- selftests/bench/run-bench.sh $(BENCH_ARGS)
 
 demo: all
 	@test -x selftests/demo.sh || { echo "no selftests/demo.sh yet" >&2; exit 1; }

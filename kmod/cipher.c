@@ -5,6 +5,8 @@
  * A record lives in an array of order-0 pages (struct tlsock_rec) that
  * starts with the 5-byte header.  Sealing and opening work in place: the
  * plaintext and the ciphertext occupy the same bytes, and the tag follows.
+ * Large sends are sealed from the sender's pinned pages into the record,
+ * and large reads opened from the record into the reader's pages.
  *
  *   TLS 1.2:  hdr(5) | explicit nonce (8, GCM/CCM only) | payload | tag(16)
  *   TLS 1.3:  hdr(5) | payload | inner content type | zero padding | tag(16)
@@ -228,6 +230,21 @@ static int tlsock_make_aad(struct tlsock_ctx *ctx, struct tlsock_crypto *c, cons
 	return TLSOCK_AAD12_LEN;
 }
 
+static int tlsock_aead_crypt(struct tlsock_crypto *c, struct scatterlist *src,
+			     struct scatterlist *dst, u32 len, int aadlen, bool enc)
+{
+	DECLARE_CRYPTO_WAIT(wait);
+	int err;
+
+	aead_request_set_tfm(c->req, c->aead);
+	aead_request_set_callback(c->req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	aead_request_set_ad(c->req, aadlen);
+	aead_request_set_crypt(c->req, src, dst, len, c->iv);
+	err = enc ? crypto_aead_encrypt(c->req) : crypto_aead_decrypt(c->req);
+	return crypto_wait_req(err, &wait);
+}
+
 /*
  * Run the AEAD over @rec from @off.  @dst is NULL to work in place, else a
  * scatterlist whose entry 0 is free for the AAD, followed by room for the
@@ -237,8 +254,7 @@ static int tlsock_aead_run(struct tlsock_crypto *c, struct tlsock_rec *rec, u32 
 			   u32 cryptlen, u32 taglen, int aadlen, bool enc, struct scatterlist *dst)
 {
 	struct scatterlist sg[TLSOCK_REC_PAGES + 2];
-	DECLARE_CRYPTO_WAIT(wait);
-	int n, err;
+	int n;
 
 	sg_init_table(sg, ARRAY_SIZE(sg));
 	sg_set_buf(&sg[0], c->aad, aadlen);
@@ -246,14 +262,42 @@ static int tlsock_aead_run(struct tlsock_crypto *c, struct tlsock_rec *rec, u32 
 	sg_mark_end(&sg[n - 1]);
 	if (dst)
 		sg_set_buf(&dst[0], c->aad, aadlen);
+	return tlsock_aead_crypt(c, sg, dst ?: sg, enc ? cryptlen : cryptlen + taglen, aadlen,
+				 enc);
+}
 
-	aead_request_set_tfm(c->req, c->aead);
-	aead_request_set_callback(c->req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
-				  crypto_req_done, &wait);
-	aead_request_set_ad(c->req, aadlen);
-	aead_request_set_crypt(c->req, sg, dst ?: sg, enc ? cryptlen : cryptlen + taglen, c->iv);
-	err = enc ? crypto_aead_encrypt(c->req) : crypto_aead_decrypt(c->req);
-	return crypto_wait_req(err, &wait);
+/* Header and explicit nonce of the next TX record, its IV and AAD; returns the AAD length. */
+static int tlsock_seal_begin(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, u32 plen)
+{
+	struct tlsock_crypto *c = &ctx->tx.crypto;
+	u32 prepend = tlsock_rec_prepend(ctx);
+	u32 inner = plen + (tlsock_is_13(ctx) ? 1 : 0);
+	u8 *hdr = page_address(rec->pages[0]);
+
+	hdr[0] = tlsock_is_13(ctx) ? TLSOCK_CT_DATA : type;
+	hdr[1] = 3;
+	hdr[2] = 3;
+	hdr[3] = (prepend - TLSOCK_HDR_LEN + inner + TLSOCK_TAG_LEN) >> 8;
+	hdr[4] = (prepend - TLSOCK_HDR_LEN + inner + TLSOCK_TAG_LEN) & 0xff;
+	if (prepend > TLSOCK_HDR_LEN)
+		memcpy(hdr + TLSOCK_HDR_LEN, c->nonce + c->cipher->salt_len, c->cipher->explicit_iv);
+
+	tlsock_make_iv(ctx, c, hdr + TLSOCK_HDR_LEN);
+	return tlsock_make_aad(ctx, c, hdr, type, plen);
+}
+
+/* The record is sealed: set its length and move to the next sequence number. */
+static int tlsock_seal_end(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u32 plen)
+{
+	struct tlsock_crypto *c = &ctx->tx.crypto;
+	u32 prepend = tlsock_rec_prepend(ctx);
+
+	rec->need = prepend + plen + (tlsock_is_13(ctx) ? 1 : 0) + TLSOCK_TAG_LEN;
+	if (!tlsock_seq_advance(c->seq))
+		return -EBADMSG;
+	if (prepend > TLSOCK_HDR_LEN)
+		tlsock_seq_advance(c->nonce + c->cipher->salt_len);
+	return 0;
 }
 
 /**
@@ -275,7 +319,6 @@ int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, 
 	struct tlsock_crypto *c = &ctx->tx.crypto;
 	u32 prepend = tlsock_rec_prepend(ctx);
 	u32 inner = plen;
-	u8 *hdr = page_address(rec->pages[0]);
 	int aadlen, err;
 
 	if (tlsock_is_13(ctx)) {
@@ -284,27 +327,55 @@ int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, 
 		*((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK)) = type;
 		inner++;
 	}
-
-	hdr[0] = tlsock_is_13(ctx) ? TLSOCK_CT_DATA : type;
-	hdr[1] = 3;
-	hdr[2] = 3;
-	hdr[3] = (prepend - TLSOCK_HDR_LEN + inner + TLSOCK_TAG_LEN) >> 8;
-	hdr[4] = (prepend - TLSOCK_HDR_LEN + inner + TLSOCK_TAG_LEN) & 0xff;
-	if (prepend > TLSOCK_HDR_LEN)
-		memcpy(hdr + TLSOCK_HDR_LEN, c->nonce + c->cipher->salt_len, c->cipher->explicit_iv);
-
-	tlsock_make_iv(ctx, c, hdr + TLSOCK_HDR_LEN);
-	aadlen = tlsock_make_aad(ctx, c, hdr, type, plen);
+	aadlen = tlsock_seal_begin(ctx, rec, type, plen);
 	err = tlsock_aead_run(c, rec, prepend, inner, TLSOCK_TAG_LEN, aadlen, true, NULL);
 	if (err)
 		return err;
+	return tlsock_seal_end(ctx, rec, plen);
+}
 
-	rec->need = prepend + inner + TLSOCK_TAG_LEN;
-	if (!tlsock_seq_advance(c->seq))
-		return -EBADMSG;
-	if (prepend > TLSOCK_HDR_LEN)
-		tlsock_seq_advance(c->nonce + c->cipher->salt_len);
-	return 0;
+/**
+ * tlsock_crypto_seal_from() - seal plaintext that lies outside the record
+ * @ctx: context with TX configured
+ * @rec: record with pages for the whole sealed record (nothing in them yet)
+ * @type: content type
+ * @plen: plaintext length, at most TLSOCK_MAX_PAYLOAD
+ * @src: entry 0 free for the AAD, entries 1 to @nsrc - 1 the @plen bytes of
+ *	plaintext (pinned user pages), then at least one free entry
+ * @nsrc: entries of @src in use
+ *
+ * As tlsock_crypto_seal(), but the AEAD reads the plaintext from @src and
+ * writes the ciphertext into @rec: the plaintext is never copied.
+ *
+ * Context: process context, may sleep; tx_lock and socket lock held.
+ * Return: 0 or a negative errno (the record must then not be sent).
+ */
+int tlsock_crypto_seal_from(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, u32 plen,
+			    struct scatterlist *src, int nsrc)
+{
+	struct tlsock_crypto *c = &ctx->tx.crypto;
+	struct scatterlist dst[TLSOCK_REC_PAGES + 1];
+	u32 inner = plen + (tlsock_is_13(ctx) ? 1 : 0);
+	int aadlen, n, err;
+
+	aadlen = tlsock_seal_begin(ctx, rec, type, plen);
+	sg_set_buf(&src[0], c->aad, aadlen);
+	if (tlsock_is_13(ctx)) {
+		/* the inner content type follows the plaintext; it must not be on the stack */
+		ctx->tx.inner_type = type;
+		sg_set_buf(&src[nsrc++], &ctx->tx.inner_type, 1);
+	}
+	sg_mark_end(&src[nsrc - 1]);
+
+	/* the AAD is passed through to the output: the same bytes, so it stays put */
+	sg_init_table(dst, ARRAY_SIZE(dst));
+	sg_set_buf(&dst[0], c->aad, aadlen);
+	n = 1 + tlsock_rec_sg(rec, tlsock_rec_prepend(ctx), inner + TLSOCK_TAG_LEN, dst + 1);
+	sg_mark_end(&dst[n - 1]);
+	err = tlsock_aead_crypt(c, src, dst, inner, aadlen, true);
+	if (err)
+		return err;
+	return tlsock_seal_end(ctx, rec, plen);
 }
 
 static u8 tlsock_rec_byte(struct tlsock_rec *rec, u32 at)

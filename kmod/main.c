@@ -276,13 +276,7 @@ static void tlsock_ulp_release(struct sock *sk)
 	if (!ctx)
 		return;
 	tlsock_rx_release(sk, ctx);
-	tlsock_crypto_free(&ctx->tx.crypto);
-	if (ctx->tx.rec.npages) {
-		int i;
-
-		for (i = 0; i < ctx->tx.rec.npages; i++)
-			put_page(ctx->tx.rec.pages[i]);
-	}
+	tlsock_tx_free(ctx);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
 	call_rcu(&ctx->rcu, tlsock_ctx_free_rcu);
 }

@@ -195,6 +195,8 @@ struct tlsock_rx {
  * @abort_err: the socket fails with this error once the fatal alert is out
  * @ku_pending: managed TLS 1.3: the peer asked for our KeyUpdate
  * @notified: managed sessions: close_notify was sent
+ * @inner_type: TLS 1.3 sealing from user pages: the inner content type
+ *	byte, reached through a scatterlist (so not on the stack)
  */
 struct tlsock_tx {
 	struct tlsock_crypto crypto;
@@ -210,6 +212,7 @@ struct tlsock_tx {
 	int abort_err;
 	bool ku_pending;
 	bool notified;
+	u8 inner_type;
 };
 
 struct tlsock_hs;
@@ -268,6 +271,8 @@ int tlsock_crypto_init(struct tlsock_crypto *c, const union tlsock_crypto_info *
 		       const struct tlsock_cipher *cipher);
 void tlsock_crypto_free(struct tlsock_crypto *c);
 int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, u32 plen);
+int tlsock_crypto_seal_from(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, u32 plen,
+			    struct scatterlist *src, int nsrc);
 int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec);
 int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *dst);
 unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx);
@@ -303,6 +308,7 @@ void tlsock_splice_eof(struct socket *sock);
 void tlsock_write_space(struct sock *sk);
 int tlsock_tx_flush(struct sock *sk, struct tlsock_ctx *ctx, int flags);
 void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo);
+void tlsock_tx_free(struct tlsock_ctx *ctx);
 int tlsock_tx_send_record(struct sock *sk, struct tlsock_ctx *ctx, u8 type,
 			  const void *data, size_t len, int flags);
 

@@ -3,8 +3,11 @@
  * Transmit path: gather plaintext into a record, seal it, hand it to TCP.
  *
  * ctx->tx.rec is either open (plaintext gathering at the payload offset,
- * open_len bytes so far) or sealed (ciphertext being given to TCP, push_off
- * bytes already taken).  A sealed record goes to TCP with MSG_SPLICE_PAGES:
+ * rec.len bytes so far) or sealed (ciphertext being given to TCP, push_off
+ * bytes already taken).  A send from user memory that makes a whole record
+ * of some size by itself skips the open state: the user pages are pinned
+ * and sealed straight into the record's pages, so the plaintext is never
+ * copied.  A sealed record goes to TCP with MSG_SPLICE_PAGES:
  * TCP takes its own page references, so after a record is fully pushed its
  * pages are dropped and the next record starts with fresh ones.
  *
@@ -14,6 +17,7 @@
  * for sk_write_space, which schedules tx.work to push it.
  */
 #include <linux/highmem.h>
+#include <linux/scatterlist.h>
 #include <linux/uio.h>
 #include <net/tcp.h>
 
@@ -34,6 +38,21 @@ static void tlsock_tx_drop_rec(struct tlsock_tx *tx)
 	tx->sealed = false;
 	tx->push_off = 0;
 	tx->open_type = 0;
+}
+
+/*
+ * Drop a record that will not be (fully) sent, wiping the unsent plaintext
+ * or ciphertext, except in pages TCP still holds (a partly pushed record),
+ * which only ever hold ciphertext.
+ */
+static void tlsock_tx_discard_rec(struct tlsock_tx *tx)
+{
+	int i;
+
+	for (i = 0; i < tx->rec.npages; i++)
+		if (page_count(tx->rec.pages[i]) == 1)
+			clear_highpage(tx->rec.pages[i]);
+	tlsock_tx_drop_rec(tx);
 }
 
 /* Hand as much of the sealed record as TCP accepts.  0 when all is sent. */
@@ -70,20 +89,36 @@ static int tlsock_tx_push(struct sock *sk, struct tlsock_ctx *ctx, int flags)
 	return 0;
 }
 
-/* Seal the open record (it may be empty: a zero-length record). */
-static int tlsock_tx_seal(struct sock *sk, struct tlsock_ctx *ctx)
+/*
+ * Make sure the record has pages for @len bytes from its start.  The pages
+ * come from the per-CPU free lists in one call, not one call per page.
+ */
+static int tlsock_tx_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp)
+{
+	u32 want = DIV_ROUND_UP(len, PAGE_SIZE);
+
+	if (want > TLSOCK_REC_PAGES)
+		return -EMSGSIZE;
+	/* pages[] past npages are NULL: the allocator fills exactly those */
+	if (rec->npages < want)
+		rec->npages = alloc_pages_bulk_array(gfp | __GFP_NOWARN, want, rec->pages);
+	return rec->npages < want ? -ENOMEM : 0;
+}
+
+/* Bytes of a sealed record carrying @plen bytes of plaintext. */
+static u32 tlsock_tx_rec_len(const struct tlsock_ctx *ctx, u32 plen)
+{
+	return tlsock_rec_prepend(ctx) + plen + (tlsock_is_13(ctx) ? 1 : 0) + TLSOCK_TAG_LEN;
+}
+
+/* Sealing ended with @err: a record to push, or a stream that must fail. */
+static int tlsock_tx_sealed(struct sock *sk, struct tlsock_ctx *ctx, int err)
 {
 	struct tlsock_tx *tx = &ctx->tx;
-	u32 plen = tx->rec.len;
-	int err;
 
-	err = tlsock_rec_alloc(&tx->rec, tlsock_rec_prepend(ctx) + plen +
-			       (tlsock_is_13(ctx) ? 1 : 0) + TLSOCK_TAG_LEN, sk->sk_allocation);
-	if (!err)
-		err = tlsock_crypto_seal(ctx, &tx->rec, tx->open_type, plen);
 	if (err) {
 		/* the stream cannot go on without a gap: fail it */
-		tlsock_tx_drop_rec(tx);
+		tlsock_tx_discard_rec(tx);
 		tlsock_err_abort(sk, -EBADMSG);
 		return err;
 	}
@@ -91,6 +126,85 @@ static int tlsock_tx_seal(struct sock *sk, struct tlsock_ctx *ctx)
 	tx->push_off = 0;
 	tx->records++;
 	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_TX_RECORDS);
+	return 0;
+}
+
+/* Seal the open record (it may be empty: a zero-length record). */
+static int tlsock_tx_seal(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_tx *tx = &ctx->tx;
+	u32 plen = tx->rec.len;
+	int err;
+
+	err = tlsock_tx_alloc(&tx->rec, tlsock_tx_rec_len(ctx, plen), sk->sk_allocation);
+	if (!err)
+		err = tlsock_crypto_seal(ctx, &tx->rec, tx->open_type, plen);
+	return tlsock_tx_sealed(sk, ctx, err);
+}
+
+/*
+ * Pinning and unpinning a few pages costs less than copying their contents
+ * from about this size on; smaller sends are copied.
+ */
+#define TLSOCK_TX_ZC_MIN	2048
+/* enough for a full record in one buffer at any alignment, with room to spare for an iovec */
+#define TLSOCK_TX_ZC_PAGES	16
+
+/*
+ * Seal @len bytes of user memory from @from as one record of @type without
+ * copying them: pin the pages and let the AEAD read them.  The record must
+ * not be open (no plaintext gathered).
+ *
+ * Return: 1 when the record is sealed (@from advanced by @len), 0 when the
+ * caller must copy instead (@from as it was; the record may have pages), or a
+ * negative errno when sealing failed (@from advanced; the stream failed, as
+ * when sealing a copied record fails).
+ */
+static int tlsock_tx_seal_zc(struct sock *sk, struct tlsock_ctx *ctx, struct iov_iter *from,
+			     size_t len, u8 type)
+{
+	struct tlsock_tx *tx = &ctx->tx;
+	struct scatterlist src[TLSOCK_TX_ZC_PAGES + 2];
+	struct page *pages[TLSOCK_TX_ZC_PAGES];
+	size_t pinned = 0;
+	int npages = 0, nsg = 1, err;
+
+	if (!user_backed_iter(from) || len < TLSOCK_TX_ZC_MIN)
+		return 0;
+	if (tlsock_tx_alloc(&tx->rec, tlsock_tx_rec_len(ctx, len), sk->sk_allocation))
+		return 0;	/* the copying path reports the failure */
+
+	sg_init_table(src, ARRAY_SIZE(src));
+	while (pinned < len) {
+		struct page **pp = pages + npages;
+		size_t off, left;
+		ssize_t n;
+
+		if (npages == TLSOCK_TX_ZC_PAGES)
+			goto undo;	/* scattered too finely: copying is as good */
+		n = iov_iter_extract_pages(from, &pp, len - pinned, TLSOCK_TX_ZC_PAGES - npages,
+					   0, &off);
+		if (n <= 0)
+			goto undo;	/* a bad address: copying reports it */
+		pinned += n;
+		for (left = n; left; npages++) {
+			size_t chunk = min_t(size_t, left, PAGE_SIZE - off);
+
+			sg_set_page(&src[nsg++], pages[npages], chunk, off);
+			left -= chunk;
+			off = 0;
+		}
+	}
+
+	tx->open_type = type;
+	err = tlsock_crypto_seal_from(ctx, &tx->rec, type, len, src, nsg);
+	unpin_user_pages(pages, npages);
+	err = tlsock_tx_sealed(sk, ctx, err);
+	return err ?: 1;
+
+undo:
+	unpin_user_pages(pages, npages);
+	iov_iter_revert(from, pinned);
 	return 0;
 }
 
@@ -234,17 +348,30 @@ again:
 			err = -sk->sk_err;
 			goto out;
 		}
-		if (!tlsock_tx_has_open(tx)) {
-			/* a long send renews the key on the way (rekey_records) */
-			if (unlikely(ctx->hs) && copied && tlsock_ph_managed(ctx)) {
-				err = tlsock_ph_tx(sk, ctx, flags);
-				if (err)
-					goto out;
-			}
-			tx->open_type = type;
+		/* a long send renews the key on the way (rekey_records) */
+		if (unlikely(ctx->hs) && copied && !tlsock_tx_has_open(tx) &&
+		    tlsock_ph_managed(ctx)) {
+			err = tlsock_ph_tx(sk, ctx, flags);
+			if (err)
+				goto out;
 		}
 		want = min_t(size_t, TLSOCK_MAX_PAYLOAD - tx->rec.len, msg_data_left(msg));
-		err = tlsock_rec_alloc(&tx->rec, tlsock_rec_prepend(ctx) + tx->rec.len + want,
+		/* a whole record in one piece: seal it from the sender's pages */
+		if (!tlsock_tx_has_open(tx) && !tx->sealed &&
+		    (want == TLSOCK_MAX_PAYLOAD || !more)) {
+			int zc = tlsock_tx_seal_zc(sk, ctx, &msg->msg_iter, want, type);
+
+			if (zc) {
+				copied += want;
+				err = zc < 0 ? zc : tlsock_tx_push(sk, ctx, flags);
+				if (err)
+					goto out;
+				continue;
+			}
+		}
+		if (!tlsock_tx_has_open(tx))
+			tx->open_type = type;
+		err = tlsock_tx_alloc(&tx->rec, tlsock_rec_prepend(ctx) + tx->rec.len + want,
 				       sk->sk_allocation);
 		if (err)
 			break;
@@ -308,14 +435,14 @@ int tlsock_tx_send_record(struct sock *sk, struct tlsock_ctx *ctx, u8 type,
 	if (err)
 		return err;
 	tx->open_type = type;
-	err = tlsock_rec_alloc(&tx->rec, tlsock_rec_prepend(ctx) + len, sk->sk_allocation);
+	err = tlsock_tx_alloc(&tx->rec, tlsock_rec_prepend(ctx) + len, sk->sk_allocation);
 	if (err) {
 		tlsock_tx_drop_rec(tx);
 		return err;
 	}
 	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, len);
 	if (tlsock_tx_fill(ctx, &it, len) != len) {
-		tlsock_tx_drop_rec(tx);
+		tlsock_tx_discard_rec(tx);
 		return -EFAULT;
 	}
 	return tlsock_tx_flush(sk, ctx, flags);
@@ -416,16 +543,23 @@ void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo)
 		tlsock_tx_flush(sk, ctx, flags);
 		sk->sk_sndtimeo = saved;
 	}
-	if (ctx->tx.rec.npages) {
-		int i;
-
-		/* unsent plaintext or ciphertext: wipe before freeing */
-		for (i = 0; i < ctx->tx.rec.npages; i++)
-			if (page_count(ctx->tx.rec.pages[i]) == 1)
-				clear_highpage(ctx->tx.rec.pages[i]);
-		tlsock_tx_drop_rec(&ctx->tx);
-	}
-	tlsock_crypto_free(&ctx->tx.crypto);
+	tlsock_tx_free(ctx);
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
+}
+
+/**
+ * tlsock_tx_free() - free the TX keys and any record left, wiped
+ * @ctx: context; nothing else may use its transmit side any more
+ *
+ * Called on close (tlsock_tx_release()) and when the ULP is released; the
+ * second call finds nothing left to do.
+ *
+ * Context: any context that may free memory (the ULP release may run in
+ * softirq).
+ */
+void tlsock_tx_free(struct tlsock_ctx *ctx)
+{
+	tlsock_tx_discard_rec(&ctx->tx);
+	tlsock_crypto_free(&ctx->tx.crypto);
 }

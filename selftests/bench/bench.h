@@ -98,6 +98,7 @@ struct tlsock_bench_opts {
 	unsigned int stacks;	/* bit mask of enum tlsock_bench_stack */
 	unsigned int parts;	/* bit mask: 1 bulk, 2 rtt, 4 mem */
 	unsigned int suites;	/* bit mask over tlsock_bench_suites[] */
+	unsigned int modes;	/* bit mask of enum tlsock_bench_mode (bulk directions) */
 	const char *summary_path;
 };
 

@@ -97,6 +97,8 @@ static void tb_report_bulk(FILE *out, const struct tlsock_bench_opts *o,
 		if (!(r->suites & 1u << si))
 			continue;
 		for (m = 0; m < TB_NMODES; m++) {
+			if (!(o->modes & 1u << m))
+				continue;
 			fprintf(out, "%-16s %-4s", tlsock_bench_suites[si].name,
 				tlsock_bench_mode_name[m]);
 			for (st = 0; st < TB_NSTACKS; st++) {

@@ -60,6 +60,7 @@ if [ -n "$JOB_TLSOCK_KO" ]; then
 fi
 
 export TLSOCK_VM=1 TLSOCK_VM_RESULTS=$res TLSOCK_KO=$JOB_TLSOCK_KO
+[ "${JOB_ICOUNT:-0}" = 0 ] || export TLSOCK_VM_ICOUNT=1
 if [ -z "$setup_failed" ]; then
 	say "running: ${JOB_CMD[*]}"
 	start=$(date +%s)

@@ -15,7 +15,11 @@
 #                      "N passed, N failed" last, counting VM-level failures as failed
 #   --quiet            keep the guest console in the log only; print its tail on failure
 #   --kernel PATH      kernel image (default: newest /boot/vmlinuz-6.12.*-amd64, or $TLSOCK_KERNEL)
-#   --log FILE         console log (default: build/vm/console.log)
+#   --icount           run QEMU with -icount shift=1,sleep=off: the guest clock counts executed
+#                      instructions, so timings repeat whatever the host's load (benchmarks);
+#                      the command sees TLSOCK_VM_ICOUNT=1
+#   --log FILE         console log (default: build/vm/NAME.console.log, NAME from the command,
+#                      e.g. ktls-run-suite; the guest's dmesg lands next to it as NAME.dmesg.log)
 #   --keep             keep the work directory (results share) and print its path
 #
 # CMD runs as root in the current directory with TLSOCK_VM=1, TLSOCK_KO and TLSOCK_VM_RESULTS (a
@@ -34,8 +38,9 @@ timeout=900
 tally=0
 quiet=0
 kernel=${TLSOCK_KERNEL:-}
-log=$top/build/vm/console.log
+log=
 keep=0
+icount=0
 extra_mods=()
 
 die() {
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift ;;
 	--log) log=$2; shift ;;
 	--keep) keep=1 ;;
+	--icount) icount=1 ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
 	*) usage ;;
@@ -67,6 +73,18 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || usage
 [[ $timeout =~ ^[0-9]+$ ]] || die "--timeout needs seconds"
+
+# One log per kind of job, so a bench run does not overwrite the log of the suite run before it.
+if [ -z "$log" ]; then
+	name=$(basename "$1")
+	name=${name%.sh}
+	dir=$(basename "$(dirname "$1")")
+	case $dir in
+	.|/|'') ;;
+	*) name=$dir-$name ;;
+	esac
+	log=$top/build/vm/${name//[^A-Za-z0-9_.-]/_}.console.log
+fi
 
 # The guest's /tmp, /run and /var/tmp are its own: paths under them are not the host's.
 hidden_path() {
@@ -188,6 +206,7 @@ cp "$vmdir/guest.sh" "$share/guest.sh"
 {
 	printf 'JOB_TLSOCK_KO=%q\n' "$module"
 	printf 'JOB_CWD=%q\n' "$cwd"
+	printf 'JOB_ICOUNT=%q\n' "$icount"
 	printf 'JOB_MODULES=('
 	for m in ${extra_mods[@]+"${extra_mods[@]}"}; do
 		printf '%q ' "$m"
@@ -205,6 +224,8 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G -nographic -no-reboot
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$share,mount_tag=results,security_model=none,multidevs=remap"
 	-nic none)
+# Virtual time: instructions, not the host clock, drive the guest's clock (see selftests/bench).
+[ "$icount" = 0 ] || qemu+=(-icount "shift=1,sleep=off")
 
 start=$(date +%s)
 set +e
@@ -216,7 +237,11 @@ fi
 qemu_rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(($(date +%s) - start))
-[ -f "$share/dmesg.log" ] && cp "$share/dmesg.log" "$(dirname "$log")/dmesg.log"
+if [ -f "$share/dmesg.log" ]; then
+	dlog=${log%.log}
+	dlog=${dlog%.console}.dmesg.log
+	cp "$share/dmesg.log" "$dlog"
+fi
 
 # --- verdict ----------------------------------------------------------------------------------
 fail=()
