@@ -52,7 +52,7 @@ check-ktls:
 	$(MAKE) -C selftests/ktls
 	$(VM) --no-tlsock --timeout $(CHECK_TIMEOUT) -- selftests/ktls/run-suite.sh --ulp tls
 
-bench: module
+bench: all
 	@test -f selftests/bench/Makefile || { echo "no selftests/bench yet" >&2; exit 1; }
 	$(MAKE) -C selftests/bench
 	$(VM) --icount --timeout $(BENCH_TIMEOUT) -- selftests/bench/run-bench.sh $(BENCH_ARGS)
