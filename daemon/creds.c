@@ -223,6 +223,22 @@ struct tlsockd_gen *tlsockd_gen_get(void)
 	return gen;
 }
 
+/**
+ * tlsockd_gen_ref() - another reference on a generation the caller references
+ * @gen: generation
+ *
+ * Return: @gen.  (Only the reference count changes: @gen stays read-only.)
+ */
+struct tlsockd_gen *tlsockd_gen_ref(const struct tlsockd_gen *gen)
+{
+	struct tlsockd_gen *g = (struct tlsockd_gen *)gen;
+
+	pthread_mutex_lock(&gen_lock);
+	g->refs++;
+	pthread_mutex_unlock(&gen_lock);
+	return g;
+}
+
 void tlsockd_gen_put(struct tlsockd_gen *gen)
 {
 	bool last;

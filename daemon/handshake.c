@@ -180,6 +180,12 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
 	if (!server && p->conf->tickets && res->version == TLS_1_2_VERSION)
 		tlsockd_resume_store(p->conf->name, req->server_name, s);
+	/* TLS 1.3: the ticket comes later, through the kernel (resume.c) */
+	if (!server && p->conf->tickets && res->version == TLS_1_3_VERSION &&
+	    !tlsockd_resume_hold(gen, req->id, p->conf->name, req->server_name, s,
+				 &res->ticket_portid))
+		s = NULL;
 out:
-	gnutls_deinit(s);
+	if (s)
+		gnutls_deinit(s);
 }

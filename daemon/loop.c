@@ -143,6 +143,8 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 	}
 	tlsockd_handshake(gen, req, res);
 	kerr = tlsockd_nl_done(w->nl, req->id, res);
+	if (res->ticket_portid && (kerr || res->status))
+		tlsockd_resume_release(req->id);	/* no ticket will come */
 	log_result(req, res, (double)(tlsockd_now_ms() - t0), kerr);
 	tlsockd_result_wipe(res);
 	free(res);
@@ -242,6 +244,19 @@ static void stop_workers(struct worker *ws, unsigned int n)
 	}
 }
 
+/* The kernel forwarded a TLS 1.3 NewSessionTicket of a client socket. */
+static void on_ticket(uint32_t id, const void *msg, size_t len)
+{
+	int err = tlsockd_resume_ticket(id, msg, len);
+
+	if (!err)
+		tlsockd_log(LOG_INFO, "req %u: TLS 1.3 session ticket stored for resumption", id);
+	else
+		tlsockd_log(LOG_INFO, "req %u: TLS 1.3 session ticket dropped: %s", id,
+			    err == -ENOENT ? "no session held (expired)" :
+			    err == -EPROTO ? "rejected by GnuTLS" : strerror(-err));
+}
+
 /* A file changed: reload a little later, once the writer is done. */
 #define RELOAD_DELAY_MS 500
 
@@ -276,12 +291,13 @@ static int event_loop(struct tlsockd_nl *listen, int sfd, const char *conf_path)
 			return -errno;
 		if (n == 0) {
 			post(1);
+			tlsockd_resume_expire();
 			continue;
 		}
 		if (pfd[2].revents && tlsockd_watch_changed(watch_fd))
 			reload_at = tlsockd_now_ms() + RELOAD_DELAY_MS;
 		if (pfd[0].revents) {
-			n = tlsockd_nl_ready(listen, &overrun);
+			n = tlsockd_nl_ready(listen, &overrun, on_ticket);
 			if (overrun)
 				post(pool.nworkers);
 			else if (n)
@@ -355,11 +371,14 @@ int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
 		tlsockd_log(LOG_ERR, "starting workers: %s", strerror(-err));
 		goto out_workers;
 	}
+	/* the listening socket also receives the TLS 1.3 tickets (resume.c) */
+	tlsockd_resume_set_port(tlsockd_nl_port(listen));
 	tlsockd_log(LOG_NOTICE, "ready: %u workers, configuration %s", pool.nworkers, conf_path);
 
 	err = event_loop(listen, sfd, conf_path);
 out_workers:
 	/* new requests now fail at once instead of waiting for us */
+	tlsockd_resume_set_port(0);
 	tlsockd_nl_close(listen);
 	listen = NULL;
 	stop_workers(ws, pool.nworkers);

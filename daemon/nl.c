@@ -103,34 +103,60 @@ int tlsockd_nl_fd(struct tlsockd_nl *nl)
 	return nl_socket_get_fd(nl->sk);
 }
 
-/* READY notifications are multicast (sequence 0), not replies to a request of ours */
-static int cb_any_seq(struct nl_msg *msg, void *arg)
+/**
+ * tlsockd_nl_port() - netlink port of @nl
+ * @nl: socket
+ *
+ * Return: the port id the kernel sends unicast messages (TICKET) to.
+ */
+uint32_t tlsockd_nl_port(struct tlsockd_nl *nl)
 {
-	(void)msg;
-	(void)arg;
-	return NL_OK;
+	return nl_socket_get_local_port(nl->sk);
 }
+
+struct ready {
+	int n;
+	tlsockd_ticket_fn on_ticket;
+};
 
 static int cb_count_ready(struct nl_msg *msg, void *arg)
 {
-	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct nlattr *tb[TLSOCK_A_TICKET_MAX + 1];
+	struct ready *r = arg;
 
-	if (gh->cmd == TLSOCK_CMD_READY)
-		(*(int *)arg)++;
+	if (gh->cmd == TLSOCK_CMD_READY) {
+		r->n++;
+	} else if (gh->cmd == TLSOCK_CMD_TICKET &&
+		   genlmsg_parse(nlh, 0, tb, TLSOCK_A_TICKET_MAX, NULL) >= 0 &&
+		   tb[TLSOCK_A_TICKET_REQ_ID] && tb[TLSOCK_A_TICKET_MSG]) {
+		r->on_ticket(nla_get_u32(tb[TLSOCK_A_TICKET_REQ_ID]),
+			     nla_data(tb[TLSOCK_A_TICKET_MSG]), nla_len(tb[TLSOCK_A_TICKET_MSG]));
+	}
+	return NL_OK;
+}
+
+/* Notifications carry sequence number 0: no ordering to check. */
+static int cb_seq_any(struct nl_msg *msg, void *arg)
+{
+	(void)msg, (void)arg;
 	return NL_OK;
 }
 
 /**
- * tlsockd_nl_ready() - drain READY notifications from the listening socket
+ * tlsockd_nl_ready() - drain the listening socket
  * @nl: listening socket
  * @overrun: set when notifications were lost (receive buffer overrun)
+ * @on_ticket: called for each TICKET (a NewSessionTicket for a held session)
  *
  * Return: number of READY notifications read.
  */
-int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun)
+int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun, tlsockd_ticket_fn on_ticket)
 {
+	struct ready r = { .on_ticket = on_ticket };
 	struct nl_cb *cb;
-	int n = 0, ret;
+	int ret;
 
 	*overrun = false;
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -138,13 +164,9 @@ int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun)
 		*overrun = true;
 		return 0;
 	}
-	/*
-	 * A fresh callback set checks sequence numbers again (the socket's own
-	 * setting does not carry over): without this every READY failed the
-	 * check, read as an overrun and woke every worker.
-	 */
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_any_seq, NULL);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_count_ready, &n);
+	/* a fresh callback set checks sequence numbers again: turn that off */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_seq_any, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_count_ready, &r);
 	for (;;) {
 		ret = nl_recvmsgs(nl->sk, cb);
 		if (ret == -NLE_AGAIN)
@@ -155,7 +177,7 @@ int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun)
 		}
 	}
 	nl_cb_put(cb);
-	return n;
+	return r.n;
 }
 
 static int cb_valid(struct nl_msg *msg, void *arg)
@@ -319,6 +341,9 @@ static int put_done(struct nl_msg *msg, uint32_t id, const struct tlsockd_result
 	for (i = 0; i < res->nsan; i++)
 		if (nla_put_string(msg, TLSOCK_A_DONE_PEER_SAN, res->san[i]))
 			return -EMSGSIZE;
+	if (res->ticket_portid &&
+	    nla_put_u32(msg, TLSOCK_A_DONE_TICKET_PORTID, res->ticket_portid))
+		return -EMSGSIZE;
 	return 0;
 }
 

@@ -103,6 +103,7 @@ struct tlsockd_gen {
 int tlsockd_gen_load(struct tlsockd_conf *conf, struct tlsockd_gen **out, char *why,
 		     size_t whylen);
 struct tlsockd_gen *tlsockd_gen_get(void);
+struct tlsockd_gen *tlsockd_gen_ref(const struct tlsockd_gen *gen);
 void tlsockd_gen_put(struct tlsockd_gen *gen);
 void tlsockd_gen_publish(struct tlsockd_gen *gen);
 const struct tlsockd_profile *tlsockd_gen_profile(const struct tlsockd_gen *gen,
@@ -111,10 +112,17 @@ int tlsockd_tickets_init(void);
 void tlsockd_tickets_exit(void);
 const gnutls_datum_t *tlsockd_ticket_key(void);
 
-/* resume.c: client session cache keyed by profile and server name */
+/* resume.c: client session cache keyed by profile and server name, and the
+ * TLS 1.3 client sessions held for their tickets */
 void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s);
 void tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s);
 void tlsockd_resume_flush(void);
+int tlsockd_resume_hold(const struct tlsockd_gen *gen, uint32_t id, const char *profile,
+			const char *name, gnutls_session_t s, uint32_t *port);
+void tlsockd_resume_release(uint32_t id);
+int tlsockd_resume_ticket(uint32_t id, const void *msg, size_t len);
+void tlsockd_resume_set_port(uint32_t port);
+void tlsockd_resume_expire(void);
 
 /* nl.c: the "tlsock" generic netlink family */
 struct tlsockd_nl;
@@ -174,6 +182,7 @@ union tlsockd_crypto_info {
  * @reason: for the log: what failed
  * @server: the local end is the server (maps client/server secrets to tx/rx)
  * @secrets_seen: bit 0: @secret_tx captured, bit 1: @secret_rx captured
+ * @ticket_portid: TLS 1.3 client: our port for the peer's tickets, 0: none
  *
  * Holds keys: wiped with tlsockd_result_wipe() on every path.
  */
@@ -197,6 +206,7 @@ struct tlsockd_result {
 	char reason[160];
 	bool server;
 	unsigned int secrets_seen;
+	uint32_t ticket_portid;
 };
 
 void tlsockd_result_wipe(struct tlsockd_result *res);
@@ -204,7 +214,9 @@ void tlsockd_result_wipe(struct tlsockd_result *res);
 int tlsockd_nl_open(struct tlsockd_nl **out, bool listen);
 void tlsockd_nl_close(struct tlsockd_nl *nl);
 int tlsockd_nl_fd(struct tlsockd_nl *nl);
-int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun);
+uint32_t tlsockd_nl_port(struct tlsockd_nl *nl);
+typedef void (*tlsockd_ticket_fn)(uint32_t id, const void *msg, size_t len);
+int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun, tlsockd_ticket_fn on_ticket);
 int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req);
 int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_result *res);
 

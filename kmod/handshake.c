@@ -186,6 +186,9 @@ static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsoc
 	if (res->subject)
 		strscpy(hs->subject, res->subject, sizeof(hs->subject));
 	memcpy(hs->san, res->san, sizeof(hs->san));
+	/* only a TLS 1.3 client receives tickets after the handshake */
+	if (res->version == TLS_1_3_VERSION && hs->req.role == TLSOCK_ROLE_CLIENT)
+		hs->ticket_portid = res->ticket_portid;
 	return 0;
 }
 

@@ -92,6 +92,9 @@ struct tlsock_hs_net {
  * @secret_rx: socket lock: TLS 1.3 receive traffic secret; wiped on free
  * @subject: socket lock: verified peer subject
  * @san: socket lock: peer subjectAltNames, NUL-separated, "" terminated
+ * @ticket_portid: socket lock: netlink port (in the socket's namespace) that
+ *	receives the peer's TLS 1.3 NewSessionTickets; 0: they are dropped
+ * @tickets: socket lock: NewSessionTickets forwarded so far
  */
 struct tlsock_hs {
 	refcount_t ref;
@@ -119,6 +122,26 @@ struct tlsock_hs {
 	u8 secret_rx[TLSOCK_SECRET_MAX];
 	char subject[TLSOCK_SUBJECT_MAX + 1];
 	char san[sizeof_field(struct tlsock_info, peer_san)];
+	u32 ticket_portid;
+	u8 tickets;
+};
+
+/**
+ * struct tlsock_hs_ticket - a NewSessionTicket on its way to the daemon
+ * @work: sends it (the receive path may not sleep, nor send netlink)
+ * @net: namespace of the socket (referenced)
+ * @portid: destination port
+ * @id: request id the daemon knows the session by
+ * @len: bytes in @msg
+ * @msg: the handshake message with its header; wiped on free
+ */
+struct tlsock_hs_ticket {
+	struct work_struct work;
+	struct net *net;
+	u32 portid;
+	u32 id;
+	u32 len;
+	u8 msg[];
 };
 
 /**
@@ -135,6 +158,7 @@ struct tlsock_hs {
  * @flags: TLSOCK_INFO_F_*
  * @subject: peer subject (NLA_NUL_STRING checked) or NULL
  * @san: NUL-separated subjectAltNames
+ * @ticket_portid: where NewSessionTickets go (TLS 1.3 client), 0: nowhere
  *
  * Holds keys: the netlink side wipes it with memzero_explicit().
  */
@@ -151,6 +175,7 @@ struct tlsock_hs_result {
 	u32 flags;
 	const char *subject;
 	char san[sizeof_field(struct tlsock_info, peer_san)];
+	u32 ticket_portid;
 };
 
 /* handshake.c */
@@ -167,6 +192,8 @@ bool tlsock_hs_has_daemon(struct net *net);
 int tlsock_hs_notify(struct net *net, u32 id);
 int tlsock_hs_link(struct tlsock_hs *hs);
 void tlsock_hs_unlink(struct tlsock_hs *hs);
+struct tlsock_hs_ticket *tlsock_hs_ticket_alloc(u32 len);
+void tlsock_hs_ticket_send(struct net *net, struct tlsock_hs *hs, struct tlsock_hs_ticket *t);
 int tlsock_hs_netlink_init(void);
 void tlsock_hs_netlink_exit(void);
 

@@ -11,10 +11,20 @@
  * accepted only from the netlink port that claimed the request.  When that
  * port is released (the daemon closed it or died) every request it held
  * fails with EOWNERDEAD.
+ *
+ * A TLS 1.3 server sends NewSessionTickets after the handshake, when the
+ * kernel owns the record layer.  If DONE named a ticket port, the receive
+ * path copies each ticket (at most TLSOCK_TICKETS_MAX per socket, each at
+ * most TLSOCK_TICKET_MSG_MAX bytes, TLSOCK_HS_TICKETS_INFLIGHT in flight
+ * overall) and a work item unicasts it there as TICKET.  Nothing waits for
+ * the daemon: if the port is gone (daemon restarted) or its buffer is full,
+ * the ticket is dropped.  A ticket is no key (the resumption secret it needs
+ * never leaves the daemon), but our copy is wiped anyway.
  */
 #include <linux/file.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 
@@ -42,6 +52,12 @@ static struct genl_family tlsock_genl_family __ro_after_init = {
 };
 
 static unsigned int tlsock_hs_net_id __read_mostly;
+
+#define TLSOCK_HS_TICKETS_INFLIGHT	256
+
+/* tickets being forwarded; drained (destroy_workqueue) before unload */
+static struct workqueue_struct *tlsock_hs_wq;
+static atomic_t tlsock_hs_tickets_inflight = ATOMIC_INIT(0);
 
 /**
  * tlsock_hs_pernet() - upcall state of a network namespace
@@ -387,6 +403,8 @@ static int tlsock_hs_parse_done(struct genl_info *info, struct tlsock_hs_result 
 	if (tb[TLSOCK_A_DONE_PEER_SUBJECT])
 		res->subject = nla_data(tb[TLSOCK_A_DONE_PEER_SUBJECT]);
 	tlsock_hs_get_san(info, res);
+	if (tb[TLSOCK_A_DONE_TICKET_PORTID])
+		res->ticket_portid = nla_get_u32(tb[TLSOCK_A_DONE_TICKET_PORTID]);
 	return 0;
 }
 
@@ -448,6 +466,76 @@ out_wipe:
 	kfree_sensitive(res);
 	tlsock_hs_wipe_attrs(skb, info);
 	return err;
+}
+
+/**
+ * tlsock_hs_ticket_alloc() - room for a NewSessionTicket to forward
+ * @len: message length, at most TLSOCK_TICKET_MSG_MAX
+ *
+ * Context: any; does not sleep.
+ * Return: the ticket (fill @msg, then tlsock_hs_ticket_send()), or NULL
+ * when too many are in flight or memory is short: the ticket is dropped.
+ */
+struct tlsock_hs_ticket *tlsock_hs_ticket_alloc(u32 len)
+{
+	struct tlsock_hs_ticket *t;
+
+	if (atomic_inc_return(&tlsock_hs_tickets_inflight) > TLSOCK_HS_TICKETS_INFLIGHT)
+		goto drop;
+	t = kmalloc(struct_size(t, msg, len), GFP_ATOMIC | __GFP_NOWARN);
+	if (!t)
+		goto drop;
+	t->len = len;
+	return t;
+drop:
+	atomic_dec(&tlsock_hs_tickets_inflight);
+	return NULL;
+}
+
+static void tlsock_hs_ticket_free(struct tlsock_hs_ticket *t)
+{
+	put_net(t->net);
+	kfree_sensitive(t);
+	atomic_dec(&tlsock_hs_tickets_inflight);
+}
+
+static void tlsock_hs_ticket_work(struct work_struct *work)
+{
+	struct tlsock_hs_ticket *t = container_of(work, struct tlsock_hs_ticket, work);
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(nla_total_size(sizeof(u32)) + nla_total_size(t->len), GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put(msg, 0, 0, &tlsock_genl_family, 0, TLSOCK_CMD_TICKET);
+	if (!hdr || nla_put_u32(msg, TLSOCK_A_TICKET_REQ_ID, t->id) ||
+	    nla_put(msg, TLSOCK_A_TICKET_MSG, t->len, t->msg)) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	/* the port may be gone or full: the ticket is simply lost */
+	genlmsg_unicast(t->net, msg, t->portid);
+out:
+	tlsock_hs_ticket_free(t);
+}
+
+/**
+ * tlsock_hs_ticket_send() - queue @t for the daemon that owns @hs's session
+ * @net: namespace of the socket
+ * @hs: finished request with a ticket port
+ * @t: from tlsock_hs_ticket_alloc(), filled; consumed
+ *
+ * Context: any; does not sleep.  Socket lock held (for @hs's fields).
+ */
+void tlsock_hs_ticket_send(struct net *net, struct tlsock_hs *hs, struct tlsock_hs_ticket *t)
+{
+	INIT_WORK(&t->work, tlsock_hs_ticket_work);
+	t->net = get_net(net);
+	t->portid = hs->ticket_portid;
+	t->id = hs->id;
+	queue_work(tlsock_hs_wq, &t->work);
 }
 
 int tlsock_nl_status_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -553,9 +641,12 @@ int tlsock_hs_netlink_init(void)
 {
 	int err;
 
+	tlsock_hs_wq = alloc_workqueue("tlsock_ticket", WQ_UNBOUND, 0);
+	if (!tlsock_hs_wq)
+		return -ENOMEM;
 	err = register_pernet_subsys(&tlsock_hs_net_ops);
 	if (err)
-		return err;
+		goto err_wq;
 	err = genl_register_family(&tlsock_genl_family);
 	if (err)
 		goto err_pernet;
@@ -568,6 +659,8 @@ err_family:
 	genl_unregister_family(&tlsock_genl_family);
 err_pernet:
 	unregister_pernet_subsys(&tlsock_hs_net_ops);
+err_wq:
+	destroy_workqueue(tlsock_hs_wq);
 	return err;
 }
 
@@ -577,6 +670,8 @@ err_pernet:
 void tlsock_hs_netlink_exit(void)
 {
 	netlink_unregister_notifier(&tlsock_hs_netlink_nb);
+	/* no socket is left to queue a ticket; send or drop the rest */
+	destroy_workqueue(tlsock_hs_wq);
 	genl_unregister_family(&tlsock_genl_family);
 	unregister_pernet_subsys(&tlsock_hs_net_ops);
 }

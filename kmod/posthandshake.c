@@ -9,8 +9,9 @@
  *   KeyUpdate    (TLS 1.3) the next receive key is derived from the receive
  *                traffic secret and installed; update_requested makes us
  *                send our own KeyUpdate before the next data record.
- *   NewSessionTicket  dropped (resumption tickets stay with tlsockd's
- *                own sessions for now).
+ *   NewSessionTicket  (TLS 1.3 client) forwarded to the daemon that did
+ *                the handshake, if it asked for them in DONE, so it can
+ *                resume later sessions (hs_netlink.c); else dropped.
  *   HelloRequest / ClientHello  (TLS 1.2) renegotiation is refused with a
  *                no_renegotiation warning.
  *   anything else  unexpected_message: fatal.
@@ -126,6 +127,25 @@ static u8 tlsock_ph_byte(const struct tlsock_rec *rec, u32 pos)
 	return *((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK));
 }
 
+/* Copy one NewSessionTicket for the daemon; never fails the session. */
+static void tlsock_ph_ticket(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec,
+			     u32 pos, u32 len)
+{
+	struct tlsock_hs *hs = ctx->hs;
+	struct tlsock_hs_ticket *t;
+	u32 i;
+
+	if (!hs->ticket_portid || hs->tickets >= TLSOCK_TICKETS_MAX || len > TLSOCK_TICKET_MSG_MAX)
+		return;
+	t = tlsock_hs_ticket_alloc(len);
+	if (!t)
+		return;
+	for (i = 0; i < len; i++)
+		t->msg[i] = tlsock_ph_byte(rec, pos + i);
+	hs->tickets++;
+	tlsock_hs_ticket_send(sock_net(sk), hs, t);
+}
+
 static int tlsock_ph_handshake(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec)
 {
 	u32 pos = 0;
@@ -161,7 +181,7 @@ static int tlsock_ph_handshake(struct sock *sk, struct tlsock_ctx *ctx, struct t
 					schedule_work(&ctx->tx.work);
 			}
 		} else if (tlsock_is_13(ctx) && type == TLSOCK_HS_NEW_SESSION_TICKET) {
-			/* not kept: resumption uses tlsockd's own session cache */
+			tlsock_ph_ticket(sk, ctx, rec, pos, 4 + mlen);
 		} else if (!tlsock_is_13(ctx) &&
 			   (type == TLSOCK_HS_HELLO_REQUEST || type == TLSOCK_HS_CLIENT_HELLO)) {
 			tlsock_ph_queue_alert(sk, ctx, TLSOCK_ALERT_WARNING,

@@ -19,7 +19,7 @@ param=/sys/module/tlsock/parameters
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=56
+plan=71
 n=0
 failed=0
 dpid=
@@ -217,6 +217,31 @@ mkconf() {
 	ca = $p/ca.pem
 	tickets = yes
 
+	; TLS 1.3 resumption: own profiles, so each test has its own cache entry
+	[profile client13-tix]
+	cert = $p/client.pem
+	key = $p/client.key
+	ca = $p/ca.pem
+	tickets = yes
+
+	[profile client13-gs]
+	cert = $p/client.pem
+	key = $p/client.key
+	ca = $p/ca.pem
+	tickets = yes
+
+	[profile client13-rs]
+	cert = $p/client.pem
+	key = $p/client.key
+	ca = $p/ca.pem
+	tickets = yes
+
+	[profile client13-notix]
+	cert = $p/client.pem
+	key = $p/client.key
+	ca = $p/ca.pem
+	tickets = no
+
 	[profile evil]
 	cert = $p/evil.pem
 	key = $p/evil.key
@@ -278,6 +303,18 @@ status_field() {	# status_field pending|in progress
 
 idle() {
 	[ "$(status_field)" = "0 0" ]
+}
+
+# TLS 1.3 tickets tlsockd logged (forwarded by the kernel), stored or dropped
+tickets_logged() {	# tickets_logged stored|dropped|any [FROM_LINE]
+	local what=$1
+	[ "$what" = any ] && what=
+	tail -n +"${2:-1}" "$work/tlsockd.log" | grep -c "session ticket $what"
+}
+
+# wait_tickets N: until more than N tickets were stored
+wait_tickets() {
+	wait_for 10 sh -c "[ \$(grep -c 'session ticket stored' '$work/tlsockd.log') -gt $1 ]"
 }
 
 # --- the tests -----------------------------------------------------------------
@@ -350,7 +387,8 @@ for c in aes-128-gcm aes-256-gcm chacha20-poly1305 aes-128-ccm; do
 	pair "TLS 1.2 $c: keys installed, data checked" -P server12 -- -P c-$c -n server.test
 done
 
-# TLS 1.3 NewSessionTickets arrive after the handshake: the kernel drops them
+# TLS 1.3 NewSessionTickets arrive after the handshake: the kernel forwards
+# them to tlsockd, the data stream never sees them
 pair "TLS 1.3 server sending tickets: data flows past the NewSessionTickets" \
 	-P server-tix -- -P client-tix -n server.test
 pair "TLS 1.2 with tickets: full handshake" -P server12-tix -i -- -P client-tix -n server.test -i
@@ -364,6 +402,48 @@ if grep_out 'resumed=1' c && grep_out 'resumed=1' s && grep_out 'verified=1' c; 
 	ok "second TLS 1.2 handshake resumed, peer still verified"
 else
 	not_ok "second TLS 1.2 handshake resumed, peer still verified" \
+		"$(cat "$work/c.$port" "$work/s.$port")"
+fi
+
+# TLS 1.3 resumption between two tlsock sockets: the client's ticket goes
+# kernel -> tlsockd (TICKET) -> held GnuTLS session -> resumption cache
+t0=$(tickets_logged stored)
+pair "TLS 1.3 tickets: full handshake, data intact" \
+	-P server-tix -i -- -P client13-tix -n server.test -i
+if grep_out 'resumed=0' c && grep_out 'resumed=0' s && wait_tickets "$t0"; then
+	ok "first TLS 1.3 handshake full, its ticket reached tlsockd through the kernel"
+else
+	not_ok "first TLS 1.3 handshake full, its ticket reached tlsockd through the kernel" \
+		"$(cat "$work/c.$port" "$work/s.$port")" "$(tail -n 5 "$work/tlsockd.log")"
+fi
+pair "TLS 1.3 tickets: second handshake, data intact" \
+	-P server-tix -i -- -P client13-tix -n server.test -i
+if grep_out 'resumed=1' c && grep_out 'resumed=1' s && grep_out 'version=1.3' c &&
+   grep_out 'verified=1' c; then
+	ok "second TLS 1.3 handshake resumed (TLSOCK_INFO on both ends), server still verified"
+else
+	not_ok "second TLS 1.3 handshake resumed (TLSOCK_INFO on both ends), server still verified" \
+		"$(cat "$work/c.$port" "$work/s.$port")"
+fi
+
+# tickets off in a profile: nothing forwarded, nothing resumed
+t0=$(($(wc -l <"$work/tlsockd.log") + 1))
+pair "tickets off in the client profile: first handshake" \
+	-P server-tix -i -- -P client13-notix -n server.test -i
+pair "tickets off in the client profile: second handshake" \
+	-P server-tix -i -- -P client13-notix -n server.test -i
+if grep_out 'resumed=0' c && grep_out 'resumed=0' s && [ "$(tickets_logged any "$t0")" = 0 ]; then
+	ok "tickets off in the client profile: no ticket forwarded, no resumption"
+else
+	not_ok "tickets off in the client profile: no ticket forwarded, no resumption" \
+		"$(cat "$work/c.$port")" "$(tail -n +"$t0" "$work/tlsockd.log")"
+fi
+# client13-tix holds a ticket of server-tix now; "server" has tickets off
+pair "tickets off in the server profile: handshake" -P server -i -- -P client13-tix -n server.test -i
+if grep_out 'resumed=0' c && grep_out 'resumed=0' s; then
+	ok "tickets off in the server profile: the client's ticket is not accepted"
+else
+	not_ok "tickets off in the server profile: the client's ticket is not accepted" \
 		"$(cat "$work/c.$port" "$work/s.$port")"
 fi
 
@@ -391,6 +471,43 @@ gnutls_serv() {	# gnutls_serv NAME [PRIORITY]
 if command -v gnutls-serv >/dev/null; then
 	gnutls_serv "interop: tlsock client, gnutls-serv TLS 1.3 (sends tickets), echo checked"
 	gnutls_serv "interop: tlsock client, gnutls-serv TLS 1.2, echo checked" "$TLS12"
+else
+	not_ok "interop: gnutls-serv installed (gnutls-bin)"
+	not_ok "interop: gnutls-serv installed (gnutls-bin)"
+fi
+
+# interop: TLS 1.3 resumption against gnutls-serv's own tickets
+gnutls_serv_resume() {
+	local p=$work/pki gpid out t0
+	next_port
+	gnutls-serv --echo -p $port --x509certfile "$p/server.pem" --x509keyfile "$p/server.key" \
+		--x509cafile "$p/ca.pem" --require-client-cert >"$work/gs.$port" 2>&1 &
+	gpid=$!
+	if ! wait_for 10 sh -c "ss -ltn | grep -q ':$port '"; then
+		kill $gpid 2>/dev/null
+		not_ok "$1" "gnutls-serv did not start: $(cat "$work/gs.$port")"
+		not_ok "$2" "gnutls-serv did not start"
+		return
+	fi
+	t0=$(tickets_logged stored)
+	if out=$("$peer" client -p $port -P client13-gs -n server.test -E -b 4096 -i 2>&1) &&
+	   echo "$out" | grep -q 'resumed=0' && wait_tickets "$t0"; then
+		ok "$1"
+	else
+		not_ok "$1" "$out" "$(tail -n 5 "$work/gs.$port")" "$(tail -n 3 "$work/tlsockd.log")"
+	fi
+	if out=$("$peer" client -p $port -P client13-gs -n server.test -E -b 65536 -i 2>&1) &&
+	   echo "$out" | grep -q 'resumed=1' && echo "$out" | grep -q 'version=1.3'; then
+		ok "$2"
+	else
+		not_ok "$2" "$out" "$(tail -n 5 "$work/gs.$port")"
+	fi
+	kill $gpid 2>/dev/null
+	wait $gpid 2>/dev/null
+}
+if command -v gnutls-serv >/dev/null; then
+	gnutls_serv_resume "interop: gnutls-serv TLS 1.3, full handshake, its ticket reached tlsockd" \
+		"interop: gnutls-serv TLS 1.3, second connection resumed, echo checked"
 else
 	not_ok "interop: gnutls-serv installed (gnutls-bin)"
 	not_ok "interop: gnutls-serv installed (gnutls-bin)"
@@ -569,6 +686,48 @@ else
 fi
 
 pair "handshake after the restart" -P server -- -P client -n server.test
+
+# a ticket for a socket whose daemon restarted goes nowhere, harmlessly
+next_port
+go=$work/go.$port
+"$peer" server -p $port -r "$work/ready.$port" -P server-tix -W "$go" >"$work/s.$port" 2>&1 &
+spid=$!
+wait_for 10 test -e "$work/ready.$port"
+"$peer" client -p $port -P client13-rs -n server.test -W "$go" >"$work/c.$port" 2>&1 &
+cpid=$!
+if wait_for 20 sh -c "grep -q 'handshake ok' '$work/c.$port' && grep -q 'handshake ok' '$work/s.$port'"
+then
+	stop_daemon TERM
+	l0=$(($(wc -l <"$work/tlsockd.log") + 1))
+	start_daemon
+	touch "$go"	# the client reads now: its ticket is forwarded to the old port
+	if wait $cpid && wait $spid; then
+		ok "ticket after a daemon restart: the connection's data intact"
+	else
+		not_ok "ticket after a daemon restart: the connection's data intact" \
+			"$(cat "$work/c.$port" "$work/s.$port")"
+	fi
+	if [ "$(tickets_logged any "$l0")" = 0 ]; then
+		ok "ticket after a daemon restart: dropped, the new daemon never saw it"
+	else
+		not_ok "ticket after a daemon restart: dropped, the new daemon never saw it" \
+			"$(tail -n +"$l0" "$work/tlsockd.log")"
+	fi
+else
+	touch "$go"
+	kill $cpid $spid 2>/dev/null
+	not_ok "ticket after a daemon restart: the connection's data intact" \
+		"$(cat "$work/c.$port" "$work/s.$port")"
+	not_ok "ticket after a daemon restart: dropped, the new daemon never saw it"
+fi
+t0=$(tickets_logged stored)
+pair "after the restart: full TLS 1.3 handshake" -P server-tix -i -- -P client13-rs -n server.test -i
+if grep_out 'resumed=0' c && wait_tickets "$t0"; then
+	ok "after the restart: no session carried over, the new ticket stored"
+else
+	not_ok "after the restart: no session carried over, the new ticket stored" \
+		"$(cat "$work/c.$port")" "$(tail -n 5 "$work/tlsockd.log")"
+fi
 
 # reloads: SIGHUP, and a configuration file replaced on disk (inotify)
 kill -HUP "$dpid"

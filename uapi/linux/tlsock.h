@@ -37,6 +37,9 @@
  *
  * TLSOCK_CMD_READY (multicast on group TLSOCK_MCGRP_TLSOCKD, kernel to
  *	daemons): a request is waiting.  TLSOCK_A_ACCEPT_REQ_ID.
+ * "CAP_NET_ADMIN" below is in the user namespace that owns the network
+ * namespace.
+ *
  * TLSOCK_CMD_ACCEPT (daemon, CAP_NET_ADMIN): claims the oldest pending
  *	request of the caller's network namespace; EAGAIN when there is none.
  *	The reply carries TLSOCK_A_ACCEPT_{REQ_ID, SOCKFD, ROLE, FLAGS, TIMEOUT,
@@ -49,8 +52,15 @@
  *	with status 0 also _VERSION, _CIPHER, _TX_CRYPTO and _RX_CRYPTO
  *	(struct tls12_crypto_info_*), for TLS 1.3 _TX_SECRET and _RX_SECRET,
  *	and _PEER_VERIFIED, _RESUMED, _PEER_SUBJECT, _PEER_SAN (repeated).
+ *	A TLS 1.3 client may also carry _TICKET_PORTID: the netlink port that
+ *	receives TLSOCK_CMD_TICKET for this socket.
  *	A daemon whose netlink socket closes fails every request it claimed
  *	with EOWNERDEAD.
+ * TLSOCK_CMD_TICKET (unicast, kernel to the port named by DONE): the peer
+ *	sent a NewSessionTicket after the handshake.  TLSOCK_A_TICKET_REQ_ID
+ *	and _MSG (the plaintext handshake message with its header, at most
+ *	TLSOCK_TICKET_MSG_MAX bytes; at most TLSOCK_TICKETS_MAX per socket).
+ *	Dropped when the port is gone.
  * TLSOCK_CMD_STATUS_GET (anyone): TLSOCK_A_STATUS_{PENDING, ACTIVE,
  *	MAX_PENDING, DEFAULT_TIMEOUT, LISTENERS} of the caller's namespace.
  *
@@ -66,6 +76,8 @@
 #define TLSOCK_SECRET_MAX	48
 #define TLSOCK_SUBJECT_MAX	1023
 #define TLSOCK_SAN_MAX		255
+#define TLSOCK_TICKET_MSG_MAX	4096
+#define TLSOCK_TICKETS_MAX	4
 
 /**
  * enum tlsock_role - Handshake role of the local end (struct
@@ -111,9 +123,19 @@ enum {
 	TLSOCK_A_DONE_RESUMED,
 	TLSOCK_A_DONE_PEER_SUBJECT,
 	TLSOCK_A_DONE_PEER_SAN,
+	TLSOCK_A_DONE_TICKET_PORTID,
 
 	__TLSOCK_A_DONE_MAX,
 	TLSOCK_A_DONE_MAX = (__TLSOCK_A_DONE_MAX - 1)
+};
+
+enum {
+	TLSOCK_A_TICKET_UNSPEC,
+	TLSOCK_A_TICKET_REQ_ID,
+	TLSOCK_A_TICKET_MSG,
+
+	__TLSOCK_A_TICKET_MAX,
+	TLSOCK_A_TICKET_MAX = (__TLSOCK_A_TICKET_MAX - 1)
 };
 
 enum {
@@ -134,6 +156,7 @@ enum {
 	TLSOCK_CMD_ACCEPT,
 	TLSOCK_CMD_DONE,
 	TLSOCK_CMD_STATUS_GET,
+	TLSOCK_CMD_TICKET,
 
 	__TLSOCK_CMD_MAX,
 	TLSOCK_CMD_MAX = (__TLSOCK_CMD_MAX - 1)
