@@ -282,9 +282,25 @@ pair_rekey() {
 }
 
 # --- 2. interop with unmodified tools ------------------------------------------------
+# check_own_rekeys LIMIT MSGFILE PEER DELTAS OK-FORMAT FAIL-NAME: tlsock sent at least one
+# KeyUpdate per LIMIT+1 records (and 4 or more), and OpenSSL's -msg log shows every one of them.
+check_own_rekeys() {
+	local limit=$1 msgfile=$2 who=$3 d=$4 kus tx rr
+
+	kus=$(grep -c '^<<< TLS 1.3, Handshake .*KeyUpdate' "$msgfile")
+	tx=$(delta TlsockTxRekeyOk)
+	rr=$(delta TlsockTxRecords)
+	if [ "$tx" -ge $((rr / (limit + 1) - 1)) ] && [ "$tx" -ge 4 ] && [ "$kus" = "$tx" ]; then
+		# shellcheck disable=SC2059
+		ok "$(printf "$5" "$tx" "$rr")"
+	else
+		not_ok "$6" "KeyUpdates seen by $who: $kus" "$d"
+	fi
+}
+
 # tlsock client -> openssl s_server (quiet: stdin is data, stdout what arrived)
 ossl_server_bulk() {	# NAME VERSION-FLAG EXPECT-VERSION [LIMIT]
-	local name=$1 vflag=$2 want=$3 limit=${4:-} rc=0 d kus tx
+	local name=$1 vflag=$2 want=$3 limit=${4:-} rc=0 d
 	next_port
 	[ -n "$limit" ] && set_rekey "$limit"
 	snap
@@ -311,20 +327,14 @@ ossl_server_bulk() {	# NAME VERSION-FLAG EXPECT-VERSION [LIMIT]
 			"received by s_server: $(size "$work/os.out") of $(size "$work/c1")" "$d"
 	fi
 	[ -z "$limit" ] && return
-	kus=$(grep -c '^<<< TLS 1.3, Handshake .*KeyUpdate' "$work/os.msg")
-	tx=$(delta TlsockTxRekeyOk)
-	rr=$(delta TlsockTxRecords)
-	if [ "$tx" -ge $((rr / (limit + 1) - 1)) ] && [ "$tx" -ge 4 ] && [ "$kus" = "$tx" ]; then
-		ok "rekey_records=$limit: tlsock sent $tx KeyUpdates on its own for $rr records, s_server took all"
-	else
-		not_ok "rekey_records=$limit: tlsock sends KeyUpdates on its own, s_server takes them" \
-			"KeyUpdates seen by s_server: $kus" "$d"
-	fi
+	check_own_rekeys "$limit" "$work/os.msg" s_server "$d" \
+		"rekey_records=$limit: tlsock sent %s KeyUpdates on its own for %s records, s_server took all" \
+		"rekey_records=$limit: tlsock sends KeyUpdates on its own, s_server takes them"
 }
 
 # openssl s_client -> tlsock server (quiet: -ign_eof, stdin is data)
 ossl_client_bulk() {	# NAME VERSION-FLAG PROFILE EXPECT-VERSION [LIMIT [SERVER-EXTRA...]]
-	local name=$1 vflag=$2 prof=$3 want=$4 limit=${5:-} rc=0 sp d kus tx rr
+	local name=$1 vflag=$2 prof=$3 want=$4 limit=${5:-} rc=0 sp d
 	shift 5 2>/dev/null || shift $#
 	next_port
 	[ -n "$limit" ] && set_rekey "$limit"
@@ -351,15 +361,9 @@ ossl_client_bulk() {	# NAME VERSION-FLAG PROFILE EXPECT-VERSION [LIMIT [SERVER-E
 			"received by s_client: $(size "$work/oc.out") of $(size "$work/s1")" "$d"
 	fi
 	[ -z "$limit" ] && return
-	kus=$(grep -c '^<<< TLS 1.3, Handshake .*KeyUpdate' "$work/oc.msg")
-	tx=$(delta TlsockTxRekeyOk)
-	rr=$(delta TlsockTxRecords)
-	if [ "$tx" -ge $((rr / (limit + 1) - 1)) ] && [ "$tx" -ge 4 ] && [ "$kus" = "$tx" ]; then
-		ok "rekey_records=$limit, one send() of $(size "$work/s1") bytes: $tx KeyUpdates for $rr records, s_client took all"
-	else
-		not_ok "rekey_records=$limit, one large send(): a KeyUpdate every $limit records" \
-			"KeyUpdates seen by s_client: $kus" "$d"
-	fi
+	check_own_rekeys "$limit" "$work/oc.msg" s_client "$d" \
+		"rekey_records=$limit, one send() of $(size "$work/s1") bytes: %s KeyUpdates for %s records, s_client took all" \
+		"rekey_records=$limit, one large send(): a KeyUpdate every $limit records"
 }
 
 # tlsock client -> gnutls-serv --echo
