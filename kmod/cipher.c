@@ -182,10 +182,11 @@ static int tlsock_rec_sg(struct tlsock_rec *rec, u32 off, u32 len, struct scatte
 	int n = 0;
 
 	while (len) {
-		u32 poff = off & ~PAGE_MASK;
-		u32 chunk = min_t(u32, len, PAGE_SIZE - poff);
+		u32 chunk = min_t(u32, len, PAGE_SIZE - offset_in_page(off));
+		u32 poff;
+		struct page *page = tlsock_rec_page(rec, off, &poff);
 
-		sg_set_page(&sg[n++], rec->pages[off >> PAGE_SHIFT], chunk, poff);
+		sg_set_page(&sg[n++], page, chunk, poff);
 		off += chunk;
 		len -= chunk;
 	}
@@ -272,7 +273,7 @@ static int tlsock_seal_begin(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 
 	struct tlsock_crypto *c = &ctx->tx.crypto;
 	u32 prepend = tlsock_rec_prepend(ctx);
 	u32 inner = plen + (tlsock_is_13(ctx) ? 1 : 0);
-	u8 *hdr = page_address(rec->pages[0]);
+	u8 *hdr = tlsock_rec_ptr(rec, 0);
 
 	hdr[0] = tlsock_is_13(ctx) ? TLSOCK_CT_DATA : type;
 	hdr[1] = 3;
@@ -322,9 +323,7 @@ int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, 
 	int aadlen, err;
 
 	if (tlsock_is_13(ctx)) {
-		u32 at = prepend + plen;
-
-		*((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK)) = type;
+		*tlsock_rec_ptr(rec, prepend + plen) = type;
 		inner++;
 	}
 	aadlen = tlsock_seal_begin(ctx, rec, type, plen);
@@ -378,11 +377,6 @@ int tlsock_crypto_seal_from(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 t
 	return tlsock_seal_end(ctx, rec, plen);
 }
 
-static u8 tlsock_rec_byte(struct tlsock_rec *rec, u32 at)
-{
-	return *((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK));
-}
-
 /**
  * tlsock_crypto_open() - authenticate and decrypt a complete record
  * @ctx: context with RX configured
@@ -399,7 +393,7 @@ int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec)
 {
 	struct tlsock_crypto *c = &ctx->rx.crypto;
 	u32 prepend = tlsock_rec_prepend(ctx);
-	u8 *hdr = page_address(rec->pages[0]);
+	u8 *hdr = tlsock_rec_ptr(rec, 0);
 	u32 clen, plen;
 	int aadlen, err;
 
@@ -417,12 +411,12 @@ int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec)
 	rec->type = hdr[0];
 	if (tlsock_is_13(ctx)) {
 		/* strip the zero padding; the last non-zero byte is the type */
-		while (plen && !tlsock_rec_byte(rec, prepend + plen - 1))
+		while (plen && !*tlsock_rec_ptr(rec, prepend + plen - 1))
 			plen--;
 		if (!plen)
 			return -EBADMSG;
 		plen--;
-		rec->type = tlsock_rec_byte(rec, prepend + plen);
+		rec->type = *tlsock_rec_ptr(rec, prepend + plen);
 		if (hdr[0] != TLSOCK_CT_DATA)
 			return -EBADMSG;
 	}
@@ -456,7 +450,7 @@ int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct
 {
 	struct tlsock_crypto *c = &ctx->rx.crypto;
 	u32 prepend = tlsock_rec_prepend(ctx);
-	u8 *hdr = page_address(rec->pages[0]);
+	u8 *hdr = tlsock_rec_ptr(rec, 0);
 	u32 clen = rec->need - prepend - TLSOCK_TAG_LEN;
 	int aadlen, err;
 

@@ -380,6 +380,7 @@ static void __exit tlsock_exit(void)
 	tlsock_stats_exit();
 	/* contexts freed by call_rcu() must be gone before the code is */
 	rcu_barrier();
+	tlsock_txp_exit();
 }
 
 module_init(tlsock_init);

@@ -122,9 +122,7 @@ static int tlsock_ph_rx_rekey(struct sock *sk, struct tlsock_ctx *ctx)
 
 static u8 tlsock_ph_byte(const struct tlsock_rec *rec, u32 pos)
 {
-	u32 at = rec->off + pos;
-
-	return *((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK));
+	return *tlsock_rec_ptr(rec, rec->off + pos);
 }
 
 /* Copy one NewSessionTicket for the daemon; never fails the session. */

@@ -37,35 +37,30 @@ int tlsock_rec_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp)
 
 	if (want > TLSOCK_REC_PAGES)
 		return -EMSGSIZE;
-	while (rec->npages < want) {
-		struct page *page = alloc_page(gfp | __GFP_NOWARN);
-
-		if (!page)
-			return -ENOMEM;
-		rec->pages[rec->npages++] = page;
-	}
-	return 0;
+	/* pages[] past npages are NULL: exactly those are filled */
+	if (rec->npages < want)
+		rec->npages = tlsock_txp_get(rec->pages, want, gfp);
+	return rec->npages < want ? -ENOMEM : 0;
 }
 
 /**
  * tlsock_rec_free() - release the pages of @rec and wipe it
  * @rec: record; its list linkage is not touched
  *
- * Plaintext may sit in the pages: they are cleared before they go back.
+ * Plaintext may sit in the pages: those bytes are cleared before the pages
+ * go back to the park (txpages.c), which keeps only wire bytes.
  */
 void tlsock_rec_free(struct tlsock_rec *rec)
 {
-	u32 dirty = max3(rec->dirty, rec->have, rec->need);
 	int i;
 
-	/* wipe every byte any record held in these pages, then free them */
 	for (i = 0; i < rec->npages; i++) {
 		u32 start = i * PAGE_SIZE;
 
-		if (dirty > start)
+		if (rec->dirty > start)
 			memzero_explicit(page_address(rec->pages[i]),
-					 min_t(u32, dirty - start, PAGE_SIZE));
-		__free_page(rec->pages[i]);
+					 min_t(u32, rec->dirty - start, PAGE_SIZE));
+		tlsock_txp_put(rec->pages[i]);
 		rec->pages[i] = NULL;
 	}
 	rec->dirty = 0;
@@ -84,9 +79,10 @@ static size_t tlsock_rec_to_iter(struct tlsock_rec *rec, u32 off, u32 len, struc
 	size_t done = 0;
 
 	while (len) {
-		u32 poff = off & ~PAGE_MASK;
-		u32 chunk = min_t(u32, len, PAGE_SIZE - poff);
-		size_t n = copy_page_to_iter(rec->pages[off >> PAGE_SHIFT], poff, chunk, to);
+		u32 chunk = min_t(u32, len, PAGE_SIZE - offset_in_page(off));
+		u32 poff;
+		struct page *page = tlsock_rec_page(rec, off, &poff);
+		size_t n = copy_page_to_iter(page, poff, chunk, to);
 
 		done += n;
 		if (n < chunk)
@@ -101,19 +97,13 @@ static size_t tlsock_rec_to_iter(struct tlsock_rec *rec, u32 off, u32 len, struc
 static void tlsock_rec_copy(const struct tlsock_rec *rec, u32 off, void *dst, u32 len)
 {
 	while (len) {
-		u32 poff = off & ~PAGE_MASK;
-		u32 chunk = min_t(u32, len, PAGE_SIZE - poff);
+		u32 chunk = min_t(u32, len, PAGE_SIZE - offset_in_page(off));
 
-		memcpy(dst, page_address(rec->pages[off >> PAGE_SHIFT]) + poff, chunk);
+		memcpy(dst, tlsock_rec_ptr(rec, off), chunk);
 		dst += chunk;
 		off += chunk;
 		len -= chunk;
 	}
-}
-
-static u8 tlsock_rec_get(const struct tlsock_rec *rec, u32 at)
-{
-	return *((u8 *)page_address(rec->pages[at >> PAGE_SHIFT]) + (at & ~PAGE_MASK));
 }
 
 static void tlsock_rx_update_ready(struct tlsock_ctx *ctx)
@@ -131,7 +121,7 @@ static void tlsock_rx_update_ready(struct tlsock_ctx *ctx)
 static int tlsock_rx_parse_header(struct tlsock_ctx *ctx)
 {
 	struct tlsock_rec *rec = &ctx->rx.cur;
-	const u8 *hdr = page_address(rec->pages[0]);
+	const u8 *hdr = tlsock_rec_ptr(rec, 0);
 	u32 len = (hdr[3] << 8) | hdr[4];
 	u32 overhead = tlsock_rec_overhead(ctx) - TLSOCK_HDR_LEN;
 	u32 min_len = tlsock_rec_prepend(ctx) - TLSOCK_HDR_LEN + TLSOCK_TAG_LEN;
@@ -257,10 +247,10 @@ static bool tlsock_rec_has_key_update(const struct tlsock_rec *rec)
 
 	while (pos + 4 <= rec->len) {
 		u32 at = rec->off + pos;
-		u32 mlen = (tlsock_rec_get(rec, at + 1) << 16) |
-			   (tlsock_rec_get(rec, at + 2) << 8) | tlsock_rec_get(rec, at + 3);
+		u32 mlen = (*tlsock_rec_ptr(rec, at + 1) << 16) |
+			   (*tlsock_rec_ptr(rec, at + 2) << 8) | *tlsock_rec_ptr(rec, at + 3);
 
-		if (tlsock_rec_get(rec, at) == TLSOCK_HS_KEY_UPDATE)
+		if (*tlsock_rec_ptr(rec, at) == TLSOCK_HS_KEY_UPDATE)
 			return true;
 		pos += 4 + mlen;
 	}
@@ -272,6 +262,8 @@ static int tlsock_rx_open(struct sock *sk, struct tlsock_ctx *ctx)
 	struct tlsock_rx *rx = &ctx->rx;
 	int err;
 
+	/* plaintext (or what a failed attempt left) lands in the record's own pages */
+	rx->cur.dirty = max(rx->cur.dirty, rx->cur.need);
 	err = tlsock_crypto_open(ctx, &rx->cur);
 	if (err) {
 		/* fail closed: nothing more is read from this stream */
@@ -325,7 +317,6 @@ static void tlsock_rx_cur_done(struct sock *sk, struct tlsock_ctx *ctx)
 		tlsock_rec_free(rec);
 		return;
 	}
-	rec->dirty = max(rec->dirty, rec->have);
 	rec->have = 0;
 	rec->need = 0;
 	rec->decrypted = false;
@@ -378,7 +369,7 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	struct scatterlist dst[TLSOCK_ZC_PAGES + 2];
 	struct page *pages[TLSOCK_ZC_PAGES];
 	u8 saved_seq[TLSOCK_SEQ_LEN];
-	const u8 *hdr = page_address(rec->pages[0]);
+	const u8 *hdr = tlsock_rec_ptr(rec, 0);
 	u32 clen = rec->need - tlsock_rec_prepend(ctx) - TLSOCK_TAG_LEN;
 	u32 ulen = clen, plen;
 	size_t pinned = 0;

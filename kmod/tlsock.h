@@ -120,8 +120,14 @@ struct tlsock_crypto {
 /**
  * struct tlsock_rec - one TLS record held in pages
  * @list: entry in tlsock_rx.held
- * @pages: backing pages; the record starts at offset 0 of pages[0]
+ * @pages: backing pages: every page but the last holds PAGE_SIZE bytes of the
+ *	record from its offset 0 (see tlsock_rec_page())
  * @npages: pages allocated
+ * @tail_off: where the last page's bytes start in it: not 0 only for a
+ *	transmit record whose end was carved from a shared page fragment
+ * @cap: bytes the pages can hold (transmit records)
+ * @shared_tail: the last page is a shared fragment, holding @cap minus
+ *	(@npages - 1) * PAGE_SIZE bytes of this record from @tail_off
  * @have: raw bytes present (assembly phase)
  * @need: full raw length once the header is known, else 0
  * @decrypted: payload below is valid plaintext
@@ -129,15 +135,19 @@ struct tlsock_crypto {
  * @off: offset of the plaintext in the record
  * @len: plaintext length
  * @pos: plaintext bytes already consumed by the reader
- * @dirty: bytes from offset 0 written since the pages were allocated
- *	(what must be wiped when they are freed)
+ * @dirty: bytes from offset 0 that held plaintext, or were decrypted in
+ *	place and failed, since the pages were allocated: what must be wiped
+ *	before they are given up (receive records)
  */
 struct tlsock_rec {
 	struct list_head list;
 	struct page *pages[TLSOCK_REC_PAGES];
 	u8 npages;
+	bool shared_tail;
 	bool decrypted;
 	u8 type;
+	u32 tail_off;
+	u32 cap;
 	u32 have;
 	u32 need;
 	u32 off;
@@ -145,6 +155,24 @@ struct tlsock_rec {
 	u32 pos;
 	u32 dirty;
 };
+
+/* The page holding byte @at of @rec; *@poff is the byte's offset in it. */
+static inline struct page *tlsock_rec_page(const struct tlsock_rec *rec, u32 at, u32 *poff)
+{
+	u32 i = at >> PAGE_SHIFT;
+
+	*poff = offset_in_page(at) + (i == rec->npages - 1 ? rec->tail_off : 0);
+	return rec->pages[i];
+}
+
+/* Byte @at of @rec (pages are never highmem: they come from GFP_KERNEL/GFP_ATOMIC). */
+static inline u8 *tlsock_rec_ptr(const struct tlsock_rec *rec, u32 at)
+{
+	u32 poff;
+	struct page *page = tlsock_rec_page(rec, at, &poff);
+
+	return (u8 *)page_address(page) + poff;
+}
 
 /**
  * struct tlsock_rx - receive side state (socket lock)
@@ -311,6 +339,11 @@ void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo);
 void tlsock_tx_free(struct tlsock_ctx *ctx);
 int tlsock_tx_send_record(struct sock *sk, struct tlsock_ctx *ctx, u8 type,
 			  const void *data, size_t len, int flags);
+
+/* txpages.c */
+int tlsock_txp_get(struct page **pages, int n, gfp_t gfp);
+void tlsock_txp_put(struct page *page);
+void tlsock_txp_exit(void);
 
 /* rx.c */
 void tlsock_rx_init(struct tlsock_ctx *ctx);

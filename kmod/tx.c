@@ -9,7 +9,14 @@
  * and sealed straight into the record's pages, so the plaintext is never
  * copied.  A sealed record goes to TCP with MSG_SPLICE_PAGES:
  * TCP takes its own page references, so after a record is fully pushed its
- * pages are dropped and the next record starts with fresh ones.
+ * pages go to the park (txpages.c), where later records find them again
+ * once TCP is done with them.
+ *
+ * Fresh pages cost their zeroing (init_on_alloc), so when a record's size is
+ * known before it is filled, only its whole pages are its own: the last
+ * partial page (the few bytes past 16 KiB of a full record, or all of a
+ * small one) is carved from the sending task's page fragment, as TCP carves
+ * copied data, and that fragment is reused once every skb let go of it.
  *
  * A record is sealed when it is full, when a send ends without MSG_MORE,
  * when the content type changes, on splice_eof, shutdown, close, and before
@@ -31,9 +38,13 @@ static void tlsock_tx_drop_rec(struct tlsock_tx *tx)
 	struct tlsock_rec *rec = &tx->rec;
 	int i;
 
-	/* TCP holds its own references to pages it took */
-	for (i = 0; i < rec->npages; i++)
-		put_page(rec->pages[i]);
+	/* TCP holds its own references to pages it took; ours go back to the park */
+	for (i = 0; i < rec->npages; i++) {
+		if (rec->shared_tail && i == rec->npages - 1)
+			put_page(rec->pages[i]);
+		else
+			tlsock_txp_put(rec->pages[i]);
+	}
 	memset(rec, 0, sizeof(*rec));
 	tx->sealed = false;
 	tx->push_off = 0;
@@ -41,17 +52,23 @@ static void tlsock_tx_drop_rec(struct tlsock_tx *tx)
 }
 
 /*
- * Drop a record that will not be (fully) sent, wiping the unsent plaintext
- * or ciphertext, except in pages TCP still holds (a partly pushed record),
- * which only ever hold ciphertext.
+ * Drop a record that will not be (fully) sent.  Until it is sealed its pages
+ * may hold plaintext, and TCP has none of them: wipe every byte it owns.
+ * A sealed record holds only header, ciphertext and tag, and TCP may still
+ * be sending a part of it, so its bytes are left alone.
  */
 static void tlsock_tx_discard_rec(struct tlsock_tx *tx)
 {
-	int i;
+	struct tlsock_rec *rec = &tx->rec;
+	int i, own = rec->npages - (rec->shared_tail ? 1 : 0);
 
-	for (i = 0; i < tx->rec.npages; i++)
-		if (page_count(tx->rec.pages[i]) == 1)
-			clear_highpage(tx->rec.pages[i]);
+	if (!tx->sealed) {
+		for (i = 0; i < own; i++)
+			clear_highpage(rec->pages[i]);
+		if (rec->shared_tail)
+			memzero_explicit(tlsock_rec_ptr(rec, own * PAGE_SIZE),
+					 rec->cap - own * PAGE_SIZE);
+	}
 	tlsock_tx_drop_rec(tx);
 }
 
@@ -72,10 +89,11 @@ static int tlsock_tx_push(struct sock *sk, struct tlsock_ctx *ctx, int flags)
 		int n = 0, ret;
 
 		while (off < rec->need) {
-			u32 poff = off & ~PAGE_MASK;
-			u32 chunk = min_t(u32, rec->need - off, PAGE_SIZE - poff);
+			u32 chunk = min_t(u32, rec->need - off, PAGE_SIZE - offset_in_page(off));
+			u32 poff;
+			struct page *page = tlsock_rec_page(rec, off, &poff);
 
-			bvec_set_page(&bvec[n++], rec->pages[off >> PAGE_SHIFT], chunk, poff);
+			bvec_set_page(&bvec[n++], page, chunk, poff);
 			off += chunk;
 		}
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
@@ -89,19 +107,59 @@ static int tlsock_tx_push(struct sock *sk, struct tlsock_ctx *ctx, int flags)
 	return 0;
 }
 
+/* Largest record end carved from the page fragment rather than given a page of its own. */
+#define TLSOCK_TX_TAIL_MAX	2048
+
 /*
- * Make sure the record has pages for @len bytes from its start.  The pages
- * come from the per-CPU free lists in one call, not one call per page.
+ * Take @len bytes of the sending task's page fragment (TCP's own, see
+ * sk_page_frag()) as the last page of @rec.  Returns false when the fragment
+ * cannot be refilled; the caller then uses a page of its own.
  */
-static int tlsock_tx_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp)
+static bool tlsock_tx_carve(struct sock *sk, struct tlsock_rec *rec, u32 len)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+
+	/* reuses the fragment's page once nobody else holds it, else moves to a new one */
+	if (!skb_page_frag_refill(len, pfrag, sk->sk_allocation))
+		return false;
+	get_page(pfrag->page);
+	rec->pages[rec->npages++] = pfrag->page;
+	rec->tail_off = pfrag->offset;
+	rec->shared_tail = true;
+	pfrag->offset += len;
+	return true;
+}
+
+/*
+ * Make sure the record has room for @len bytes from its start.  Its own
+ * pages come from the park of recycled pages (txpages.c), else from the
+ * per-CPU free lists in one call, not one call per page.
+ * @whole: @len is the record's final size and it has no pages yet, so a
+ * small end may be carved (tlsock_tx_carve()); such a record cannot grow.
+ */
+static int tlsock_tx_alloc(struct sock *sk, struct tlsock_rec *rec, u32 len, bool whole)
 {
 	u32 want = DIV_ROUND_UP(len, PAGE_SIZE);
+	u32 tail = offset_in_page(len);
 
-	if (want > TLSOCK_REC_PAGES)
+	if (len <= rec->cap)
+		return 0;
+	if (want > TLSOCK_REC_PAGES || rec->shared_tail)
 		return -EMSGSIZE;
-	/* pages[] past npages are NULL: the allocator fills exactly those */
-	if (rec->npages < want)
-		rec->npages = alloc_pages_bulk_array(gfp | __GFP_NOWARN, want, rec->pages);
+	if (whole && !rec->npages && tail && tail <= TLSOCK_TX_TAIL_MAX &&
+	    sk->sk_allocation & __GFP_DIRECT_RECLAIM) {
+		/* pages[] past npages are NULL: exactly those are filled */
+		if (want > 1 && tlsock_txp_get(rec->pages, want - 1, sk->sk_allocation) < want - 1)
+			goto own;
+		rec->npages = want - 1;
+		if (tlsock_tx_carve(sk, rec, tail)) {
+			rec->cap = len;
+			return 0;
+		}
+	}
+own:
+	rec->npages = tlsock_txp_get(rec->pages, want, sk->sk_allocation);
+	rec->cap = rec->npages * PAGE_SIZE;
 	return rec->npages < want ? -ENOMEM : 0;
 }
 
@@ -136,7 +194,7 @@ static int tlsock_tx_seal(struct sock *sk, struct tlsock_ctx *ctx)
 	u32 plen = tx->rec.len;
 	int err;
 
-	err = tlsock_tx_alloc(&tx->rec, tlsock_tx_rec_len(ctx, plen), sk->sk_allocation);
+	err = tlsock_tx_alloc(sk, &tx->rec, tlsock_tx_rec_len(ctx, plen), false);
 	if (!err)
 		err = tlsock_crypto_seal(ctx, &tx->rec, tx->open_type, plen);
 	return tlsock_tx_sealed(sk, ctx, err);
@@ -171,7 +229,7 @@ static int tlsock_tx_seal_zc(struct sock *sk, struct tlsock_ctx *ctx, struct iov
 
 	if (!user_backed_iter(from) || len < TLSOCK_TX_ZC_MIN)
 		return 0;
-	if (tlsock_tx_alloc(&tx->rec, tlsock_tx_rec_len(ctx, len), sk->sk_allocation))
+	if (tlsock_tx_alloc(sk, &tx->rec, tlsock_tx_rec_len(ctx, len), true))
 		return 0;	/* the copying path reports the failure */
 
 	sg_init_table(src, ARRAY_SIZE(src));
@@ -272,9 +330,10 @@ static size_t tlsock_tx_fill(struct tlsock_ctx *ctx, struct iov_iter *from, size
 	size_t done = 0;
 
 	while (done < len) {
-		u32 poff = at & ~PAGE_MASK;
-		u32 chunk = min_t(size_t, len - done, PAGE_SIZE - poff);
-		size_t n = copy_page_from_iter(rec->pages[at >> PAGE_SHIFT], poff, chunk, from);
+		u32 chunk = min_t(size_t, len - done, PAGE_SIZE - offset_in_page(at));
+		u32 poff;
+		struct page *page = tlsock_rec_page(rec, at, &poff);
+		size_t n = copy_page_from_iter(page, poff, chunk, from);
 
 		done += n;
 		at += n;
@@ -371,8 +430,12 @@ again:
 		}
 		if (!tlsock_tx_has_open(tx))
 			tx->open_type = type;
-		err = tlsock_tx_alloc(&tx->rec, tlsock_rec_prepend(ctx) + tx->rec.len + want,
-				       sk->sk_allocation);
+		if (!tx->rec.len && (!more || want == TLSOCK_MAX_PAYLOAD))
+			/* the whole record is in this send: size it once, tag included */
+			err = tlsock_tx_alloc(sk, &tx->rec, tlsock_tx_rec_len(ctx, want), true);
+		else
+			err = tlsock_tx_alloc(sk, &tx->rec,
+					       tlsock_rec_prepend(ctx) + tx->rec.len + want, false);
 		if (err)
 			break;
 		n = tlsock_tx_fill(ctx, &msg->msg_iter, want);
@@ -435,7 +498,7 @@ int tlsock_tx_send_record(struct sock *sk, struct tlsock_ctx *ctx, u8 type,
 	if (err)
 		return err;
 	tx->open_type = type;
-	err = tlsock_tx_alloc(&tx->rec, tlsock_rec_prepend(ctx) + len, sk->sk_allocation);
+	err = tlsock_tx_alloc(sk, &tx->rec, tlsock_tx_rec_len(ctx, len), false);
 	if (err) {
 		tlsock_tx_drop_rec(tx);
 		return err;
