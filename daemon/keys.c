@@ -11,6 +11,7 @@
  * has a 12-byte IV and no salt in both versions.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "tlsockd.h"
@@ -146,6 +147,19 @@ void tlsockd_keys_keylog(gnutls_session_t s, struct tlsockd_result *res)
 {
 	gnutls_session_set_ptr(s, res);
 	gnutls_session_set_keylog_function(s, keylog);
+}
+
+/**
+ * tlsockd_result_reset() - make @res as good as zeroed, for the next handshake
+ * @res: result
+ *
+ * @subject and the @san strings are read only up to their NUL and @nsan:
+ * they need not be cleared byte by byte (5 KiB for every handshake).
+ */
+void tlsockd_result_reset(struct tlsockd_result *res)
+{
+	memset(res, 0, offsetof(struct tlsockd_result, subject));
+	res->subject[0] = 0;
 }
 
 /**

@@ -10,13 +10,17 @@
  * socket, because the kernel accepts DONE only from the socket that sent
  * the ACCEPT, and libnl sockets are not shared between threads.
  *
- * Workers sleep on the pool's condition variable until the loop posts a
- * token: one per READY notification, one for every worker when
- * notifications were lost (receive buffer overrun) or at start, and one per
- * second as a safety net.  An awake worker claims requests with ACCEPT until
- * the kernel answers EAGAIN; it runs each handshake to completion with
- * blocking I/O bounded by the request's deadline (transport.c), reports
- * DONE, closes its descriptor for the socket, and claims the next.  So at
+ * Workers sleep on the pool's condition variable until the loop posts
+ * work: a token per READY notification, or a sweep, one for every worker
+ * when notifications were lost (receive buffer overrun) or at start, and
+ * one per second as a safety net.  A token is worth one ACCEPT: each
+ * announced request has its own token, so a worker whose ACCEPT found a
+ * request another token's worker claimed simply claims the next one, and
+ * nobody asks the kernel again just to hear EAGAIN.  A sweep claims
+ * requests with ACCEPT until the kernel answers EAGAIN.  A worker runs each
+ * handshake to completion with blocking I/O bounded by the request's
+ * deadline (transport.c), reports DONE, closes its descriptor for the
+ * socket, and goes on with its sweep or with another token.  So at
  * most "workers" handshakes run at once; further requests wait in the
  * kernel's queue, which has its own cap and timeout, until a worker is
  * free.  There is no fork per handshake, and every handshake uses the
@@ -46,12 +50,14 @@
 struct worker {
 	pthread_t thread;
 	struct tlsockd_nl *nl;
+	struct tlsockd_result *res;	/* reused by each handshake, wiped after each */
 };
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	unsigned int tokens;	/* lock */
+	unsigned int tokens;	/* lock: READY notifications not acted on yet */
+	unsigned int sweeps;	/* lock: workers to claim until EAGAIN */
 	unsigned int nworkers;
 	bool stop;		/* lock */
 } pool = {
@@ -59,19 +65,39 @@ static struct {
 	.cond = PTHREAD_COND_INITIALIZER,
 };
 
-static void post(unsigned int n)
+/* Some bound; the kernel's queue cap is far lower. */
+#define MAX_TOKENS	(1U << 20)
+
+/* @n READY notifications, or @sweep: @n workers are to empty the queue. */
+static void post(unsigned int n, bool sweep)
 {
 	unsigned int i;
 
 	pthread_mutex_lock(&pool.lock);
-	pool.tokens = pool.tokens + n > pool.nworkers ? pool.nworkers : pool.tokens + n;
-	/* wake as many workers as there are new tokens, not the whole pool */
+	if (sweep)
+		pool.sweeps = pool.sweeps + n > pool.nworkers ? pool.nworkers : pool.sweeps + n;
+	else
+		pool.tokens = pool.tokens + n > MAX_TOKENS ? MAX_TOKENS : pool.tokens + n;
+	/* wake as many workers as there is new work for, not the whole pool */
 	if (n >= pool.nworkers)
 		pthread_cond_broadcast(&pool.cond);
 	else
 		for (i = 0; i < n; i++)
 			pthread_cond_signal(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
+}
+
+/* After a request of a token: take another token, if any is left. */
+static bool next_token(void)
+{
+	bool more;
+
+	pthread_mutex_lock(&pool.lock);
+	more = pool.tokens && !pool.stop;
+	if (more)
+		pool.tokens--;
+	pthread_mutex_unlock(&pool.lock);
+	return more;
 }
 
 static bool stopping(void)
@@ -89,8 +115,9 @@ static const char *role_name(uint32_t role)
 	return role == TLSOCK_ROLE_SERVER ? "server" : "client";
 }
 
+/* @ms: whole milliseconds (the clock's resolution; no floating point to format) */
 static void log_result(const struct tlsockd_request *req, const struct tlsockd_result *res,
-		       double ms, int kerr)
+		       long long ms, int kerr)
 {
 	char peer[64];
 
@@ -98,7 +125,7 @@ static void log_result(const struct tlsockd_request *req, const struct tlsockd_r
 	if (!res->status && !kerr) {
 		tlsockd_log(LOG_INFO,
 			    "req %u %s peer %s profile %s name \"%s\": ok version %s cipher %s "
-			    "resumed %s verified %s identity \"%s\"%s%s duration %.1f ms",
+			    "resumed %s verified %s identity \"%s\"%s%s duration %lld ms",
 			    req->id, role_name(req->role), peer,
 			    req->profile[0] ? req->profile : "default", req->server_name,
 			    res->version_name, res->cipher_name, res->resumed ? "yes" : "no",
@@ -109,7 +136,7 @@ static void log_result(const struct tlsockd_request *req, const struct tlsockd_r
 	if (res->status) {
 		tlsockd_log(LOG_NOTICE,
 			    "req %u %s peer %s profile %s name \"%s\": failed %s (%s) "
-			    "duration %.1f ms%s%s",
+			    "duration %lld ms%s%s",
 			    req->id, role_name(req->role), peer,
 			    req->profile[0] ? req->profile : "default", req->server_name,
 			    tlsockd_errname(res->status), res->reason[0] ? res->reason : "-", ms,
@@ -118,7 +145,7 @@ static void log_result(const struct tlsockd_request *req, const struct tlsockd_r
 	}
 	tlsockd_log(LOG_NOTICE,
 		    "req %u %s peer %s: handshake ok (%s %s) but the kernel refused it: %s "
-		    "duration %.1f ms",
+		    "duration %lld ms",
 		    req->id, role_name(req->role), peer, res->version_name, res->cipher_name,
 		    kerr == -ENOENT ? "request gone (timed out or socket closed)" :
 				      tlsockd_errname(kerr), ms);
@@ -126,28 +153,24 @@ static void log_result(const struct tlsockd_request *req, const struct tlsockd_r
 
 static void serve(struct worker *w, const struct tlsockd_request *req)
 {
-	struct tlsockd_result *res;
+	struct tlsockd_result *res = w->res;
 	struct tlsockd_gen *gen;
 	int64_t t0 = tlsockd_now_ms();
 	int kerr;
 
-	res = calloc(1, sizeof(*res));
+	tlsockd_result_reset(res);
 	gen = tlsockd_gen_get();
-	if (!res || !gen) {
-		struct tlsockd_result fail = { .status = ENOMEM };
-
-		tlsockd_nl_done(w->nl, req->id, &fail);
-		free(res);
-		tlsockd_gen_put(gen);
+	if (!gen) {
+		res->status = ENOMEM;
+		tlsockd_nl_done(w->nl, req->id, res);
 		return;
 	}
 	tlsockd_handshake(gen, req, res);
 	kerr = tlsockd_nl_done(w->nl, req->id, res);
 	if (res->ticket_portid && (kerr || res->status))
 		tlsockd_resume_release(req->id);	/* no ticket will come */
-	log_result(req, res, (double)(tlsockd_now_ms() - t0), kerr);
+	log_result(req, res, tlsockd_now_ms() - t0, kerr);
 	tlsockd_result_wipe(res);
-	free(res);
 	tlsockd_gen_put(gen);
 }
 
@@ -155,20 +178,25 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct tlsockd_request req;
+	bool sweep;
 	int err;
 
 	for (;;) {
 		pthread_mutex_lock(&pool.lock);
-		while (!pool.tokens && !pool.stop)
+		while (!pool.tokens && !pool.sweeps && !pool.stop)
 			pthread_cond_wait(&pool.cond, &pool.lock);
 		if (pool.stop) {
 			pthread_mutex_unlock(&pool.lock);
 			break;
 		}
-		pool.tokens--;
+		sweep = !pool.tokens;
+		if (sweep)
+			pool.sweeps--;
+		else
+			pool.tokens--;
 		pthread_mutex_unlock(&pool.lock);
 
-		while (!stopping()) {
+		for (;;) {
 			err = tlsockd_nl_accept(w->nl, &req);
 			if (err == -EAGAIN)
 				break;
@@ -179,6 +207,8 @@ static void *worker_main(void *arg)
 			serve(w, &req);
 			/* only after DONE: closing first could cancel the request */
 			close(req.fd);
+			if (sweep ? stopping() : !next_token())
+				break;
 		}
 	}
 	return NULL;
@@ -215,6 +245,9 @@ static int start_workers(struct worker *ws, unsigned int n)
 	int err;
 
 	for (i = 0; i < n; i++) {
+		ws[i].res = calloc(1, sizeof(*ws[i].res));
+		if (!ws[i].res)
+			return -ENOMEM;
 		err = tlsockd_nl_open(&ws[i].nl, false);
 		if (err)
 			return err;
@@ -237,10 +270,11 @@ static void stop_workers(struct worker *ws, unsigned int n)
 	pthread_cond_broadcast(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
 	for (i = 0; i < n; i++) {
-		if (!ws[i].nl)
-			continue;
-		pthread_join(ws[i].thread, NULL);
-		tlsockd_nl_close(ws[i].nl);
+		if (ws[i].nl) {
+			pthread_join(ws[i].thread, NULL);
+			tlsockd_nl_close(ws[i].nl);
+		}
+		free(ws[i].res);	/* wiped after its last handshake */
 	}
 }
 
@@ -272,7 +306,7 @@ static int event_loop(struct tlsockd_nl *listen, int sfd, const char *conf_path)
 	bool overrun;
 	int n, wait_ms;
 
-	post(pool.nworkers);	/* requests queued before we listened */
+	post(pool.nworkers, true);	/* requests queued before we listened */
 	for (;;) {
 		wait_ms = 1000;
 		if (reload_at) {
@@ -290,7 +324,7 @@ static int event_loop(struct tlsockd_nl *listen, int sfd, const char *conf_path)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n == 0) {
-			post(1);
+			post(1, true);
 			tlsockd_resume_expire();
 			continue;
 		}
@@ -299,9 +333,9 @@ static int event_loop(struct tlsockd_nl *listen, int sfd, const char *conf_path)
 		if (pfd[0].revents) {
 			n = tlsockd_nl_ready(listen, &overrun, on_ticket);
 			if (overrun)
-				post(pool.nworkers);
-			else if (n)
-				post(n);
+				post(pool.nworkers, true);
+			if (n)
+				post(n, false);
 		}
 		if (pfd[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
@@ -392,5 +426,6 @@ out:
 		close(watch_fd);
 	tlsockd_gen_publish(NULL);
 	tlsockd_resume_flush();
+	tlsockd_peer_cache_flush();
 	return err;
 }

@@ -28,6 +28,8 @@ struct tlsockd_nl {
 struct reply {
 	int err;
 	bool done;
+	bool no_ack;	/* the reply (or an error) ends the exchange: no ack asked for */
+	uint32_t seq;	/* of our request */
 	int maxattr;
 	int (*parse)(struct nlattr **tb, void *arg);
 	void *arg;
@@ -145,7 +147,7 @@ static int cb_seq_any(struct nl_msg *msg, void *arg)
 }
 
 /**
- * tlsockd_nl_ready() - drain the listening socket
+ * tlsockd_nl_ready() - read what the listening socket holds
  * @nl: listening socket
  * @overrun: set when notifications were lost (receive buffer overrun)
  * @on_ticket: called for each TICKET (a NewSessionTicket for a held session)
@@ -167,15 +169,10 @@ int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun, tlsockd_ticket_fn on_
 	/* a fresh callback set checks sequence numbers again: turn that off */
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_seq_any, NULL);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_count_ready, &r);
-	for (;;) {
-		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret == -NLE_AGAIN)
-			break;
-		if (ret < 0) {
-			*overrun = true;	/* lost messages: let every worker look */
-			break;
-		}
-	}
+	/* one read: poll() reports the socket again while more is queued */
+	ret = nl_recvmsgs(nl->sk, cb);
+	if (ret < 0 && ret != -NLE_AGAIN)
+		*overrun = true;	/* lost messages: let every worker look */
 	nl_cb_put(cb);
 	return r.n;
 }
@@ -190,7 +187,22 @@ static int cb_valid(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	ret = genlmsg_parse(nlmsg_hdr(msg), 0, tb, r->maxattr, NULL);
 	r->err = ret < 0 ? -EPROTO : r->parse(tb, r->arg);
+	if (r->no_ack) {
+		r->done = true;
+		return NL_STOP;
+	}
 	return NL_OK;
+}
+
+/*
+ * Our own check: libnl's expects one ack per request, and ACCEPT asks for
+ * none.  Anything that answers another request (there is none) is skipped.
+ */
+static int cb_seq(struct nl_msg *msg, void *arg)
+{
+	struct reply *r = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == r->seq ? NL_OK : NL_SKIP;
 }
 
 static int cb_ack(struct nl_msg *msg, void *arg)
@@ -224,8 +236,14 @@ static int transact(struct tlsockd_nl *nl, struct nl_msg *msg, struct reply *r)
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_valid, r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, cb_ack, r);
 	nl_cb_err(cb, NL_CB_CUSTOM, cb_err, r);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_seq, r);
 
-	ret = nl_send_auto(nl->sk, msg);
+	nl_complete_msg(nl->sk, msg);
+	r->seq = nlmsg_hdr(msg)->nlmsg_seq;
+	/* an error is reported whether or not an ack was asked for */
+	if (r->no_ack)
+		nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+	ret = nl_send(nl->sk, msg);
 	if (ret < 0) {
 		r->err = -EIO;
 		goto out;
@@ -242,9 +260,13 @@ out:
 	return r->err;
 }
 
+/*
+ * @size: room for the attributes.  Sized to fit, not libnl's page-sized
+ * default: the buffer is zeroed on allocation (and DONE's wiped after use).
+ */
 static struct nl_msg *new_msg(struct tlsockd_nl *nl, uint8_t cmd, size_t size)
 {
-	struct nl_msg *msg = size ? nlmsg_alloc_size(size) : nlmsg_alloc();
+	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_HDRLEN + GENL_HDRLEN + size);
 
 	if (!msg)
 		return NULL;
@@ -294,6 +316,7 @@ static int parse_accept(struct nlattr **tb, void *arg)
 int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req)
 {
 	struct reply r = {
+		.no_ack = true,
 		.maxattr = TLSOCK_A_ACCEPT_MAX,
 		.parse = parse_accept,
 		.arg = req,
@@ -347,6 +370,22 @@ static int put_done(struct nl_msg *msg, uint32_t id, const struct tlsockd_result
 	return 0;
 }
 
+/* Room put_done() needs for @res. */
+static size_t done_size(const struct tlsockd_result *res)
+{
+	/* req id, status, version, cipher, ticket port; a little slack on top */
+	size_t size = 64 + 5 * nla_total_size(sizeof(uint32_t)) +
+		      2 * nla_total_size(sizeof(res->tx)) +
+		      2 * nla_total_size(TLSOCK_SECRET_MAX) +
+		      2 * nla_total_size(0) +			/* flags */
+		      nla_total_size(strlen(res->subject) + 1);
+	unsigned int i;
+
+	for (i = 0; i < res->nsan; i++)
+		size += nla_total_size(strlen(res->san[i]) + 1);
+	return size;
+}
+
 /**
  * tlsockd_nl_done() - report the outcome of request @id
  * @nl: the socket that accepted the request
@@ -364,7 +403,7 @@ int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_res
 	struct nl_msg *msg;
 	int err;
 
-	msg = new_msg(nl, TLSOCK_CMD_DONE, 16384);
+	msg = new_msg(nl, TLSOCK_CMD_DONE, done_size(res));
 	if (!msg)
 		return -ENOMEM;
 	err = put_done(msg, id, res);

@@ -72,6 +72,8 @@ int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res)
 	certs = gnutls_certificate_get_peers(s, &ncerts);
 	if (!certs || !ncerts)
 		return 0;
+	if (tlsockd_peer_cache_get(&certs[0], res))
+		return 0;
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return -ENOMEM;
 	ret = gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER);
@@ -85,6 +87,7 @@ int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res)
 	}
 	collect_sans(crt, res);
 	gnutls_x509_crt_deinit(crt);
+	tlsockd_peer_cache_put(&certs[0], res);
 	return 0;
 }
 
@@ -102,9 +105,11 @@ void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char 
 
 	if (len >= sizeof(struct sockaddr_in) && ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)ss;
+		const uint8_t *a = (const uint8_t *)&in->sin_addr;
 
-		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-		snprintf(buf, size, "%s:%u", ip, ntohs(in->sin_port));
+		/* one formatting pass per logged handshake, not inet_ntop()'s extra one */
+		snprintf(buf, size, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
+			 ntohs(in->sin_port));
 	} else if (len >= sizeof(struct sockaddr_in6) && ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)ss;
 

@@ -198,8 +198,6 @@ struct tlsockd_result {
 	uint8_t secret_rx[TLSOCK_SECRET_MAX];
 	bool verified;
 	bool resumed;
-	char subject[TLSOCK_SUBJECT_MAX + 1];
-	char san[TLSOCKD_MAX_SAN][TLSOCK_SAN_MAX + 1];
 	unsigned int nsan;
 	const char *version_name;
 	const char *cipher_name;
@@ -207,8 +205,12 @@ struct tlsockd_result {
 	bool server;
 	unsigned int secrets_seen;
 	uint32_t ticket_portid;
+	/* last: tlsockd_result_reset() clears only what precedes them */
+	char subject[TLSOCK_SUBJECT_MAX + 1];
+	char san[TLSOCKD_MAX_SAN][TLSOCK_SAN_MAX + 1];
 };
 
+void tlsockd_result_reset(struct tlsockd_result *res);
 void tlsockd_result_wipe(struct tlsockd_result *res);
 
 int tlsockd_nl_open(struct tlsockd_nl **out, bool listen);
@@ -269,6 +271,11 @@ void tlsockd_keys_keylog(gnutls_session_t s, struct tlsockd_result *res);
 int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res);
 void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf,
 			 size_t size);
+
+/* peer_cache.c */
+bool tlsockd_peer_cache_get(const gnutls_datum_t *der, struct tlsockd_result *res);
+void tlsockd_peer_cache_put(const gnutls_datum_t *der, const struct tlsockd_result *res);
+void tlsockd_peer_cache_flush(void);
 
 /* handshake.c */
 void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_request *req,

@@ -139,7 +139,12 @@ static ssize_t io_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 	return io_vec_push(ptr, &iov, 1);
 }
 
-/* GnuTLS asks whether data arrives within @ms (never past the deadline). */
+/*
+ * GnuTLS asks whether data arrives within @ms before each read.  Its
+ * handshake timeout is the request's, which io_pull() already enforces
+ * while it waits: so only a question that must not wait needs a poll(),
+ * and every other read saves a system call.
+ */
 static int io_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
 	struct tlsockd_io *io = ptr;
@@ -149,10 +154,10 @@ static int io_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 
 	if (left <= 0)
 		return 0;
-	if (ms != GNUTLS_INDEFINITE_TIMEOUT && ms < left)
-		left = ms;
+	if (ms)
+		return 1;	/* io_pull() waits, until the deadline at most */
 	do {
-		n = poll(&pfd, 1, (int)left);
+		n = poll(&pfd, 1, 0);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		io->err = errno;
