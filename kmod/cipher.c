@@ -435,7 +435,10 @@ int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec)
 /**
  * tlsock_crypto_open_to() - authenticate and decrypt a record into @dst
  * @ctx: context with RX configured
- * @rec: complete raw record; left untouched (so it can be opened again)
+ * @rec: raw record; left untouched (so it can be opened again).  Its header
+ *	and explicit nonce are always in it; the rest too unless @src is given
+ * @src: NULL, or entry 0 free for the AAD followed by the record's
+ *	ciphertext and tag (in TCP's queue), properly terminated
  * @dst: entry 0 free for the AAD, then room for the whole inner
  *	plaintext (tlsock_rec_clen() bytes), properly terminated
  *
@@ -446,7 +449,8 @@ int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec)
  * Context: process context, may sleep; socket lock held by the reader.
  * Return: 0 or a negative errno (-EBADMSG: the record does not authenticate).
  */
-int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *dst)
+int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *src,
+			  struct scatterlist *dst)
 {
 	struct tlsock_crypto *c = &ctx->rx.crypto;
 	u32 prepend = tlsock_rec_prepend(ctx);
@@ -456,7 +460,13 @@ int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct
 
 	tlsock_make_iv(ctx, c, hdr + TLSOCK_HDR_LEN);
 	aadlen = tlsock_make_aad(ctx, c, hdr, hdr[0], clen);
-	err = tlsock_aead_run(c, rec, prepend, clen, TLSOCK_TAG_LEN, aadlen, false, dst);
+	if (src) {
+		sg_set_buf(&src[0], c->aad, aadlen);
+		sg_set_buf(&dst[0], c->aad, aadlen);
+		err = tlsock_aead_crypt(c, src, dst, clen + TLSOCK_TAG_LEN, aadlen, false);
+	} else {
+		err = tlsock_aead_run(c, rec, prepend, clen, TLSOCK_TAG_LEN, aadlen, false, dst);
+	}
 	if (err)
 		return err == -EBADMSG ? -EBADMSG : err;
 	if (!tlsock_seq_advance(c->seq))

@@ -106,13 +106,24 @@ static void tlsock_rec_copy(const struct tlsock_rec *rec, u32 off, void *dst, u3
 	}
 }
 
+/*
+ * The current record can be opened: all of it is in rx.cur, or its header
+ * and explicit nonce are and TCP's queue holds the rest (see tlsock_rx_goal()).
+ */
+static bool tlsock_rx_rec_complete(struct sock *sk, const struct tlsock_rx *rx)
+{
+	const struct tlsock_rec *rec = &rx->cur;
+
+	return rec->need && !rec->decrypted && rec->have + tcp_inq(sk) >= rec->need;
+}
+
 static void tlsock_rx_update_ready(struct tlsock_ctx *ctx)
 {
 	struct tlsock_rx *rx = &ctx->rx;
 	bool ready;
 
 	ready = !list_empty(&rx->held) || rx->cur.decrypted || rx->eof ||
-		(!rx->key_expired && rx->cur.need && rx->cur.have == rx->cur.need);
+		(!rx->key_expired && tlsock_rx_rec_complete(ctx->sk, rx));
 	/* pairs with READ_ONCE() in tlsock_poll() */
 	WRITE_ONCE(rx->ready, ready);
 }
@@ -160,13 +171,37 @@ static int tlsock_rx_actor(read_descriptor_t *desc, struct sk_buff *skb, unsigne
 }
 
 /*
- * Move bytes of the next record from TCP into cur.  Called by the socket
- * owner or from data_ready with the socket spinlock held.  Returns 0, or a
- * negative errno after a header that cannot be parsed, which stops the
- * stream: the error goes to sk_err once, later reads find no data (as on
- * mainline kTLS).
+ * How many bytes of the current record rx.cur should hold: the header
+ * first, then the header and explicit nonce.  The rest stays in TCP's queue,
+ * from which a reader with room for the whole record decrypts it without a
+ * copy (tlsock_rx_open_zc()).  It moves into rx.cur when @all (the record is
+ * to be opened in place), once some of it is there already, or when TCP
+ * wants its buffer back before the record can be complete there (memory
+ * pressure or a window down to one segment, the test TCP's own readers
+ * use): leaving it would stall the peer.
  */
-static int tlsock_rx_pull(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp)
+static u32 tlsock_rx_goal(struct sock *sk, struct tlsock_ctx *ctx, bool all)
+{
+	struct tlsock_rec *rec = &ctx->rx.cur;
+	u32 prepend = tlsock_rec_prepend(ctx);
+
+	if (!rec->need)
+		return TLSOCK_HDR_LEN;
+	if (all || rec->have > prepend)
+		return rec->need;
+	if (rec->have + tcp_inq(sk) >= rec->need)
+		return prepend;
+	return tcp_epollin_ready(sk, INT_MAX) ? rec->need : prepend;
+}
+
+/*
+ * Move bytes of the next record from TCP into cur, up to tlsock_rx_goal().
+ * Called by the socket owner or from data_ready with the socket spinlock
+ * held.  Returns 0, or a negative errno after a header that cannot be
+ * parsed, which stops the stream: the error goes to sk_err once, later reads
+ * find no data (as on mainline kTLS).
+ */
+static int tlsock_rx_pull_to(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp, bool all)
 {
 	struct tlsock_rx *rx = &ctx->rx;
 	struct tlsock_rec *rec = &rx->cur;
@@ -175,11 +210,11 @@ static int tlsock_rx_pull(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp)
 	if (rx->stopped || rx->err || rec->decrypted)
 		return 0;
 
-	while (!rec->need || rec->have < rec->need) {
+	for (;;) {
 		read_descriptor_t desc = { .arg.data = rec };
-		u32 want = rec->need ? rec->need : TLSOCK_HDR_LEN;
+		u32 want = tlsock_rx_goal(sk, ctx, all);
 
-		if (!tcp_inq(sk))
+		if (rec->have >= want || !tcp_inq(sk))
 			break;
 		if (tlsock_rec_alloc(rec, want, gfp))
 			break;	/* retried by the reader with GFP_KERNEL */
@@ -200,6 +235,21 @@ static int tlsock_rx_pull(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp)
 		}
 	}
 	return 0;
+}
+
+static int tlsock_rx_pull(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp)
+{
+	return tlsock_rx_pull_to(sk, ctx, gfp, false);
+}
+
+/* Pages for what the last pull wanted could not be had (GFP_ATOMIC, or no memory at all). */
+static bool tlsock_rx_starved(struct sock *sk, struct tlsock_ctx *ctx, bool all)
+{
+	struct tlsock_rec *rec = &ctx->rx.cur;
+	u32 want = tlsock_rx_goal(sk, ctx, all);
+
+	return !ctx->rx.stopped && tcp_inq(sk) && rec->have < want &&
+	       rec->npages < DIV_ROUND_UP(want, PAGE_SIZE);
 }
 
 /**
@@ -300,11 +350,9 @@ static bool tlsock_rx_wake_cond(struct sock *sk, struct tlsock_ctx *ctx)
 {
 	struct tlsock_rx *rx = &ctx->rx;
 
-	return tlsock_rx_raw_complete(rx) || rx->err || rx->key_expired ||
+	return tlsock_rx_rec_complete(sk, rx) || rx->err || rx->key_expired ||
 	       READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
-	       sock_flag(sk, SOCK_DONE) ||
-	       (tcp_inq(sk) && !rx->stopped &&
-		rx->cur.npages < DIV_ROUND_UP(rx->cur.need ?: TLSOCK_HDR_LEN, PAGE_SIZE));
+	       sock_flag(sk, SOCK_DONE) || tlsock_rx_starved(sk, ctx, false);
 }
 
 /* cur was read to its end: reuse its pages for the next record. */
@@ -347,9 +395,74 @@ static u8 tlsock_sg_byte(struct scatterlist *dst, int nsg, u32 at)
 	return 0;
 }
 
+/* Scatterlist entries for a record read straight from TCP's queue (besides the AAD's). */
+#define TLSOCK_TCP_SG	20
+
+/* At most how many scatterlist entries all of @skb's data can take. */
+static int tlsock_skb_nsg(struct sk_buff *skb)
+{
+	struct sk_buff *frag;
+	int n = 1 + skb_shinfo(skb)->nr_frags;
+
+	skb_walk_frags(skb, frag) {
+		if (skb_has_frag_list(frag))
+			return INT_MAX;
+		n += 1 + skb_shinfo(frag)->nr_frags;
+	}
+	return n;
+}
+
+/*
+ * Describe the next @len bytes of TCP's receive queue in @sg from entry 1 on
+ * (entry 0 is the AAD's).  The socket lock keeps those skbs in the queue.
+ * Returns the entries used including entry 0, or 0 when the bytes are not
+ * all there or would take more than @max entries.
+ */
+static int tlsock_rx_tcp_sg(struct sock *sk, u32 len, struct scatterlist *sg, int max)
+{
+	struct sk_buff *skb;
+	u32 off;
+	int n = 1;
+
+	sock_owned_by_me(sk);
+	skb = tcp_recv_skb(sk, tcp_sk(sk)->copied_seq, &off);
+	while (len && skb) {
+		u32 chunk = min_t(u32, len, skb->len - off);
+		int used;
+
+		if (chunk) {
+			if (!skb_frags_readable(skb) || tlsock_skb_nsg(skb) > max - n)
+				return 0;
+			used = skb_to_sgvec_nomark(skb, sg + n, off, chunk);
+			if (used < 0)
+				return 0;
+			n += used;
+			len -= chunk;
+		}
+		off = 0;
+		skb = skb_peek_next(skb, &sk->sk_receive_queue);
+	}
+	if (len)
+		return 0;
+	sg_mark_end(&sg[n - 1]);
+	return n;
+}
+
+static int tlsock_rx_skip_actor(read_descriptor_t *desc, struct sk_buff *skb, unsigned int offset,
+				size_t len)
+{
+	size_t n = min_t(size_t, len, desc->count);
+
+	desc->count -= n;
+	return n;
+}
+
 /*
  * Open the complete record in cur straight into the reader's buffer: one
- * copy less than opening it in place and copying out.  Only application
+ * copy less than opening it in place and copying out.  When only its header
+ * and explicit nonce are in cur, the rest is read from TCP's queue where it
+ * arrived (tlsock_rx_goal()), and consumed there once the record opened: no
+ * copy at all.  Only application
  * data going to user memory with room for the whole record qualifies.
  * When the record turns out to be anything else (a TLS 1.3 record reveals
  * its type only once opened) or does not open, the iterator and the
@@ -367,13 +480,14 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	struct tlsock_rec *rec = &rx->cur;
 	struct iov_iter *it = &msg->msg_iter;
 	struct scatterlist dst[TLSOCK_ZC_PAGES + 2];
+	struct scatterlist src[TLSOCK_TCP_SG + 1];
 	struct page *pages[TLSOCK_ZC_PAGES];
 	u8 saved_seq[TLSOCK_SEQ_LEN];
 	const u8 *hdr = tlsock_rec_ptr(rec, 0);
 	u32 clen = rec->need - tlsock_rec_prepend(ctx) - TLSOCK_TAG_LEN;
 	u32 ulen = clen, plen;
 	size_t pinned = 0;
-	int npages = 0, nsg = 1;
+	int npages = 0, nsg = 1, nsrc = 0;
 	bool ok = false;
 	u8 type = TLSOCK_CT_DATA;
 
@@ -390,6 +504,14 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	/* pinning pays off only for records of some size */
 	if (ulen < TLSOCK_ZC_MIN || iov_iter_count(it) < ulen)
 		return false;
+	if (rec->have < rec->need) {
+		if (rec->have != tlsock_rec_prepend(ctx))
+			return false;
+		sg_init_table(src, ARRAY_SIZE(src));
+		nsrc = tlsock_rx_tcp_sg(sk, rec->need - rec->have, src, ARRAY_SIZE(src));
+		if (!nsrc)
+			return false;
+	}
 
 	sg_init_table(dst, ARRAY_SIZE(dst));
 	while (pinned < ulen) {
@@ -419,7 +541,7 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	sg_mark_end(&dst[nsg - 1]);
 
 	memcpy(saved_seq, rx->crypto.seq, sizeof(saved_seq));
-	if (tlsock_crypto_open_to(ctx, rec, dst)) {
+	if (tlsock_crypto_open_to(ctx, rec, nsrc ? src : NULL, dst)) {
 		memcpy(rx->crypto.seq, saved_seq, sizeof(saved_seq));
 		goto undo;
 	}
@@ -434,6 +556,18 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 		goto undo;
 	}
 
+	if (nsrc) {
+		read_descriptor_t desc = { .count = rec->need - rec->have };
+
+		/* the bytes were there a moment ago, under the same lock */
+		tcp_read_sock(sk, &desc, tlsock_rx_skip_actor);
+		if (desc.count) {
+			rx->stopped = true;
+			rx->err = -EIO;
+			tlsock_err_abort(sk, -EIO);
+			goto undo;
+		}
+	}
 	iov_iter_revert(it, pinned - plen);
 	pinned = 0;
 	*got = plen;
@@ -467,9 +601,15 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 			return 0;
 		if (rx->key_expired)
 			return -EKEYEXPIRED;
-		if (tlsock_rx_raw_complete(rx)) {
+		if (tlsock_rx_rec_complete(sk, rx)) {
 			if (raw_ok)
 				return 2;
+			/* opened in place: the part still in TCP moves into cur */
+			err = tlsock_rx_pull_to(sk, ctx, GFP_KERNEL, true);
+			if (err)
+				return take_err ? sock_error(sk) ?: err : err;
+			if (!tlsock_rx_raw_complete(rx))
+				return -ENOMEM;
 			err = tlsock_rx_open(sk, ctx);
 			if (err)
 				return err;
@@ -495,10 +635,9 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 		err = tlsock_rx_pull(sk, ctx, GFP_KERNEL);
 		if (err)
 			return take_err ? sock_error(sk) ?: err : err;
-		if (tlsock_rx_raw_complete(rx))
+		if (tlsock_rx_rec_complete(sk, rx))
 			continue;
-		if (!rx->stopped && tcp_inq(sk) &&
-		    rx->cur.npages < DIV_ROUND_UP(rx->cur.need ?: TLSOCK_HDR_LEN, PAGE_SIZE))
+		if (tlsock_rx_starved(sk, ctx, false))
 			return -ENOMEM;
 		if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) || sock_flag(sk, SOCK_DONE))
 			return 0;
@@ -658,7 +797,7 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 			if (copied >= target) {
 				/* past the target, go on only with what has arrived */
 				tlsock_rx_pull(sk, ctx, GFP_KERNEL);
-				if (!tlsock_rx_raw_complete(&ctx->rx))
+				if (!tlsock_rx_rec_complete(sk, &ctx->rx))
 					break;
 			}
 			if (ctx->rx.cur.decrypted) {

@@ -302,7 +302,8 @@ int tlsock_crypto_seal(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, 
 int tlsock_crypto_seal_from(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 type, u32 plen,
 			    struct scatterlist *src, int nsrc);
 int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec);
-int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *dst);
+int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *src,
+			  struct scatterlist *dst);
 unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx);
 unsigned int tlsock_rec_prepend(const struct tlsock_ctx *ctx);
 
