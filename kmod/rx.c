@@ -171,8 +171,8 @@ static int tlsock_rx_actor(read_descriptor_t *desc, struct sk_buff *skb, unsigne
 }
 
 /*
- * How many bytes of the current record rx.cur should hold: the header
- * first, then the header and explicit nonce.  The rest stays in TCP's queue,
+ * How many bytes of the current record rx.cur should hold: its header and
+ * explicit nonce (read before the header is parsed).  The rest stays in TCP's queue,
  * from which a reader with room for the whole record decrypts it without a
  * copy (tlsock_rx_open_zc()).  It moves into rx.cur when @all (the record is
  * to be opened in place), once some of it is there already, or when TCP
@@ -185,8 +185,9 @@ static u32 tlsock_rx_goal(struct sock *sk, struct tlsock_ctx *ctx, bool all)
 	struct tlsock_rec *rec = &ctx->rx.cur;
 	u32 prepend = tlsock_rec_prepend(ctx);
 
+	/* any valid record is at least that long: one read takes header and nonce */
 	if (!rec->need)
-		return TLSOCK_HDR_LEN;
+		return prepend;
 	if (all || rec->have > prepend)
 		return rec->need;
 	if (rec->have + tcp_inq(sk) >= rec->need)
@@ -221,7 +222,7 @@ static int tlsock_rx_pull_to(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp,
 		desc.count = want - rec->have;
 		if (tcp_read_sock(sk, &desc, tlsock_rx_actor) <= 0)
 			break;
-		if (!rec->need && rec->have == TLSOCK_HDR_LEN) {
+		if (!rec->need && rec->have >= TLSOCK_HDR_LEN) {
 			err = tlsock_rx_parse_header(ctx);
 			if (err) {
 				rx->stopped = true;
@@ -268,6 +269,10 @@ void tlsock_data_ready(struct sock *sk)
 	if (ctx->rx_on) {
 		tlsock_rx_pull(sk, ctx, GFP_ATOMIC);
 		tlsock_rx_update_ready(ctx);
+		/* part of a record is of no use to a reader: wake it for a whole one only */
+		if (!ctx->rx.ready && !ctx->rx.stopped && !ctx->rx.err &&
+		    !tlsock_rx_starved(sk, ctx, false))
+			return;
 	}
 	ctx->saved_data_ready(sk);
 }
@@ -448,15 +453,6 @@ static int tlsock_rx_tcp_sg(struct sock *sk, u32 len, struct scatterlist *sg, in
 	return n;
 }
 
-static int tlsock_rx_skip_actor(read_descriptor_t *desc, struct sk_buff *skb, unsigned int offset,
-				size_t len)
-{
-	size_t n = min_t(size_t, len, desc->count);
-
-	desc->count -= n;
-	return n;
-}
-
 /*
  * Open the complete record in cur straight into the reader's buffer: one
  * copy less than opening it in place and copying out.  When only its header
@@ -557,11 +553,11 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	}
 
 	if (nsrc) {
-		read_descriptor_t desc = { .count = rec->need - rec->have };
+		u32 seq = tcp_sk(sk)->copied_seq;
 
-		/* the bytes were there a moment ago, under the same lock */
-		tcp_read_sock(sk, &desc, tlsock_rx_skip_actor);
-		if (desc.count) {
+		/* the bytes were there a moment ago, under the same lock (a FIN after them counts 1) */
+		tcp_read_done(sk, rec->need - rec->have);
+		if (tcp_sk(sk)->copied_seq - seq < rec->need - rec->have) {
 			rx->stopped = true;
 			rx->err = -EIO;
 			tlsock_err_abort(sk, -EIO);

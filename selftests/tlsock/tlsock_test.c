@@ -744,15 +744,17 @@ static void h_expect_sticky(struct __test_metadata *_metadata, FIXTURE_DATA(host
  * Valid record with one bit flipped at @off (negative: from the end), or
  * with a length field one less than the real length (@shorten).
  */
-static void h_corrupt(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *self, long off,
-		      uint8_t mask, bool shorten)
+static void h_corrupt_len(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *self,
+			  size_t len, long off, uint8_t mask, bool shorten)
 {
-	char msg[200];
+	char *msg = malloc(len);
 	size_t n;
 
+	ASSERT_NE(NULL, msg);
 	h_good(_metadata, self);
-	tlsock_pat_fill(7, 0, msg, sizeof(msg));
-	n = h_seal_data(_metadata, self, msg, sizeof(msg), self->rec);
+	tlsock_pat_fill(7, 0, msg, len);
+	n = h_seal_data(_metadata, self, msg, len, self->rec);
+	free(msg);
 	if (off < 0)
 		off += n;
 	self->rec[off] ^= mask;
@@ -766,6 +768,13 @@ static void h_corrupt(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *
 	h_expect_error(_metadata, self, EBADMSG);
 	h_expect_sticky(_metadata, self, EBADMSG);
 	ASSERT_EQ(1, stat_of(_metadata, "TlsockDecryptError"));
+}
+
+/* A small record: opened in place. */
+static void h_corrupt(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *self, long off,
+		      uint8_t mask, bool shorten)
+{
+	h_corrupt_len(_metadata, self, 200, off, mask, shorten);
 }
 
 /* Sizes with TLS 1.3 padding; everything arrives intact. */
@@ -936,6 +945,69 @@ TEST_F(hostile, bitflip_tag)
 TEST_F(hostile, length_minus_one)
 {
 	h_corrupt(_metadata, self, 0, 0, true);
+}
+
+/*
+ * Full records read into a buffer with room for them are decrypted from
+ * TCP's queue straight into the reader's pages; a failure there must end
+ * the same way as in place, with nothing delivered.
+ */
+TEST_F(hostile, bitflip_ciphertext_large)
+{
+	h_corrupt_len(_metadata, self, TLSOCK_MAX_PAYLOAD, tlsock_prepend_len(&self->k) + 9000,
+		      0x04, false);
+}
+
+TEST_F(hostile, bitflip_tag_large)
+{
+	h_corrupt_len(_metadata, self, TLSOCK_MAX_PAYLOAD, -1, 0x80, false);
+}
+
+/* Full records written in small pieces that arrive one by one: read whole, intact. */
+TEST_F(hostile, large_records_in_pieces)
+{
+	uint64_t seed = tlsock_pat_seed();
+	size_t total = 4 * TLSOCK_MAX_PAYLOAD, wire = 0, n;
+	char *want = malloc(total);
+	ssize_t got;
+	int i;
+
+	ASSERT_NE(NULL, want);
+	tlsock_pat_fill(seed, 0, want, total);
+	for (i = 0; i < 4; i++)
+		wire += h_seal_data(_metadata, self, want + i * TLSOCK_MAX_PAYLOAD,
+				    TLSOCK_MAX_PAYLOAD, self->rec + wire);
+	for (n = 0; n < wire; n += 700) {
+		h_write(_metadata, self, self->rec + n, wire - n < 700 ? wire - n : 700);
+		if (n % 2800 == 0)
+			usleep(500);
+	}
+	for (i = 0; i < 4; i++) {
+		got = tlsock_read_full(self->sk, self->buf, TLSOCK_MAX_PAYLOAD);
+		ASSERT_EQ(TLSOCK_MAX_PAYLOAD, got);
+		ASSERT_EQ(0, memcmp(self->buf, want + i * TLSOCK_MAX_PAYLOAD, TLSOCK_MAX_PAYLOAD))
+			TH_LOG("record %d differs", i);
+	}
+	ASSERT_EQ(4, stat_of(_metadata, "TlsockRxRecords"));
+	free(want);
+}
+
+/* The peer's FIN right behind a full record: the record, then end of stream. */
+TEST_F(hostile, large_record_then_fin)
+{
+	char *data = malloc(TLSOCK_MAX_PAYLOAD);
+	size_t n;
+
+	ASSERT_NE(NULL, data);
+	tlsock_pat_fill(5, 0, data, TLSOCK_MAX_PAYLOAD);
+	n = h_seal_data(_metadata, self, data, TLSOCK_MAX_PAYLOAD, self->rec);
+	h_write(_metadata, self, self->rec, n);
+	ASSERT_OK(shutdown(self->peer, SHUT_WR));
+	usleep(20000);
+	ASSERT_EQ(TLSOCK_MAX_PAYLOAD, recv(self->sk, self->buf, TLSOCK_REC_BUF, 0));
+	ASSERT_EQ(0, memcmp(self->buf, data, TLSOCK_MAX_PAYLOAD));
+	ASSERT_EQ(0, recv(self->sk, self->buf, TLSOCK_REC_BUF, 0));
+	free(data);
 }
 
 /* Sealed with another key. */
