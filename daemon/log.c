@@ -7,6 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tlsockd.h"
 
@@ -19,6 +20,59 @@ void tlsockd_log_init(enum tlsockd_log_to to, bool debug)
 	log_debug = debug;
 	if (to == TLSOCKD_LOG_SYSLOG)
 		openlog("tlsockd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* @v in decimal, at least @width digits (zero-padded); returns the end */
+static char *put_dec(char *p, unsigned long v, int width)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v || n < width);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * "HH:MM:SS.mmm tlsockd PRIO: " then the message and a newline, formatted
+ * once into one buffer and written with one write(): a line per handshake
+ * must stay cheap, and one write keeps concurrent lines whole.
+ */
+static void log_stderr(const char *prio, const char *fmt, va_list ap)
+{
+	char line[1100], *p = line;
+	size_t room;
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	p = put_dec(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_dec(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = put_dec(p, tm.tm_sec, 2);
+	*p++ = '.';
+	p = put_dec(p, ts.tv_nsec / 1000000, 3);
+	p = stpcpy(p, " tlsockd ");
+	p = stpcpy(p, prio);
+	p = stpcpy(p, ": ");
+	/* the message is cut at 1023 bytes, as before */
+	room = sizeof(line) - (p - line) - 1;
+	if (room > 1024)
+		room = 1024;
+	n = vsnprintf(p, room, fmt, ap);
+	if (n < 0)
+		n = 0;
+	p += (size_t)n < room ? (size_t)n : room - 1;
+	*p++ = '\n';
+	while (write(STDERR_FILENO, line, p - line) < 0 && errno == EINTR)
+		;
 }
 
 void tlsockd_log(int prio, const char *fmt, ...)
@@ -34,20 +88,13 @@ void tlsockd_log(int prio, const char *fmt, ...)
 	if (prio == LOG_DEBUG && !log_debug)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-
 	if (log_to == TLSOCKD_LOG_SYSLOG) {
+		vsnprintf(line, sizeof(line), fmt, ap);
 		syslog(prio, "%s", line);
 	} else {
-		struct timespec ts;
-		struct tm tm;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		localtime_r(&ts.tv_sec, &tm);
-		fprintf(stderr, "%02d:%02d:%02d.%03ld tlsockd %s: %s\n", tm.tm_hour, tm.tm_min,
-			tm.tm_sec, ts.tv_nsec / 1000000, names[prio & 7], line);
+		log_stderr(names[prio & 7], fmt, ap);
 	}
+	va_end(ap);
 }
 
 /* "EKEYREJECTED" for -EKEYREJECTED or EKEYREJECTED; "0" for 0 */

@@ -10,20 +10,21 @@
  * socket, because the kernel accepts DONE only from the socket that sent
  * the ACCEPT, and libnl sockets are not shared between threads.
  *
- * Workers sleep on the pool's condition variable until the loop posts
- * work: a token per READY notification, or a sweep, one for every worker
- * when notifications were lost (receive buffer overrun) or at start, and
- * one per second as a safety net.  A token is worth one ACCEPT: each
- * announced request has its own token, so a worker whose ACCEPT found a
- * request another token's worker claimed simply claims the next one, and
- * nobody asks the kernel again just to hear EAGAIN.  A sweep claims
- * requests with ACCEPT until the kernel answers EAGAIN.  A worker runs each
+ * An idle worker parks its socket in the kernel (the PARK flag of its
+ * ACCEPT, or of the DONE that ends its handshake) and sleeps in recv on
+ * it.  The kernel announces each new request with a READY unicast to one
+ * parked socket, most recently parked first, so exactly one idle worker
+ * wakes and claims it with ACCEPT: no relay through the main thread, no
+ * herd.  A worker that finds nothing parks again.  When every worker is
+ * busy the kernel multicasts READY instead, which only the main thread
+ * hears; the requests wait in the kernel's queue (it has its own cap and
+ * timeout), and a worker that parks while one is queued is told at once.
+ * Idle waits end after a second anyway, and the worker then sweeps the
+ * queue with ACCEPT: a safety net for a lost READY.  A worker runs each
  * handshake to completion with blocking I/O bounded by the request's
- * deadline (transport.c), reports DONE, closes its descriptor for the
- * socket, and goes on with its sweep or with another token.  So at
- * most "workers" handshakes run at once; further requests wait in the
- * kernel's queue, which has its own cap and timeout, until a worker is
- * free.  There is no fork per handshake, and every handshake uses the
+ * deadline (transport.c), reports DONE and closes its descriptor for the
+ * socket.  So at most "workers" handshakes run at once.  There is no fork
+ * per handshake, and every handshake uses the
  * credentials loaded once per configuration generation (creds.c).
  *
  * SIGHUP, or a change to the configuration file or to a certificate, key,
@@ -55,50 +56,14 @@ struct worker {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned int tokens;	/* lock: READY notifications not acted on yet */
-	unsigned int sweeps;	/* lock: workers to claim until EAGAIN */
 	unsigned int nworkers;
 	bool stop;		/* lock */
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
 };
 
-/* Some bound; the kernel's queue cap is far lower. */
-#define MAX_TOKENS	(1U << 20)
-
-/* @n READY notifications, or @sweep: @n workers are to empty the queue. */
-static void post(unsigned int n, bool sweep)
-{
-	unsigned int i;
-
-	pthread_mutex_lock(&pool.lock);
-	if (sweep)
-		pool.sweeps = pool.sweeps + n > pool.nworkers ? pool.nworkers : pool.sweeps + n;
-	else
-		pool.tokens = pool.tokens + n > MAX_TOKENS ? MAX_TOKENS : pool.tokens + n;
-	/* wake as many workers as there is new work for, not the whole pool */
-	if (n >= pool.nworkers)
-		pthread_cond_broadcast(&pool.cond);
-	else
-		for (i = 0; i < n; i++)
-			pthread_cond_signal(&pool.cond);
-	pthread_mutex_unlock(&pool.lock);
-}
-
-/* After a request of a token: take another token, if any is left. */
-static bool next_token(void)
-{
-	bool more;
-
-	pthread_mutex_lock(&pool.lock);
-	more = pool.tokens && !pool.stop;
-	if (more)
-		pool.tokens--;
-	pthread_mutex_unlock(&pool.lock);
-	return more;
-}
+/* Longest idle wait of a worker: how often it sweeps the queue regardless. */
+#define IDLE_WAIT_MS	1000
 
 static bool stopping(void)
 {
@@ -162,11 +127,12 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 	gen = tlsockd_gen_get();
 	if (!gen) {
 		res->status = ENOMEM;
-		tlsockd_nl_done(w->nl, req->id, res);
+		tlsockd_nl_done(w->nl, req->id, res, true);
 		return;
 	}
 	tlsockd_handshake(gen, req, res);
-	kerr = tlsockd_nl_done(w->nl, req->id, res);
+	/* idle from here on: parked with the same message */
+	kerr = tlsockd_nl_done(w->nl, req->id, res, true);
 	if (res->ticket_portid && (kerr || res->status))
 		tlsockd_resume_release(req->id);	/* no ticket will come */
 	log_result(req, res, tlsockd_now_ms() - t0, kerr);
@@ -178,38 +144,19 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct tlsockd_request req;
-	bool sweep;
 	int err;
 
-	for (;;) {
-		pthread_mutex_lock(&pool.lock);
-		while (!pool.tokens && !pool.sweeps && !pool.stop)
-			pthread_cond_wait(&pool.cond, &pool.lock);
-		if (pool.stop) {
-			pthread_mutex_unlock(&pool.lock);
-			break;
-		}
-		sweep = !pool.tokens;
-		if (sweep)
-			pool.sweeps--;
-		else
-			pool.tokens--;
-		pthread_mutex_unlock(&pool.lock);
-
-		for (;;) {
-			err = tlsockd_nl_accept(w->nl, &req);
-			if (err == -EAGAIN)
-				break;
-			if (err) {
-				tlsockd_log(LOG_ERR, "accept: %s", strerror(-err));
-				break;
-			}
+	while (!stopping()) {
+		err = tlsockd_nl_accept(w->nl, &req, true);
+		if (!err) {
 			serve(w, &req);
 			/* only after DONE: closing first could cancel the request */
 			close(req.fd);
-			if (sweep ? stopping() : !next_token())
-				break;
+		} else if (err != -EAGAIN) {
+			tlsockd_log(LOG_ERR, "accept: %s", strerror(-err));
 		}
+		/* parked (by ACCEPT or DONE): READY, a poke or the timeout ends it */
+		tlsockd_nl_wait(w->nl);
 	}
 	return NULL;
 }
@@ -249,8 +196,13 @@ static int start_workers(struct worker *ws, unsigned int n)
 		if (!ws[i].res)
 			return -ENOMEM;
 		err = tlsockd_nl_open(&ws[i].nl, false);
-		if (err)
+		if (!err)
+			err = tlsockd_nl_set_idle_wait(ws[i].nl, IDLE_WAIT_MS);
+		if (err) {
+			tlsockd_nl_close(ws[i].nl);
+			ws[i].nl = NULL;
 			return err;
+		}
 		err = -pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
 		if (err) {
 			tlsockd_nl_close(ws[i].nl);
@@ -267,8 +219,10 @@ static void stop_workers(struct worker *ws, unsigned int n)
 
 	pthread_mutex_lock(&pool.lock);
 	pool.stop = true;
-	pthread_cond_broadcast(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
+	for (i = 0; i < n; i++)
+		if (ws[i].nl)
+			tlsockd_nl_poke(ws[i].nl);
 	for (i = 0; i < n; i++) {
 		if (ws[i].nl) {
 			pthread_join(ws[i].thread, NULL);
@@ -306,7 +260,6 @@ static int event_loop(struct tlsockd_nl *listen, int sfd, const char *conf_path)
 	bool overrun;
 	int n, wait_ms;
 
-	post(pool.nworkers, true);	/* requests queued before we listened */
 	for (;;) {
 		wait_ms = 1000;
 		if (reload_at) {
@@ -324,19 +277,17 @@ static int event_loop(struct tlsockd_nl *listen, int sfd, const char *conf_path)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n == 0) {
-			post(1, true);
 			tlsockd_resume_expire();
 			continue;
 		}
 		if (pfd[2].revents && tlsockd_watch_changed(watch_fd))
 			reload_at = tlsockd_now_ms() + RELOAD_DELAY_MS;
-		if (pfd[0].revents) {
-			n = tlsockd_nl_ready(listen, &overrun, on_ticket);
-			if (overrun)
-				post(pool.nworkers, true);
-			if (n)
-				post(n, false);
-		}
+		/*
+		 * Multicast READYs only say that every worker is busy; each
+		 * parks when done and is told then.  Read them for the tickets.
+		 */
+		if (pfd[0].revents)
+			tlsockd_nl_ready(listen, &overrun, on_ticket);
 		if (pfd[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
 				reload(conf_path);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/time.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
@@ -23,9 +24,11 @@
 struct tlsockd_nl {
 	struct nl_sock *sk;
 	int family;
+	bool woken;	/* a READY (or another stray message) came amid a transaction */
 };
 
 struct reply {
+	struct tlsockd_nl *nl;
 	int err;
 	bool done;
 	bool no_ack;	/* the reply (or an error) ends the exchange: no ack asked for */
@@ -196,13 +199,17 @@ static int cb_valid(struct nl_msg *msg, void *arg)
 
 /*
  * Our own check: libnl's expects one ack per request, and ACCEPT asks for
- * none.  Anything that answers another request (there is none) is skipped.
+ * none.  Anything else is skipped: a unicast READY for a parked socket
+ * (sequence number 0) may come first, so remember that one came.
  */
 static int cb_seq(struct nl_msg *msg, void *arg)
 {
 	struct reply *r = arg;
 
-	return nlmsg_hdr(msg)->nlmsg_seq == r->seq ? NL_OK : NL_SKIP;
+	if (nlmsg_hdr(msg)->nlmsg_seq == r->seq)
+		return NL_OK;
+	r->nl->woken = true;
+	return NL_SKIP;
 }
 
 static int cb_ack(struct nl_msg *msg, void *arg)
@@ -238,6 +245,7 @@ static int transact(struct tlsockd_nl *nl, struct nl_msg *msg, struct reply *r)
 	nl_cb_err(cb, NL_CB_CUSTOM, cb_err, r);
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_seq, r);
 
+	r->nl = nl;
 	nl_complete_msg(nl->sk, msg);
 	r->seq = nlmsg_hdr(msg)->nlmsg_seq;
 	/* an error is reported whether or not an ack was asked for */
@@ -310,10 +318,12 @@ static int parse_accept(struct nlattr **tb, void *arg)
  * tlsockd_nl_accept() - claim the oldest pending request
  * @nl: this thread's socket
  * @req: the request; req->fd is ours to close
+ * @park: when nothing is pending, park @nl: the next request is announced
+ *	to it alone (tlsockd_nl_wait())
  *
  * Return: 0, -EAGAIN when nothing is pending, or a negative errno.
  */
-int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req)
+int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req, bool park)
 {
 	struct reply r = {
 		.no_ack = true,
@@ -326,9 +336,13 @@ int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req)
 
 	memset(req, 0, sizeof(*req));
 	req->fd = -1;
-	msg = new_msg(nl, TLSOCK_CMD_ACCEPT, 0);
+	msg = new_msg(nl, TLSOCK_CMD_ACCEPT, nla_total_size(0));
 	if (!msg)
 		return -ENOMEM;
+	if (park && nla_put_flag(msg, TLSOCK_A_ACCEPT_PARK)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
 	err = transact(nl, msg, &r);
 	nlmsg_free(msg);
 	if (err && req->fd >= 0) {
@@ -377,7 +391,7 @@ static size_t done_size(const struct tlsockd_result *res)
 	size_t size = 64 + 5 * nla_total_size(sizeof(uint32_t)) +
 		      2 * nla_total_size(sizeof(res->tx)) +
 		      2 * nla_total_size(TLSOCK_SECRET_MAX) +
-		      2 * nla_total_size(0) +			/* flags */
+		      3 * nla_total_size(0) +			/* flags */
 		      nla_total_size(strlen(res->subject) + 1);
 	unsigned int i;
 
@@ -386,18 +400,61 @@ static size_t done_size(const struct tlsockd_result *res)
 	return size;
 }
 
+/*
+ * Send @msg without asking for an ack, then collect what the kernel queued
+ * for us meanwhile: it handles the request within our send, so an error is
+ * already there, and nothing is on success (one recv that finds nothing,
+ * instead of an ack to read).  A READY met on the way is remembered.
+ * Needs NETLINK_CAP_ACK (tlsockd_nl_set_idle_wait()): errors do not echo
+ * the request, which holds keys.
+ */
+static int send_unacked(struct tlsockd_nl *nl, struct nl_msg *msg)
+{
+	int fd = nl_socket_get_fd(nl->sk);
+	uint32_t seq;
+	char buf[1024];
+	ssize_t n;
+	int err = 0;
+
+	nl_complete_msg(nl->sk, msg);
+	nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	if (nl_send(nl->sk, msg) < 0)
+		return -EIO;
+	for (;;) {
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		int len;
+
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? err : -EIO;
+		for (len = n; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == seq &&
+			    h->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nlmsgerr))
+				err = ((struct nlmsgerr *)nlmsg_data(h))->error;
+			else
+				nl->woken = true;
+		}
+	}
+}
+
 /**
  * tlsockd_nl_done() - report the outcome of request @id
  * @nl: the socket that accepted the request
  * @id: request id
  * @res: outcome
+ * @park: park @nl afterwards, as tlsockd_nl_accept() does (a worker's
+ *	socket only, see tlsockd_nl_set_idle_wait())
  *
  * The message holds keys; it is wiped before it is freed.
  *
  * Return: 0, or the kernel's negative errno (-ENOENT: the request timed out
  * or its socket closed meanwhile).
  */
-int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_result *res)
+int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_result *res,
+		    bool park)
 {
 	struct reply r = {};
 	struct nl_msg *msg;
@@ -407,11 +464,79 @@ int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_res
 	if (!msg)
 		return -ENOMEM;
 	err = put_done(msg, id, res);
-	if (!err)
+	if (!err && park && nla_put_flag(msg, TLSOCK_A_DONE_PARK))
+		err = -EMSGSIZE;
+	if (!err && park)
+		err = send_unacked(nl, msg);
+	else if (!err)
 		err = transact(nl, msg, &r);
 	gnutls_memset(nlmsg_hdr(msg), 0, nlmsg_hdr(msg)->nlmsg_len);
 	nlmsg_free(msg);
 	return err;
+}
+
+/**
+ * tlsockd_nl_set_idle_wait() - bound tlsockd_nl_wait() on @nl
+ * @nl: a worker's socket
+ * @ms: longest wait
+ *
+ * Replies never wait (the kernel answers within the request's send), so the
+ * receive timeout only ever ends an idle wait.  Also makes the kernel's
+ * error messages short (no copy of the request): a parked DONE reads them
+ * itself (send_unacked()).
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsockd_nl_set_idle_wait(struct tlsockd_nl *nl, unsigned int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	int fd = nl_socket_get_fd(nl->sk), one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)))
+		return -errno;
+	return 0;
+}
+
+/**
+ * tlsockd_nl_wait() - sleep until the kernel announces a request to @nl
+ * @nl: a parked worker's socket
+ *
+ * Any message ends the wait (READY, or tlsockd_nl_poke() at shutdown): the
+ * caller then looks with ACCEPT.
+ *
+ * Return: true when a message came, false when the wait timed out.
+ */
+bool tlsockd_nl_wait(struct tlsockd_nl *nl)
+{
+	char buf[256];
+
+	if (nl->woken) {
+		nl->woken = false;
+		return true;
+	}
+	/* a longer message is cut short; what it said does not matter */
+	return recv(nl_socket_get_fd(nl->sk), buf, sizeof(buf), 0) >= 0;
+}
+
+/**
+ * tlsockd_nl_poke() - end the tlsockd_nl_wait() of another thread
+ * @nl: that thread's socket
+ *
+ * Sends it an empty netlink message from a throwaway socket (sending to a
+ * port of another process's socket needs CAP_NET_ADMIN, which the daemon
+ * has; without it the waiter still wakes when its wait times out).
+ */
+void tlsockd_nl_poke(struct tlsockd_nl *nl)
+{
+	struct nlmsghdr nlh = { .nlmsg_len = NLMSG_HDRLEN, .nlmsg_type = NLMSG_NOOP };
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = tlsockd_nl_port(nl) };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+	if (fd < 0)
+		return;
+	sendto(fd, &nlh, sizeof(nlh), 0, (struct sockaddr *)&to, sizeof(to));
+	close(fd);
 }
 
 static int parse_status(struct nlattr **tb, void *arg)

@@ -219,8 +219,12 @@ int tlsockd_nl_fd(struct tlsockd_nl *nl);
 uint32_t tlsockd_nl_port(struct tlsockd_nl *nl);
 typedef void (*tlsockd_ticket_fn)(uint32_t id, const void *msg, size_t len);
 int tlsockd_nl_ready(struct tlsockd_nl *nl, bool *overrun, tlsockd_ticket_fn on_ticket);
-int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req);
-int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_result *res);
+int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req, bool park);
+int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_result *res,
+		    bool park);
+int tlsockd_nl_set_idle_wait(struct tlsockd_nl *nl, unsigned int ms);
+bool tlsockd_nl_wait(struct tlsockd_nl *nl);
+void tlsockd_nl_poke(struct tlsockd_nl *nl);
 
 /**
  * struct tlsockd_status - STATUS_GET reply

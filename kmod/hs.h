@@ -37,6 +37,9 @@ enum tlsock_hs_state {
 	TLSOCK_HS_FAILED,	/* @err says why */
 };
 
+/* idle daemon threads a namespace remembers; more simply poll with ACCEPT */
+#define TLSOCK_HS_PARKED_MAX	256
+
 enum tlsock_hs_where {
 	TLSOCK_HS_UNLINKED,
 	TLSOCK_HS_QUEUED,
@@ -45,7 +48,8 @@ enum tlsock_hs_where {
 
 /**
  * struct tlsock_hs_net - per network namespace upcall state
- * @lock: protects the lists, @count and the hn->lock fields of requests
+ * @lock: protects the lists, the counts, @parked and the hn->lock fields
+ *	of requests
  * @queue: unclaimed requests, oldest first
  * @active: claimed requests
  * @nr_queued: length of @queue
@@ -53,6 +57,9 @@ enum tlsock_hs_where {
  * @ids: request id -> request, for linked requests (its own xa_lock
  *	nests inside @lock)
  * @next_id: cyclic id allocation cursor (xa_lock)
+ * @nr_parked: entries in @parked
+ * @parked: netlink ports of idle daemon threads waiting for a request,
+ *	most recently parked last (hs_netlink.c)
  */
 struct tlsock_hs_net {
 	spinlock_t lock;
@@ -62,6 +69,8 @@ struct tlsock_hs_net {
 	unsigned int nr_active;
 	struct xarray ids;
 	u32 next_id;
+	unsigned int nr_parked;
+	u32 parked[TLSOCK_HS_PARKED_MAX];
 };
 
 /**

@@ -4,8 +4,14 @@
  * (uapi/tlsock.yaml; policies and op table generated in genl.c), the
  * per-namespace request lists, and the daemon-exit notifier.
  *
- * A request is announced with a READY multicast on group "tlsockd".  A
- * daemon claims the oldest one with ACCEPT and receives the application's
+ * A request is announced with READY: unicast to one parked port if any,
+ * else multicast on group "tlsockd".  A daemon thread with nothing to do
+ * parks its port (the PARK flag of ACCEPT or DONE) and sleeps in recv on
+ * it, so each request wakes exactly one idle thread, with no relay through
+ * a listening thread.  The most recently parked port is woken first (its
+ * thread is the likeliest to be cache-hot).  A port leaves the parked set
+ * when it is woken, claims a request or is released.  A daemon claims the
+ * oldest request with ACCEPT and receives the application's
  * socket as a new descriptor: the very same open file, so the daemon's
  * descriptor keeps the socket alive until the daemon closes it.  DONE is
  * accepted only from the netlink port that claimed the request.  When that
@@ -81,6 +87,97 @@ bool tlsock_hs_has_daemon(struct net *net)
 	return genl_has_listeners(&tlsock_genl_family, net, TLSOCK_NLGRP_TLSOCKD) > 0;
 }
 
+static struct sk_buff *tlsock_hs_ready_msg(u32 id)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	hdr = genlmsg_put(msg, 0, 0, &tlsock_genl_family, 0, TLSOCK_CMD_READY);
+	if (!hdr || nla_put_u32(msg, TLSOCK_A_ACCEPT_REQ_ID, id)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	genlmsg_end(msg, hdr);
+	return msg;
+}
+
+/* Drop @portid from the parked set.  hn->lock held. */
+static void tlsock_hs_unpark_locked(struct tlsock_hs_net *hn, u32 portid)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&hn->lock);
+	for (i = 0; i < hn->nr_parked; i++) {
+		if (hn->parked[i] != portid)
+			continue;
+		hn->nr_parked--;
+		memmove(&hn->parked[i], &hn->parked[i + 1],
+			(hn->nr_parked - i) * sizeof(hn->parked[0]));
+		return;
+	}
+}
+
+static void tlsock_hs_unpark(struct tlsock_hs_net *hn, u32 portid)
+{
+	spin_lock(&hn->lock);
+	tlsock_hs_unpark_locked(hn, portid);
+	spin_unlock(&hn->lock);
+}
+
+/* The most recently parked port, taken out of the set; 0 if none. */
+static u32 tlsock_hs_unpark_last(struct tlsock_hs_net *hn)
+{
+	u32 portid = 0;
+
+	spin_lock(&hn->lock);
+	if (hn->nr_parked)
+		portid = hn->parked[--hn->nr_parked];
+	spin_unlock(&hn->lock);
+	return portid;
+}
+
+enum tlsock_hs_park_result {
+	TLSOCK_HS_PARKED,	/* READY will come when a request does */
+	TLSOCK_HS_PARK_PENDING,	/* a request waits: claim it instead */
+	TLSOCK_HS_PARK_FULL,	/* not parked: the daemon polls */
+};
+
+/*
+ * Park @portid unless a request is pending (one ACCEPT could claim).  Under
+ * the lock that link() takes to queue, so a request is either seen here or
+ * finds the port in the set when it is announced.
+ */
+static enum tlsock_hs_park_result tlsock_hs_park(struct tlsock_hs_net *hn, u32 portid,
+						 u32 *first_id)
+{
+	enum tlsock_hs_park_result ret = TLSOCK_HS_PARKED;
+	struct tlsock_hs *hs;
+	unsigned int i;
+
+	spin_lock(&hn->lock);
+	list_for_each_entry(hs, &hn->queue, node) {
+		/* one whose file is being released is about to be cancelled */
+		if (!atomic_long_read(&hs->sk->sk_socket->file->f_count))
+			continue;
+		*first_id = hs->id;
+		ret = TLSOCK_HS_PARK_PENDING;
+		goto out;
+	}
+	for (i = 0; i < hn->nr_parked; i++)
+		if (hn->parked[i] == portid)
+			goto out;
+	if (hn->nr_parked == ARRAY_SIZE(hn->parked))
+		ret = TLSOCK_HS_PARK_FULL;
+	else
+		hn->parked[hn->nr_parked++] = portid;
+out:
+	spin_unlock(&hn->lock);
+	return ret;
+}
+
 /**
  * tlsock_hs_notify() - announce request @id to the daemons of @net
  * @net: namespace
@@ -93,19 +190,22 @@ bool tlsock_hs_has_daemon(struct net *net)
  */
 int tlsock_hs_notify(struct net *net, u32 id)
 {
+	struct tlsock_hs_net *hn = tlsock_hs_pernet(net);
 	struct sk_buff *msg;
-	void *hdr;
+	u32 portid;
 	int err;
 
-	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
-	if (!msg)
-		return 0;	/* the daemon's periodic ACCEPT finds the request */
-	hdr = genlmsg_put(msg, 0, 0, &tlsock_genl_family, 0, TLSOCK_CMD_READY);
-	if (!hdr || nla_put_u32(msg, TLSOCK_A_ACCEPT_REQ_ID, id)) {
-		nlmsg_free(msg);
-		return 0;
+	/* one idle thread; a port that is gone (or full) loses its turn */
+	while ((portid = tlsock_hs_unpark_last(hn))) {
+		msg = tlsock_hs_ready_msg(id);
+		if (!msg)
+			return 0;	/* the daemon's periodic ACCEPT finds the request */
+		if (!genlmsg_unicast(net, msg, portid))
+			return 0;
 	}
-	genlmsg_end(msg, hdr);
+	msg = tlsock_hs_ready_msg(id);
+	if (!msg)
+		return 0;
 	err = genlmsg_multicast_netns(&tlsock_genl_family, net, msg, 0, TLSOCK_NLGRP_TLSOCKD,
 				      GFP_KERNEL);
 	return err == -ESRCH ? err : 0;
@@ -240,7 +340,11 @@ static struct sk_buff *tlsock_hs_accept_reply(struct tlsock_hs *hs, struct socke
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	/* sized to fit: the buffer is zeroed on allocation (init_on_alloc) */
+	msg = genlmsg_new(5 * nla_total_size(sizeof(u32)) +
+			  nla_total_size(strnlen(req->profile, sizeof(req->profile)) + 1) +
+			  nla_total_size(strnlen(req->server_name, sizeof(req->server_name)) + 1) +
+			  2 * nla_total_size(sizeof(struct sockaddr_storage)), GFP_KERNEL);
 	if (!msg)
 		return NULL;
 	hdr = genlmsg_iput(msg, info);
@@ -266,21 +370,30 @@ err:
 int tlsock_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tlsock_hs_net *hn = tlsock_hs_pernet(genl_info_net(info));
+	bool park = nla_get_flag(info->attrs[TLSOCK_A_ACCEPT_PARK]);
 	struct tlsock_hs *hs;
 	struct sk_buff *msg;
 	struct file *file;
+	u32 first_id;
 	int fd, err;
 
 	for (;;) {
 		hs = tlsock_hs_next(hn, info->snd_portid, &file);
-		if (!hs)
+		if (!hs) {
+			/* one queued meanwhile: look again rather than sleep on it */
+			if (park && tlsock_hs_park(hn, info->snd_portid, &first_id) ==
+				    TLSOCK_HS_PARK_PENDING)
+				continue;
 			return -EAGAIN;
+		}
 		if (!tlsock_hs_claim(hs))
 			break;
 		/* it finished meanwhile (timeout): try the next one */
 		fput(file);
 		tlsock_hs_put(hs);
 	}
+	/* busy now: a parked port (woken by a timeout of its own) is no longer idle */
+	tlsock_hs_unpark(hn, info->snd_portid);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
@@ -425,6 +538,20 @@ static void tlsock_hs_wipe_attrs(struct sk_buff *skb, struct genl_info *info)
 					 nla_len(info->attrs[keys[i]]));
 }
 
+/* DONE asked to park the sender: a pending request wakes it at once. */
+static void tlsock_hs_done_park(struct tlsock_hs_net *hn, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	u32 first_id;
+
+	if (tlsock_hs_park(hn, info->snd_portid, &first_id) != TLSOCK_HS_PARK_PENDING)
+		return;
+	/* queued before the ack: the daemon sees it while it reads the ack */
+	msg = tlsock_hs_ready_msg(first_id);
+	if (msg)
+		genlmsg_unicast(genl_info_net(info), msg, info->snd_portid);
+}
+
 int tlsock_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tlsock_hs_net *hn = tlsock_hs_pernet(genl_info_net(info));
@@ -465,6 +592,8 @@ out_put:
 out_wipe:
 	kfree_sensitive(res);
 	tlsock_hs_wipe_attrs(skb, info);
+	if (nla_get_flag(info->attrs[TLSOCK_A_DONE_PARK]))
+		tlsock_hs_done_park(hn, info);
 	return err;
 }
 
@@ -578,6 +707,8 @@ static int tlsock_hs_netlink_event(struct notifier_block *nb, unsigned long even
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
 		return NOTIFY_DONE;
 	hn = tlsock_hs_pernet(n->net);
+	/* a later socket may get the same port id: it did not park */
+	tlsock_hs_unpark(hn, n->portid);
 
 	for (;;) {
 		bool found = false;

@@ -35,8 +35,10 @@
  * Generic netlink family "tlsock".  Commands (attributes as in
  * uapi/tlsock.yaml, which documents each one):
  *
- * TLSOCK_CMD_READY (multicast on group TLSOCK_MCGRP_TLSOCKD, kernel to
- *	daemons): a request is waiting.  TLSOCK_A_ACCEPT_REQ_ID.
+ * TLSOCK_CMD_READY (kernel to daemons): a request is waiting.
+ *	TLSOCK_A_ACCEPT_REQ_ID.  Unicast to one parked netlink socket (see
+ *	_PARK below) if there is one, else multicast on group
+ *	TLSOCK_MCGRP_TLSOCKD.
  * "CAP_NET_ADMIN" below is in the user namespace that owns the network
  * namespace.
  *
@@ -46,6 +48,8 @@
  *	PROFILE, SERVER_NAME, PEER_ADDR, LOCAL_ADDR}; SOCKFD is a new
  *	O_CLOEXEC descriptor of the caller for the application's socket.  The
  *	daemon's own send/recv/poll on it bypass the handshake gate.
+ *	With the flag TLSOCK_A_ACCEPT_PARK, a socket that finds nothing
+ *	pending is parked: the next request is announced to it alone.
  * TLSOCK_CMD_DONE (daemon, CAP_NET_ADMIN): completes a request claimed by
  *	the same netlink socket (EPERM otherwise, ENOENT when the request is
  *	gone).  TLSOCK_A_DONE_REQ_ID and _STATUS (0 or a positive errno);
@@ -53,7 +57,8 @@
  *	(struct tls12_crypto_info_*), for TLS 1.3 _TX_SECRET and _RX_SECRET,
  *	and _PEER_VERIFIED, _RESUMED, _PEER_SUBJECT, _PEER_SAN (repeated).
  *	A TLS 1.3 client may also carry _TICKET_PORTID: the netlink port that
- *	receives TLSOCK_CMD_TICKET for this socket.
+ *	receives TLSOCK_CMD_TICKET for this socket.  With _PARK the socket
+ *	parks afterwards (a READY follows at once if a request is pending).
  *	A daemon whose netlink socket closes fails every request it claimed
  *	with EOWNERDEAD.
  * TLSOCK_CMD_TICKET (unicast, kernel to the port named by DONE): the peer
@@ -104,6 +109,7 @@ enum {
 	TLSOCK_A_ACCEPT_SERVER_NAME,
 	TLSOCK_A_ACCEPT_PEER_ADDR,
 	TLSOCK_A_ACCEPT_LOCAL_ADDR,
+	TLSOCK_A_ACCEPT_PARK,
 
 	__TLSOCK_A_ACCEPT_MAX,
 	TLSOCK_A_ACCEPT_MAX = (__TLSOCK_A_ACCEPT_MAX - 1)
@@ -124,6 +130,7 @@ enum {
 	TLSOCK_A_DONE_PEER_SUBJECT,
 	TLSOCK_A_DONE_PEER_SAN,
 	TLSOCK_A_DONE_TICKET_PORTID,
+	TLSOCK_A_DONE_PARK,
 
 	__TLSOCK_A_DONE_MAX,
 	TLSOCK_A_DONE_MAX = (__TLSOCK_A_DONE_MAX - 1)
