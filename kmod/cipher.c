@@ -77,6 +77,14 @@ const struct tlsock_cipher *tlsock_cipher_find(u16 type)
 	return NULL;
 }
 
+static_assert(ARRAY_SIZE(tlsock_ciphers) <= TLSOCK_AEAD_SUITES);
+
+/* Index of @cipher in the table: its pool of spare transforms. */
+static unsigned int tlsock_cipher_suite(const struct tlsock_cipher *cipher)
+{
+	return cipher - tlsock_ciphers;
+}
+
 /**
  * tlsock_crypto_init() - key one direction
  * @c: zeroed direction state to fill
@@ -92,6 +100,14 @@ int tlsock_crypto_init(struct tlsock_crypto *c, const union tlsock_crypto_info *
 	const u8 *raw = (const u8 *)ci;
 	int err;
 
+	/* a spare transform of this suite (aead_pool.c) saves the allocation */
+	c->aead = tlsock_aead_take(tlsock_cipher_suite(cipher), &c->req);
+	if (c->aead) {
+		err = crypto_aead_setkey(c->aead, raw + cipher->key_off, cipher->key_len);
+		if (err)
+			goto err_free_aead;
+		goto keyed;
+	}
 	c->aead = crypto_alloc_aead(cipher->alg, 0, 0);
 	if (IS_ERR(c->aead)) {
 		err = PTR_ERR(c->aead);
@@ -109,6 +125,7 @@ int tlsock_crypto_init(struct tlsock_crypto *c, const union tlsock_crypto_info *
 		err = -ENOMEM;
 		goto err_free_aead;
 	}
+keyed:
 
 	memcpy(c->nonce, raw + cipher->salt_off, cipher->salt_len);
 	memcpy(c->nonce + cipher->salt_len, raw + cipher->iv_off, cipher->iv_len);
@@ -118,6 +135,9 @@ int tlsock_crypto_init(struct tlsock_crypto *c, const union tlsock_crypto_info *
 	return 0;
 
 err_free_aead:
+	if (c->req)
+		aead_request_free(c->req);
+	c->req = NULL;
 	crypto_free_aead(c->aead);
 	c->aead = NULL;
 err_wipe:
@@ -133,10 +153,15 @@ err_wipe:
  */
 void tlsock_crypto_free(struct tlsock_crypto *c)
 {
-	if (c->req)
-		aead_request_free(c->req);	/* kfree_sensitive() */
-	if (c->aead)
+	/* kept for reuse with a zero key, or freed */
+	if (c->aead && c->req && c->cipher &&
+	    tlsock_aead_give(tlsock_cipher_suite(c->cipher), c->cipher->key_len, c->aead, c->req))
+		c->aead = NULL;
+	if (c->aead) {
+		if (c->req)
+			aead_request_free(c->req);	/* kfree_sensitive() */
 		crypto_free_aead(c->aead);	/* wipes the key schedule */
+	}
 	memzero_explicit(c, sizeof(*c));
 }
 

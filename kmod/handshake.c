@@ -410,7 +410,8 @@ int tlsock_hs_setsockopt(struct sock *sk, int optname, sockptr_t optval, unsigne
 	return tlsock_hs_request(sk, &req);
 }
 
-static void tlsock_hs_fill_info(struct tlsock_ctx *ctx, struct tlsock_info *info)
+/* @ids: @info is whole, with room for the peer's identity; else only what precedes it */
+static void tlsock_hs_fill_info(struct tlsock_ctx *ctx, struct tlsock_info *info, bool ids)
 {
 	struct tlsock_hs *hs = ctx->hs;
 
@@ -437,6 +438,8 @@ static void tlsock_hs_fill_info(struct tlsock_ctx *ctx, struct tlsock_info *info
 	info->state = TLSOCK_STATE_ESTABLISHED;
 	info->handshake_usec = hs->usec;
 	info->flags |= hs->flags;
+	if (!ids)
+		return;
 	strscpy(info->peer_subject, hs->subject, sizeof(info->peer_subject));
 	memcpy(info->peer_san, hs->san, sizeof(info->peer_san));
 }
@@ -453,8 +456,10 @@ static void tlsock_hs_fill_info(struct tlsock_ctx *ctx, struct tlsock_info *info
  */
 int tlsock_hs_getsockopt(struct sock *sk, int optname, char __user *optval, int __user *optlen)
 {
+	const size_t head = offsetof(struct tlsock_info, peer_subject);
 	struct tlsock_info *info;
 	int len, err = 0;
+	bool ids;
 
 	if (optname != TLSOCK_INFO)
 		return -ENOPROTOOPT;
@@ -464,11 +469,13 @@ int tlsock_hs_getsockopt(struct sock *sk, int optname, char __user *optval, int 
 		return -EINVAL;
 	len = min_t(int, len, sizeof(*info));
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	/* a caller that wants no identity (2 KiB of it) gets none built */
+	ids = len > head;
+	info = kzalloc(ids ? sizeof(*info) : head, GFP_KERNEL);
 	if (!info)
 		return -ENOMEM;
 	lock_sock(sk);
-	tlsock_hs_fill_info(tlsock_ctx(sk), info);
+	tlsock_hs_fill_info(tlsock_ctx(sk), info, ids);
 	release_sock(sk);
 
 	if (copy_to_user(optval, info, len) || put_user(len, optlen))

@@ -120,12 +120,18 @@ static void tlsock_shutdown(struct sock *sk, int how)
 	ctx->sk_proto->shutdown(sk, how);
 }
 
-static void tlsock_ctx_free_rcu(struct rcu_head *head)
+/*
+ * Free @ctx once RCU readers (get_info, callbacks that raced with detaching)
+ * are done.  Its keys and record state were wiped when each direction was
+ * released (tlsock_crypto_free(), tlsock_rec_free()), and the handshake
+ * state with its secrets is a separate allocation wiped on its own: what is
+ * left is no more sensitive than the socket itself, so kfree_rcu()'s batched
+ * free does, without a callback per socket.
+ */
+static void tlsock_ctx_free(struct tlsock_ctx *ctx)
 {
-	struct tlsock_ctx *ctx = container_of(head, struct tlsock_ctx, rcu);
-
 	mutex_destroy(&ctx->tx_lock);
-	kfree_sensitive(ctx);
+	kfree_rcu(ctx, rcu);
 }
 
 /* Give the socket back to TCP.  Socket lock held. */
@@ -172,7 +178,7 @@ static void tlsock_close(struct sock *sk, long timeout)
 	tlsock_detach(sk, ctx);
 	release_sock(sk);
 
-	call_rcu(&ctx->rcu, tlsock_ctx_free_rcu);
+	tlsock_ctx_free(ctx);
 	base->close(sk, timeout);
 }
 
@@ -278,7 +284,7 @@ static void tlsock_ulp_release(struct sock *sk)
 	tlsock_rx_release(sk, ctx);
 	tlsock_tx_free(ctx);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
-	call_rcu(&ctx->rcu, tlsock_ctx_free_rcu);
+	tlsock_ctx_free(ctx);
 }
 
 static u16 tlsock_conf(bool on)
@@ -355,6 +361,7 @@ static int __init tlsock_init(void)
 {
 	int err;
 
+	tlsock_aead_pool_init();
 	err = tlsock_stats_init();
 	if (err)
 		return err;
@@ -378,8 +385,9 @@ static void __exit tlsock_exit(void)
 	tcp_unregister_ulp(&tlsock_ulp_ops);
 	tlsock_hs_exit();
 	tlsock_stats_exit();
-	/* contexts freed by call_rcu() must be gone before the code is */
+	/* no callback of ours may run after the code is gone (kfree_rcu() needs none) */
 	rcu_barrier();
+	tlsock_aead_pool_exit();
 	tlsock_txp_exit();
 }
 

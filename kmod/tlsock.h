@@ -341,6 +341,14 @@ void tlsock_tx_free(struct tlsock_ctx *ctx);
 int tlsock_tx_send_record(struct sock *sk, struct tlsock_ctx *ctx, u8 type,
 			  const void *data, size_t len, int flags);
 
+/* aead_pool.c */
+#define TLSOCK_AEAD_SUITES	8
+void tlsock_aead_pool_init(void);
+struct crypto_aead *tlsock_aead_take(unsigned int suite, struct aead_request **req);
+bool tlsock_aead_give(unsigned int suite, unsigned int key_len, struct crypto_aead *aead,
+		      struct aead_request *req);
+void tlsock_aead_pool_exit(void);
+
 /* txpages.c */
 int tlsock_txp_get(struct page **pages, int n, gfp_t gfp);
 void tlsock_txp_put(struct page *page);

@@ -96,6 +96,9 @@ static int tlsock_tx_push(struct sock *sk, struct tlsock_ctx *ctx, int flags)
 			bvec_set_page(&bvec[n++], page, chunk, poff);
 			off += chunk;
 		}
+		/* on close: let the FIN that follows share the last segment */
+		if (tx->closing)
+			msg.msg_flags |= flags & MSG_MORE;
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, left);
 		ret = tcp_sendmsg_locked(sk, &msg, left);
 		if (ret <= 0)
@@ -598,6 +601,15 @@ void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo)
 	lock_sock(sk);
 	if (ctx->tx_on && !sk->sk_err && !(sk->sk_shutdown & SEND_SHUTDOWN)) {
 		int flags = MSG_NOSIGNAL | (timeo ? 0 : MSG_DONTWAIT);
+
+		/*
+		 * tcp_close() sends a FIN right after, which takes along what is
+		 * queued, so the last records need not leave in a segment of their
+		 * own.  Not when it resets instead (unread data, SO_LINGER 0):
+		 * those records must leave before the reset.
+		 */
+		if (!tcp_inq(sk) && !(sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime))
+			flags |= MSG_MORE;
 
 		saved = sk->sk_sndtimeo;
 		sk->sk_sndtimeo = timeo;

@@ -40,6 +40,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,28 @@ static int handshake(const struct opts *o, int fd, bool server)
 	return err;
 }
 
+/*
+ * A buffer that ends before the identity strings gets exactly that much,
+ * the same as the first bytes of a whole read.
+ */
+static void print_info_head(int fd, const struct tlsock_info *whole)
+{
+	const socklen_t head = offsetof(struct tlsock_info, peer_subject);
+	struct tlsock_info info;
+	socklen_t len = head;
+
+	memset(&info, 0xa5, sizeof(info));
+	if (getsockopt(fd, SOL_TLSOCK, TLSOCK_INFO, &info, &len)) {
+		printf("info-head: getsockopt: %s\n", errname(errno));
+		return;
+	}
+	/* the handshake duration is the only field that may not be read twice alike */
+	info.handshake_usec = whole->handshake_usec;
+	printf("info-head: len=%s fields=%s rest=%s\n", len == head ? "ok" : "wrong",
+	       memcmp(&info, whole, head) ? "differ" : "same",
+	       info.peer_subject[0] == (char)0xa5 ? "untouched" : "written");
+}
+
 static void print_info(int fd)
 {
 	struct tlsock_info info;
@@ -232,6 +255,7 @@ static void print_info(int fd)
 	     san += strlen(san) + 1)
 		printf(" san=\"%s\"", san);
 	printf("\n");
+	print_info_head(fd, &info);
 }
 
 /* gnutls-serv --echo works on text lines: printable bytes, a newline every 64 */

@@ -19,7 +19,7 @@ param=/sys/module/tlsock/parameters
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=71
+plan=72
 n=0
 failed=0
 dpid=
@@ -366,6 +366,12 @@ if grep_out 'version=1.3' c && grep_out 'verified=1' c && grep_out 'subject="CN=
 	ok "client TLSOCK_INFO: TLS 1.3, server verified, subject and SAN"
 else
 	not_ok "client TLSOCK_INFO: TLS 1.3, server verified, subject and SAN" "$(cat "$work/c.$port")"
+fi
+if grep_out 'info-head: len=ok fields=same rest=untouched' c; then
+	ok "client TLSOCK_INFO read short of the identity: those bytes exactly, nothing more"
+else
+	not_ok "client TLSOCK_INFO read short of the identity: those bytes exactly, nothing more" \
+		"$(cat "$work/c.$port")"
 fi
 if grep_out 'verified=1' s && grep_out 'subject="CN=client.test"' s &&
    grep_out 'san="email:client@example.test"' s; then

@@ -276,7 +276,9 @@ enum tlsock_state {
  *
  * Also usable on sockets configured with SOL_TLS directly (state NONE,
  * version, cipher and the TX/RX flags filled in).  The kernel copies at most
- * optlen bytes and returns the length it copied in optlen.
+ * optlen bytes and returns the length it copied in optlen; a caller that
+ * needs no identity passes offsetof(struct tlsock_info, peer_subject) and
+ * the kernel does not build it.
  */
 struct tlsock_info {
 	__u32	state;
