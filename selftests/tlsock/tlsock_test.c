@@ -808,17 +808,25 @@ TEST_F(hostile, valid_records)
 	free(data);
 }
 
+/* The peer writes one record of the largest payload, a pattern from @seed, kept in @data. */
+static void h_write_max(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *self,
+			uint64_t seed, char *data)
+{
+	size_t n;
+
+	tlsock_pat_fill(seed, 0, data, TLSOCK_MAX_PAYLOAD);
+	n = h_seal_data(_metadata, self, data, TLSOCK_MAX_PAYLOAD, self->rec);
+	ASSERT_EQ(TLSOCK_MAX_PAYLOAD + tlsock_overhead(&self->k), n);
+	h_write(_metadata, self, self->rec, n);
+}
+
 /* The largest record the protocol allows is accepted. */
 TEST_F(hostile, max_payload)
 {
 	char *data = malloc(TLSOCK_MAX_PAYLOAD);
-	size_t n;
 
 	ASSERT_NE(NULL, data);
-	tlsock_pat_fill(99, 0, data, TLSOCK_MAX_PAYLOAD);
-	n = h_seal_data(_metadata, self, data, TLSOCK_MAX_PAYLOAD, self->rec);
-	ASSERT_EQ(TLSOCK_MAX_PAYLOAD + tlsock_overhead(&self->k), n);
-	h_write(_metadata, self, self->rec, n);
+	h_write_max(_metadata, self, 99, data);
 	recv_expect(_metadata, self->sk, data, TLSOCK_MAX_PAYLOAD);
 	free(data);
 }
@@ -996,12 +1004,9 @@ TEST_F(hostile, large_records_in_pieces)
 TEST_F(hostile, large_record_then_fin)
 {
 	char *data = malloc(TLSOCK_MAX_PAYLOAD);
-	size_t n;
 
 	ASSERT_NE(NULL, data);
-	tlsock_pat_fill(5, 0, data, TLSOCK_MAX_PAYLOAD);
-	n = h_seal_data(_metadata, self, data, TLSOCK_MAX_PAYLOAD, self->rec);
-	h_write(_metadata, self, self->rec, n);
+	h_write_max(_metadata, self, 5, data);
 	ASSERT_OK(shutdown(self->peer, SHUT_WR));
 	usleep(20000);
 	ASSERT_EQ(TLSOCK_MAX_PAYLOAD, recv(self->sk, self->buf, TLSOCK_REC_BUF, 0));
