@@ -172,9 +172,9 @@ static int tlsock_rx_actor(read_descriptor_t *desc, struct sk_buff *skb, unsigne
 
 /*
  * How many bytes of the current record rx.cur should hold: its header and
- * explicit nonce (read before the header is parsed).  The rest stays in TCP's queue,
- * from which a reader with room for the whole record decrypts it without a
- * copy (tlsock_rx_open_zc()).  It moves into rx.cur when @all (the record is
+ * explicit nonce (read before the header is parsed).  The rest stays in
+ * TCP's queue, from which a reader with room for the whole record decrypts
+ * it without a copy (tlsock_rx_open_zc()).  It moves into rx.cur when @all (the record is
  * to be opened in place), once some of it is there already, or when TCP
  * wants its buffer back before the record can be complete there (memory
  * pressure or a window down to one segment, the test TCP's own readers
@@ -555,7 +555,7 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	if (nsrc) {
 		u32 seq = tcp_sk(sk)->copied_seq;
 
-		/* the bytes were there a moment ago, under the same lock (a FIN after them counts 1) */
+		/* they were there a moment ago, under the same lock; a FIN after them counts 1 */
 		tcp_read_done(sk, rec->need - rec->have);
 		if (tcp_sk(sk)->copied_seq - seq < rec->need - rec->have) {
 			rx->stopped = true;
