@@ -165,32 +165,6 @@ void tlsock_crypto_free(struct tlsock_crypto *c)
 	memzero_explicit(c, sizeof(*c));
 }
 
-/**
- * tlsock_rec_prepend() - bytes in front of the payload of a record
- * @ctx: configured context
- *
- * Return: header plus explicit nonce length.
- */
-unsigned int tlsock_rec_prepend(const struct tlsock_ctx *ctx)
-{
-	const struct tlsock_cipher *cipher = tlsock_cipher_find(ctx->cipher_type);
-
-	if (tlsock_is_13(ctx) || !cipher)
-		return TLSOCK_HDR_LEN;
-	return TLSOCK_HDR_LEN + cipher->explicit_iv;
-}
-
-/**
- * tlsock_rec_overhead() - bytes a record adds to its payload
- * @ctx: configured context
- *
- * Return: prepend, tag and (TLS 1.3) the inner content type byte.
- */
-unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx)
-{
-	return tlsock_rec_prepend(ctx) + TLSOCK_TAG_LEN + (tlsock_is_13(ctx) ? 1 : 0);
-}
-
 static bool tlsock_seq_advance(u8 *seq)
 {
 	int i;

@@ -255,6 +255,7 @@ static int tlsock_ulp_init(struct sock *sk)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->sk = sk;
+	ctx->prepend = TLSOCK_HDR_LEN;
 	ctx->sk_proto = READ_ONCE(sk->sk_prot);
 	ctx->sk_ops = sk->sk_socket->ops;
 	mutex_init(&ctx->tx_lock);

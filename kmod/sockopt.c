@@ -69,6 +69,8 @@ int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_in
 	if (!on) {
 		ctx->version = ci->info.version;
 		ctx->cipher_type = ci->info.cipher_type;
+		ctx->prepend = TLSOCK_HDR_LEN +
+			       (ci->info.version == TLS_1_3_VERSION ? 0 : cipher->explicit_iv);
 		if (tx) {
 			ctx->tx.crypto = fresh;
 			WRITE_ONCE(ctx->tx_on, true);

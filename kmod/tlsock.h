@@ -255,6 +255,8 @@ struct tlsock_hs;
  * @tx_lock: see the locking comment above
  * @version: TLS_1_2_VERSION or TLS_1_3_VERSION once a direction is set
  * @cipher_type: TLS_CIPHER_* once a direction is set
+ * @prepend: header plus explicit nonce of this version and cipher (set with
+ *	@cipher_type; read per record, so not looked up in the cipher table)
  * @tx_on: TX is configured (read locklessly by poll: READ_ONCE)
  * @rx_on: RX is configured (read locklessly by poll: READ_ONCE)
  * @zc_ro_tx: TLS_TX_ZEROCOPY_RO value
@@ -270,6 +272,7 @@ struct tlsock_ctx {
 	struct mutex tx_lock;
 	u16 version;
 	u16 cipher_type;
+	u8 prepend;
 	bool tx_on;
 	bool rx_on;
 	bool zc_ro_tx;
@@ -289,6 +292,18 @@ static inline bool tlsock_is_13(const struct tlsock_ctx *ctx)
 	return ctx->version == TLS_1_3_VERSION;
 }
 
+/* Bytes in front of a record's payload: header and explicit nonce. */
+static inline unsigned int tlsock_rec_prepend(const struct tlsock_ctx *ctx)
+{
+	return ctx->prepend;
+}
+
+/* Bytes a record adds to its payload: prepend, tag and (TLS 1.3) the inner type byte. */
+static inline unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx)
+{
+	return ctx->prepend + TLSOCK_TAG_LEN + (tlsock_is_13(ctx) ? 1 : 0);
+}
+
 /* main.c */
 void tlsock_err_abort(struct sock *sk, int err);
 int tlsock_io_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long timeo);
@@ -304,8 +319,6 @@ int tlsock_crypto_seal_from(struct tlsock_ctx *ctx, struct tlsock_rec *rec, u8 t
 int tlsock_crypto_open(struct tlsock_ctx *ctx, struct tlsock_rec *rec);
 int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct scatterlist *src,
 			  struct scatterlist *dst);
-unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx);
-unsigned int tlsock_rec_prepend(const struct tlsock_ctx *ctx);
 
 /* sockopt.c */
 int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_info *ci,
