@@ -23,7 +23,7 @@ void tlsockd_log_init(enum tlsockd_log_to to, bool debug)
 }
 
 /* @v in decimal, at least @width digits (zero-padded); returns the end */
-static char *put_dec(char *p, unsigned long v, int width)
+static char *put_dec(char *p, unsigned long long v, int width)
 {
 	char tmp[24];
 	int n = 0;
@@ -37,19 +37,27 @@ static char *put_dec(char *p, unsigned long v, int width)
 	return p;
 }
 
+static const char *const prio_names[] = {
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
 /*
- * "HH:MM:SS.mmm tlsockd PRIO: " then the message and a newline, formatted
- * once into one buffer and written with one write(): a line per handshake
- * must stay cheap, and one write keeps concurrent lines whole.
+ * "HH:MM:SS.mmm tlsockd PRIO: " then the message and a newline in one
+ * buffer, written with one write(): a line per handshake must stay cheap,
+ * and one write keeps concurrent lines whole.
  */
-static void log_stderr(const char *prio, const char *fmt, va_list ap)
+static void emit(int prio, const char *msg, size_t len)
 {
 	char line[1100], *p = line;
-	size_t room;
 	struct timespec ts;
 	struct tm tm;
-	int n;
 
+	if (log_to == TLSOCKD_LOG_SYSLOG) {
+		syslog(prio, "%.*s", (int)len, msg);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	p = put_dec(p, tm.tm_hour, 2);
@@ -60,16 +68,13 @@ static void log_stderr(const char *prio, const char *fmt, va_list ap)
 	*p++ = '.';
 	p = put_dec(p, ts.tv_nsec / 1000000, 3);
 	p = stpcpy(p, " tlsockd ");
-	p = stpcpy(p, prio);
+	p = stpcpy(p, prio_names[prio & 7]);
 	p = stpcpy(p, ": ");
-	/* the message is cut at 1023 bytes, as before */
-	room = sizeof(line) - (p - line) - 1;
-	if (room > 1024)
-		room = 1024;
-	n = vsnprintf(p, room, fmt, ap);
-	if (n < 0)
-		n = 0;
-	p += (size_t)n < room ? (size_t)n : room - 1;
+	/* the message is cut at 1023 bytes */
+	if (len > TLSOCKD_LINE_MAX - 1)
+		len = TLSOCKD_LINE_MAX - 1;
+	memcpy(p, msg, len);
+	p += len;
 	*p++ = '\n';
 	while (write(STDERR_FILENO, line, p - line) < 0 && errno == EINTR)
 		;
@@ -77,24 +82,57 @@ static void log_stderr(const char *prio, const char *fmt, va_list ap)
 
 void tlsockd_log(int prio, const char *fmt, ...)
 {
-	static const char *const names[] = {
-		[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
-		[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-		[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
-	};
-	char line[1024];
+	char msg[TLSOCKD_LINE_MAX];
 	va_list ap;
+	int n;
 
 	if (prio == LOG_DEBUG && !log_debug)
 		return;
 	va_start(ap, fmt);
-	if (log_to == TLSOCKD_LOG_SYSLOG) {
-		vsnprintf(line, sizeof(line), fmt, ap);
-		syslog(prio, "%s", line);
-	} else {
-		log_stderr(names[prio & 7], fmt, ap);
-	}
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		n = 0;
+	emit(prio, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+/**
+ * tlsockd_line_str() - append @s to @l, as much as fits
+ * @l: line started with tlsockd_line_init()
+ * @s: string
+ */
+void tlsockd_line_str(struct tlsockd_line *l, const char *s)
+{
+	while (*s && l->len < sizeof(l->buf) - 1)
+		l->buf[l->len++] = *s++;
+}
+
+/**
+ * tlsockd_line_dec() - append @v in decimal to @l, if it fits
+ * @l: line
+ * @v: value
+ */
+void tlsockd_line_dec(struct tlsockd_line *l, unsigned long long v)
+{
+	char tmp[24], *end = put_dec(tmp, v, 1);
+
+	*end = 0;
+	tlsockd_line_str(l, tmp);
+}
+
+/**
+ * tlsockd_log_line() - log a line built with tlsockd_line_str()/_dec()
+ * @prio: LOG_* priority
+ * @l: the line
+ *
+ * The same output as tlsockd_log(), without printf's cost: for the line
+ * every handshake logs.
+ */
+void tlsockd_log_line(int prio, const struct tlsockd_line *l)
+{
+	if (prio == LOG_DEBUG && !log_debug)
+		return;
+	emit(prio, l->buf, l->len);
 }
 
 /* "EKEYREJECTED" for -EKEYREJECTED or EKEYREJECTED; "0" for 0 */

@@ -88,14 +88,36 @@ static void log_result(const struct tlsockd_request *req, const struct tlsockd_r
 
 	tlsockd_format_addr(&req->peer, req->peer_len, peer, sizeof(peer));
 	if (!res->status && !kerr) {
-		tlsockd_log(LOG_INFO,
-			    "req %u %s peer %s profile %s name \"%s\": ok version %s cipher %s "
-			    "resumed %s verified %s identity \"%s\"%s%s duration %lld ms",
-			    req->id, role_name(req->role), peer,
-			    req->profile[0] ? req->profile : "default", req->server_name,
-			    res->version_name, res->cipher_name, res->resumed ? "yes" : "no",
-			    res->verified ? "yes" : "no", res->subject,
-			    res->nsan ? " san " : "", res->nsan ? res->san[0] : "", ms);
+		/* the line of every handshake, built without printf (see log.c) */
+		struct tlsockd_line l;
+
+		tlsockd_line_init(&l);
+		tlsockd_line_str(&l, "req ");
+		tlsockd_line_dec(&l, req->id);
+		tlsockd_line_str(&l, req->role == TLSOCK_ROLE_SERVER ? " server peer " :
+								      " client peer ");
+		tlsockd_line_str(&l, peer);
+		tlsockd_line_str(&l, " profile ");
+		tlsockd_line_str(&l, req->profile[0] ? req->profile : "default");
+		tlsockd_line_str(&l, " name \"");
+		tlsockd_line_str(&l, req->server_name);
+		tlsockd_line_str(&l, "\": ok version ");
+		tlsockd_line_str(&l, res->version_name);
+		tlsockd_line_str(&l, " cipher ");
+		tlsockd_line_str(&l, res->cipher_name);
+		tlsockd_line_str(&l, res->resumed ? " resumed yes" : " resumed no");
+		tlsockd_line_str(&l, res->verified ? " verified yes" : " verified no");
+		tlsockd_line_str(&l, " identity \"");
+		tlsockd_line_str(&l, res->subject);
+		tlsockd_line_str(&l, "\"");
+		if (res->nsan) {
+			tlsockd_line_str(&l, " san ");
+			tlsockd_line_str(&l, res->san[0]);
+		}
+		tlsockd_line_str(&l, " duration ");
+		tlsockd_line_dec(&l, ms > 0 ? ms : 0);
+		tlsockd_line_str(&l, " ms");
+		tlsockd_log_line(LOG_INFO, &l);
 		return;
 	}
 	if (res->status) {

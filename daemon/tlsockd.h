@@ -25,6 +25,24 @@
 enum tlsockd_log_to { TLSOCKD_LOG_STDERR, TLSOCKD_LOG_SYSLOG };
 void tlsockd_log_init(enum tlsockd_log_to to, bool debug);
 void tlsockd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Longest logged message, without the time and priority prefix. */
+#define TLSOCKD_LINE_MAX	1024
+
+/* A log line built piece by piece (log.c): the per-handshake line skips printf. */
+struct tlsockd_line {
+	size_t len;
+	char buf[TLSOCKD_LINE_MAX];
+};
+
+static inline void tlsockd_line_init(struct tlsockd_line *l)
+{
+	l->len = 0;
+}
+
+void tlsockd_line_str(struct tlsockd_line *l, const char *s);
+void tlsockd_line_dec(struct tlsockd_line *l, unsigned long long v);
+void tlsockd_log_line(int prio, const struct tlsockd_line *l);
 const char *tlsockd_errname(int err);
 
 /* config.c: the parsed file, before anything is loaded */
