@@ -23,6 +23,7 @@
 
 struct tlsockd_nl {
 	struct nl_sock *sk;
+	struct nl_cb *cb;	/* transact()'s, allocated once: it runs twice per handshake */
 	int family;
 	bool woken;	/* a READY (or another stray message) came amid a transaction */
 };
@@ -69,6 +70,9 @@ int tlsockd_nl_open(struct tlsockd_nl **out, bool listen)
 	if (nl_socket_set_msg_buf_size(nl->sk, TLSOCKD_NL_MSG_BUF) < 0)
 		goto err;
 	nl_socket_disable_msg_peek(nl->sk);
+	nl->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!nl->cb)
+		goto err;
 	err = -ENOENT;
 	nl->family = genl_ctrl_resolve(nl->sk, TLSOCK_FAMILY_NAME);
 	if (nl->family < 0)
@@ -98,6 +102,8 @@ void tlsockd_nl_close(struct tlsockd_nl *nl)
 {
 	if (!nl)
 		return;
+	if (nl->cb)
+		nl_cb_put(nl->cb);
 	if (nl->sk)
 		nl_socket_free(nl->sk);
 	free(nl);
@@ -234,12 +240,10 @@ static int cb_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 /* Send @msg, read the reply (parsed by r->parse) and the ack. */
 static int transact(struct tlsockd_nl *nl, struct nl_msg *msg, struct reply *r)
 {
-	struct nl_cb *cb;
+	struct nl_cb *cb = nl->cb;
 	int ret;
 
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
+	/* every handler points at this call's @r */
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_valid, r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, cb_ack, r);
 	nl_cb_err(cb, NL_CB_CUSTOM, cb_err, r);
@@ -252,19 +256,13 @@ static int transact(struct tlsockd_nl *nl, struct nl_msg *msg, struct reply *r)
 	if (r->no_ack)
 		nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
 	ret = nl_send(nl->sk, msg);
-	if (ret < 0) {
-		r->err = -EIO;
-		goto out;
-	}
+	if (ret < 0)
+		return -EIO;
 	while (!r->done) {
 		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret < 0 && !r->done) {
-			r->err = -EIO;
-			break;
-		}
+		if (ret < 0 && !r->done)
+			return -EIO;
 	}
-out:
-	nl_cb_put(cb);
 	return r->err;
 }
 

@@ -546,7 +546,7 @@ static void tlsock_hs_done_park(struct tlsock_hs_net *hn, struct genl_info *info
 
 	if (tlsock_hs_park(hn, info->snd_portid, &first_id) != TLSOCK_HS_PARK_PENDING)
 		return;
-	/* queued before the ack: the daemon sees it while it reads the ack */
+	/* queued before the ack (or error): the daemon sees it while it reads that */
 	msg = tlsock_hs_ready_msg(first_id);
 	if (msg)
 		genlmsg_unicast(genl_info_net(info), msg, info->snd_portid);
@@ -560,6 +560,13 @@ int tlsock_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 	struct tlsock_hs *hs;
 	int status, err;
 
+	/*
+	 * Park first: completing wakes the application, which may run before
+	 * this returns and ask for its next handshake.  Parked already, this
+	 * worker gets that READY itself, instead of the main thread a multicast.
+	 */
+	if (nla_get_flag(info->attrs[TLSOCK_A_DONE_PARK]))
+		tlsock_hs_done_park(hn, info);
 	if (GENL_REQ_ATTR_CHECK(info, TLSOCK_A_DONE_REQ_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, TLSOCK_A_DONE_STATUS)) {
 		err = -EINVAL;
@@ -592,8 +599,6 @@ out_put:
 out_wipe:
 	kfree_sensitive(res);
 	tlsock_hs_wipe_attrs(skb, info);
-	if (nla_get_flag(info->attrs[TLSOCK_A_DONE_PARK]))
-		tlsock_hs_done_park(hn, info);
 	return err;
 }
 

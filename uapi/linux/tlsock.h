@@ -58,7 +58,8 @@
  *	and _PEER_VERIFIED, _RESUMED, _PEER_SUBJECT, _PEER_SAN (repeated).
  *	A TLS 1.3 client may also carry _TICKET_PORTID: the netlink port that
  *	receives TLSOCK_CMD_TICKET for this socket.  With _PARK the socket
- *	parks afterwards (a READY follows at once if a request is pending).
+ *	parks (before the request completes, so a request its completion
+ *	prompts is announced to it; a READY follows at once if one is pending).
  *	A daemon whose netlink socket closes fails every request it claimed
  *	with EOWNERDEAD.
  * TLSOCK_CMD_TICKET (unicast, kernel to the port named by DONE): the peer
