@@ -177,12 +177,15 @@ static int gt_client(void *p, const struct hb_case *c, int fd, struct hb_conn *o
 		forget(&cl->session);
 		gnutls_session_get_data2(s, &cl->session);
 	}
+	/* close_notify before the close, as a tlsock socket sends it */
+	gnutls_bye(s, GNUTLS_SHUT_WR);
 out:
 	gnutls_deinit(s);
 	return err;
 }
 
-static int gt_server(const struct hb_case *c, int fd, bool *resumed, char *why, size_t whylen)
+static int gt_server(const struct hb_case *c, int fd, bool *resumed, void **state, char *why,
+		     size_t whylen)
 {
 	gnutls_session_t s;
 	int ret, err;
@@ -212,9 +215,20 @@ static int gt_server(const struct hb_case *c, int fd, bool *resumed, char *why, 
 		goto out;
 	}
 	*resumed = gnutls_session_is_resumed(s);
+	*state = s;	/* gt_server_close() ends it */
+	return 0;
 out:
 	gnutls_deinit(s);
 	return err;
+}
+
+/* close_notify, as tlsock sends when the socket closes (RFC 8446 6.1), then the session goes */
+static void gt_server_close(void *state)
+{
+	gnutls_session_t s = state;
+
+	gnutls_bye(s, GNUTLS_SHUT_WR);
+	gnutls_deinit(s);
 }
 
 const struct hb_stack_ops hb_gnutls_ops = {
@@ -225,4 +239,5 @@ const struct hb_stack_ops hb_gnutls_ops = {
 	.client_free = gt_client_free,
 	.client = gt_client,
 	.server = gt_server,
+	.server_close = gt_server_close,
 };

@@ -60,6 +60,7 @@ static void *server_main(void *arg)
 	char buf[sizeof(p->server_why)];
 	bool resumed, timed;
 	int fd, err, one = 1;
+	void *state;
 
 	for (;;) {
 		fd = accept(p->lfd, NULL, NULL);
@@ -73,7 +74,8 @@ static void *server_main(void *arg)
 		/* no Nagle on either end: a flight split in two writes must not wait for an ACK */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		resumed = false;
-		err = p->ops->server(p->c, fd, &resumed, buf, sizeof(buf));
+		state = NULL;
+		err = p->ops->server(p->c, fd, &resumed, &state, buf, sizeof(buf));
 		if (err && !p->server_err) {
 			p->server_err = err;
 			snprintf(p->server_why, sizeof(p->server_why), "%s", buf);
@@ -86,6 +88,8 @@ static void *server_main(void *arg)
 			/* the client closes once it has the byte: wait for that, then close */
 			while (recv(fd, buf, sizeof(buf), 0) > 0)
 				;
+			if (p->ops->server_close)
+				p->ops->server_close(state);
 		}
 		close(fd);
 	}

@@ -122,11 +122,13 @@ static int tl_client(void *cl, const struct hb_case *c, int fd, struct hb_conn *
 	return 0;
 }
 
-static int tl_server(const struct hb_case *c, int fd, bool *resumed, char *why, size_t whylen)
+static int tl_server(const struct hb_case *c, int fd, bool *resumed, void **state, char *why,
+		     size_t whylen)
 {
 	struct tlsock_info info;
 	int err;
 
+	(void)state;	/* the kernel sends close_notify when the socket closes */
 	err = handshake(c, fd, true, &info, why, whylen);
 	if (err)
 		return err;

@@ -57,8 +57,18 @@ struct hb_stack_ops {
 	/* handshake, read the server's byte; fill @out (usec excluded) */
 	int (*client)(void *cl, const struct hb_case *c, int fd, struct hb_conn *out,
 		      char *why, size_t whylen);
-	/* handshake, send one byte; *resumed from the server's view */
-	int (*server)(const struct hb_case *c, int fd, bool *resumed, char *why, size_t whylen);
+	/*
+	 * handshake, send one byte; *resumed from the server's view; *@state
+	 * is what server_close() needs (NULL: nothing)
+	 */
+	int (*server)(const struct hb_case *c, int fd, bool *resumed, void **state, char *why,
+		      size_t whylen);
+	/*
+	 * the server's end of a connection whose server() succeeded, once the
+	 * client has closed and before the socket is: close_notify, as a
+	 * tlsock socket sends it when closed (NULL: nothing to do)
+	 */
+	void (*server_close)(void *state);
 };
 
 extern const struct hb_stack_ops hb_gnutls_ops;
