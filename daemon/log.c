@@ -108,7 +108,7 @@ void tlsockd_line_str(struct tlsockd_line *l, const char *s)
 }
 
 /**
- * tlsockd_line_dec() - append @v in decimal to @l, if it fits
+ * tlsockd_line_dec() - append @v in decimal to @l, as much as fits
  * @l: line
  * @v: value
  */

@@ -22,8 +22,8 @@
  * Idle waits end after a second anyway, and the worker then sweeps the
  * queue with ACCEPT: a safety net for a lost READY.  A worker runs each
  * handshake to completion with blocking I/O bounded by the request's
- * deadline (transport.c), reports DONE and closes its descriptor for the
- * socket.  So at most "workers" handshakes run at once.  There is no fork
+ * deadline (transport.c), closes its descriptor for the socket and reports
+ * DONE.  So at most "workers" handshakes run at once.  There is no fork
  * per handshake, and every handshake uses the
  * credentials loaded once per configuration generation (creds.c).
  *
@@ -148,11 +148,20 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 	tlsockd_result_reset(res);
 	gen = tlsockd_gen_get();
 	if (!gen) {
+		close(req->fd);
 		res->status = ENOMEM;
 		tlsockd_nl_done(w->nl, req->id, res, true);
 		return;
 	}
 	tlsockd_handshake(gen, req, res);
+	/*
+	 * Done with the socket before DONE: the application holds it until DONE
+	 * wakes it (if it closed it meanwhile, the request is cancelled either
+	 * way), so this never releases it.  Closed after DONE, this descriptor
+	 * was often the last one: the application's close then left the
+	 * close_notify and FIN to this worker, sent only once it ran again.
+	 */
+	close(req->fd);
 	/* idle from here on: parked with the same message */
 	kerr = tlsockd_nl_done(w->nl, req->id, res, true);
 	if (res->ticket_portid && (kerr || res->status))
@@ -170,13 +179,10 @@ static void *worker_main(void *arg)
 
 	while (!stopping()) {
 		err = tlsockd_nl_accept(w->nl, &req, true);
-		if (!err) {
-			serve(w, &req);
-			/* only after DONE: closing first could cancel the request */
-			close(req.fd);
-		} else if (err != -EAGAIN) {
+		if (!err)
+			serve(w, &req);	/* closes req.fd */
+		else if (err != -EAGAIN)
 			tlsockd_log(LOG_ERR, "accept: %s", strerror(-err));
-		}
 		/* parked (by ACCEPT or DONE): READY, a poke or the timeout ends it */
 		tlsockd_nl_wait(w->nl);
 	}
