@@ -238,6 +238,12 @@ static void summarize(struct pair *ps, unsigned int n, struct hb_result *res)
 	res->mean_ms = sum / total / 1000.0;
 	res->p50_ms = pct_ms(all, total, 0.50);
 	res->p99_ms = pct_ms(all, total, 0.99);
+	res->pct_ms[0] = pct_ms(all, total, 0.10);
+	res->pct_ms[1] = pct_ms(all, total, 0.25);
+	res->pct_ms[2] = pct_ms(all, total, 0.75);
+	res->pct_ms[3] = pct_ms(all, total, 0.90);
+	res->pct_ms[4] = pct_ms(all, total, 0.95);
+	res->pct_ms[5] = all[total - 1] / 1000.0;
 	res->rate = res->seconds > 0 ? total / res->seconds : 0;
 	free(all);
 }

@@ -50,6 +50,7 @@ struct opts {
 	unsigned int warmup;
 	int cpu;
 	const char *summary;
+	bool dist;
 };
 
 static void usage(int rc)
@@ -66,6 +67,7 @@ static void usage(int rc)
 		"  --warmup N       untimed connections per pair before each run (default 2)\n"
 		"  --cpu N          pin to CPU N, -1: do not pin (default 0; pin tlsockd alike)\n"
 		"  --summary FILE   also write the key=value lines to FILE\n"
+		"  --dist           also print each run's latency distribution (p10 to max)\n"
 		"PKI DIR holds ca.pem, server.pem/.key (server.test), client.pem/.key.\n");
 	exit(rc);
 }
@@ -95,6 +97,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "summary", required_argument, NULL, 'S' },
+		{ "dist", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -138,6 +141,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->summary = optarg;
+			break;
+		case 'D':
+			o->dist = true;
 			break;
 		case 'h':
 			usage(0);
@@ -411,6 +417,13 @@ int main(int argc, char **argv)
 				       rep + 1, name, stacks[s]->name, res->rate, res->p50_ms,
 				       res->p99_ms, res->conns, res->resumed, res->server_resumed,
 				       res->served);
+				if (o.dist)
+					printf("run %u %-18s %-6s ms: p10 %.1f p25 %.1f p50 %.1f "
+					       "p75 %.1f p90 %.1f p95 %.1f p99 %.1f max %.1f\n",
+					       rep + 1, name, stacks[s]->name, res->pct_ms[0],
+					       res->pct_ms[1], res->p50_ms, res->pct_ms[2],
+					       res->pct_ms[3], res->pct_ms[4], res->p99_ms,
+					       res->pct_ms[5]);
 			}
 		}
 	}

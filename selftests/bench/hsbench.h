@@ -86,6 +86,7 @@ struct hb_result {
 	double seconds;
 	double rate;			/* connections per second */
 	double p50_ms, p99_ms, mean_ms;
+	double pct_ms[6];		/* p10, p25, p75, p90, p95 and the maximum (--dist) */
 	int err;			/* negative errno when the run failed */
 	char why[256];
 };
