@@ -19,7 +19,7 @@ param=/sys/module/tlsock/parameters
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=72
+plan=73
 n=0
 failed=0
 dpid=
@@ -359,8 +359,27 @@ start_daemon || bail "tlsockd starts and listens" "$(tail -n 20 "$work/tlsockd.l
 ok "tlsockd starts and listens"
 
 # mutual TLS 1.3, blocking, data both ways
+t0=$(($(wc -l <"$work/tlsockd.log") + 1))
 pair "mutual TLS 1.3: handshake, 1 MiB each way" \
 	-P server -i -b 1048576 -- -P client -n server.test -i -b 1048576
+# one line per end, every field where it belongs (the line is built without printf;
+# the first SAN only)
+log_c="client peer 127\\.0\\.0\\.1:$port profile client name \"server\\.test\": ok version TLS1\\.3"
+log_c="$log_c cipher [A-Z0-9-]+ resumed no verified yes identity \"CN=server\\.test\""
+log_c="$log_c san DNS:server\\.test duration [0-9]+ ms$"
+log_s="server peer 127\\.0\\.0\\.1:[0-9]+ profile server name \"\": ok version TLS1\\.3"
+log_s="$log_s cipher [A-Z0-9-]+ resumed no verified yes identity \"CN=client\\.test\""
+log_s="$log_s san DNS:client\\.test duration [0-9]+ ms$"
+logged_both() {	# a worker logs right after DONE, maybe after the peers exited
+	tail -n +"$t0" "$work/tlsockd.log" | grep -qE "tlsockd info: req [0-9]+ $log_c" &&
+	tail -n +"$t0" "$work/tlsockd.log" | grep -qE "tlsockd info: req [0-9]+ $log_s"
+}
+if wait_for 10 logged_both; then
+	ok "tlsockd logs both handshakes: peer, profile, name, version, cipher, identity, SAN"
+else
+	not_ok "tlsockd logs both handshakes: peer, profile, name, version, cipher, identity, SAN" \
+		"$(tail -n +"$t0" "$work/tlsockd.log")"
+fi
 if grep_out 'version=1.3' c && grep_out 'verified=1' c && grep_out 'subject="CN=server.test"' c &&
    grep_out 'san="DNS:server.test"' c; then
 	ok "client TLSOCK_INFO: TLS 1.3, server verified, subject and SAN"
