@@ -103,8 +103,10 @@ void tlsockd_log(int prio, const char *fmt, ...)
  */
 void tlsockd_line_str(struct tlsockd_line *l, const char *s)
 {
-	while (*s && l->len < sizeof(l->buf) - 1)
-		l->buf[l->len++] = *s++;
+	size_t n = strnlen(s, sizeof(l->buf) - 1 - l->len);
+
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
 }
 
 /**
