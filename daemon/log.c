@@ -22,8 +22,15 @@ void tlsockd_log_init(enum tlsockd_log_to to, bool debug)
 		openlog("tlsockd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-/* @v in decimal, at least @width digits (zero-padded); returns the end */
-static char *put_dec(char *p, unsigned long long v, int width)
+/**
+ * tlsockd_put_dec() - @v in decimal at @p, at least @width digits (zero-padded)
+ * @p: room for up to 20 digits (or @width)
+ * @v: value
+ * @width: fewest digits
+ *
+ * Return: the end of the digits (no NUL is written).
+ */
+char *tlsockd_put_dec(char *p, unsigned long long v, int width)
 {
 	char tmp[24];
 	int n = 0;
@@ -60,13 +67,13 @@ static void emit(int prio, const char *msg, size_t len)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
-	p = put_dec(p, tm.tm_hour, 2);
+	p = tlsockd_put_dec(p, tm.tm_hour, 2);
 	*p++ = ':';
-	p = put_dec(p, tm.tm_min, 2);
+	p = tlsockd_put_dec(p, tm.tm_min, 2);
 	*p++ = ':';
-	p = put_dec(p, tm.tm_sec, 2);
+	p = tlsockd_put_dec(p, tm.tm_sec, 2);
 	*p++ = '.';
-	p = put_dec(p, ts.tv_nsec / 1000000, 3);
+	p = tlsockd_put_dec(p, ts.tv_nsec / 1000000, 3);
 	p = stpcpy(p, " tlsockd ");
 	p = stpcpy(p, prio_names[prio & 7]);
 	p = stpcpy(p, ": ");
@@ -116,7 +123,7 @@ void tlsockd_line_str(struct tlsockd_line *l, const char *s)
  */
 void tlsockd_line_dec(struct tlsockd_line *l, unsigned long long v)
 {
-	char tmp[24], *end = put_dec(tmp, v, 1);
+	char tmp[24], *end = tlsockd_put_dec(tmp, v, 1);
 
 	*end = 0;
 	tlsockd_line_str(l, tmp);

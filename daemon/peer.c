@@ -106,25 +106,20 @@ void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char 
 	if (len >= sizeof(struct sockaddr_in) && ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)ss;
 		const uint8_t *a = (const uint8_t *)&in->sin_addr;
-		unsigned int v[5] = { a[0], a[1], a[2], a[3], ntohs(in->sin_port) };
-		char *p = buf, *end = buf + size;
+		char *p = buf;
 		int i;
 
 		/* by hand: this runs for every logged handshake, printf costs more than it */
-		for (i = 0; i < 5 && end - p > 6; i++) {
-			char tmp[6];
-			int n = 0;
-
-			do {
-				tmp[n++] = '0' + v[i] % 10;
-				v[i] /= 10;
-			} while (v[i]);
-			while (n)
-				*p++ = tmp[--n];
-			*p++ = i == 4 ? 0 : i == 3 ? ':' : '.';
-		}
-		if (i < 5 && size)
+		if (size < sizeof("255.255.255.255:65535")) {
 			snprintf(buf, size, "?");
+			return;
+		}
+		for (i = 0; i < 4; i++) {
+			p = tlsockd_put_dec(p, a[i], 1);
+			*p++ = i < 3 ? '.' : ':';
+		}
+		p = tlsockd_put_dec(p, ntohs(in->sin_port), 1);
+		*p = 0;
 	} else if (len >= sizeof(struct sockaddr_in6) && ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)ss;
 

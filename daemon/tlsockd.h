@@ -40,6 +40,7 @@ static inline void tlsockd_line_init(struct tlsockd_line *l)
 	l->len = 0;
 }
 
+char *tlsockd_put_dec(char *p, unsigned long long v, int width);
 void tlsockd_line_str(struct tlsockd_line *l, const char *s);
 void tlsockd_line_dec(struct tlsockd_line *l, unsigned long long v);
 void tlsockd_log_line(int prio, const struct tlsockd_line *l);
