@@ -490,7 +490,7 @@ static void wire_seq_state(struct __test_metadata *_metadata, FIXTURE_DATA(wire)
 			   bool tlsock_tx)
 {
 	const struct tlsock_suite *s = self->k.suite;
-	union tlsock_info ci_tx, ci_rx, set;
+	union tlsock_ci ci_tx, ci_rx, set;
 	socklen_t len;
 	uint64_t seq = 0;
 	int i;
@@ -1346,7 +1346,7 @@ static void so_tls_works(struct __test_metadata *_metadata, FIXTURE_DATA(sockopt
 
 TEST_F(sockopt, optlen_off_by_one)
 {
-	union tlsock_info ci;
+	union tlsock_ci ci;
 	socklen_t len = tlsock_keys_info(&self->k, &ci);
 	int opt;
 
@@ -1362,12 +1362,12 @@ TEST_F(sockopt, optlen_short_and_long)
 {
 	static char big[4096];
 	socklen_t lens[] = { 0, 1, sizeof(struct tls_crypto_info) - 1,
-			     sizeof(struct tls_crypto_info), sizeof(union tlsock_info),
+			     sizeof(struct tls_crypto_info), sizeof(union tlsock_ci),
 			     sizeof(big) };
 	size_t i;
 	int opt;
 
-	tlsock_keys_info(&self->k, (union tlsock_info *)big);
+	tlsock_keys_info(&self->k, (union tlsock_ci *)big);
 	for (opt = TLS_TX; opt <= TLS_RX; opt++)
 		for (i = 0; i < ARRAY_SIZE(lens); i++)
 			ASSERT_FAILS(setsockopt(self->a, SOL_TLS, opt, big, lens[i]), EINVAL);
@@ -1377,7 +1377,7 @@ TEST_F(sockopt, optlen_short_and_long)
 
 TEST_F(sockopt, null_optval)
 {
-	union tlsock_info ci;
+	union tlsock_ci ci;
 	socklen_t len = tlsock_keys_info(&self->k, &ci);
 
 	ASSERT_FAILS(setsockopt(self->a, SOL_TLS, TLS_TX, NULL, len), EINVAL);
@@ -1391,7 +1391,7 @@ TEST_F(sockopt, null_optval)
 TEST_F(sockopt, bad_version)
 {
 	static const uint16_t versions[] = { 0, 0x0300, 0x0301, 0x0302, 0x0305, 0x0403, 0xffff };
-	union tlsock_info ci;
+	union tlsock_ci ci;
 	socklen_t len;
 	size_t i;
 	int opt;
@@ -1412,7 +1412,7 @@ TEST_F(sockopt, bad_cipher)
 	static const uint16_t ciphers[] = { 0, 1, 50, 59, 100, 0xffff,
 					    TLS_CIPHER_AES_GCM_128, TLS_CIPHER_AES_GCM_256,
 					    TLS_CIPHER_CHACHA20_POLY1305 };
-	union tlsock_info ci;
+	union tlsock_ci ci;
 	socklen_t len;
 	size_t i;
 	int opt;
@@ -1653,7 +1653,7 @@ static void so_get_crypto(struct __test_metadata *_metadata, FIXTURE_DATA(sockop
 			  int fd, int opt)
 {
 	const struct tlsock_suite *s = self->k.suite;
-	union tlsock_info want, got;
+	union tlsock_ci want, got;
 	socklen_t len;
 
 	tlsock_keys_info(&self->k, &want);
@@ -1686,7 +1686,7 @@ static void so_get_crypto(struct __test_metadata *_metadata, FIXTURE_DATA(sockop
 
 TEST_F(sockopt, getsockopt_crypto)
 {
-	union tlsock_info ci;
+	union tlsock_ci ci;
 	socklen_t len = sizeof(ci);
 
 	ASSERT_FAILS(getsockopt(self->a, SOL_TLS, TLS_TX, &ci, &len), EBUSY);

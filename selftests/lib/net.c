@@ -182,7 +182,7 @@ int tlsock_attach(int fd, const char *ulp)
 
 int tlsock_set_keys(int fd, bool tx, const struct tlsock_keys *k)
 {
-	union tlsock_info ci;
+	union tlsock_ci ci;
 	size_t len = tlsock_keys_info(k, &ci);
 	int err = 0;
 

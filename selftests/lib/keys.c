@@ -66,7 +66,7 @@ int tlsock_keys_init(struct tlsock_keys *k, uint16_t version, uint16_t cipher)
 }
 
 /* Fill @ci as setsockopt(TLS_TX/TLS_RX) wants it; returns its exact length. */
-size_t tlsock_keys_info(const struct tlsock_keys *k, union tlsock_info *ci)
+size_t tlsock_keys_info(const struct tlsock_keys *k, union tlsock_ci *ci)
 {
 	const struct tlsock_suite *s = k->suite;
 	struct tls_crypto_info head = {

@@ -42,7 +42,7 @@
 #define TLSOCK_IO_TIMEOUT_S	15
 
 /* Big enough for any struct tls12_crypto_info_* and a few bytes more. */
-union tlsock_info {
+union tlsock_ci {
 	struct tls_crypto_info info;
 	struct tls12_crypto_info_aes_gcm_128 aes_gcm_128;
 	struct tls12_crypto_info_aes_gcm_256 aes_gcm_256;
@@ -86,7 +86,7 @@ struct tlsock_keys {
 /* keys.c */
 const struct tlsock_suite *tlsock_suite_find(uint16_t cipher);
 int tlsock_keys_init(struct tlsock_keys *k, uint16_t version, uint16_t cipher);
-size_t tlsock_keys_info(const struct tlsock_keys *k, union tlsock_info *ci);
+size_t tlsock_keys_info(const struct tlsock_keys *k, union tlsock_ci *ci);
 void tlsock_keys_wipe(struct tlsock_keys *k);
 bool tlsock_is_13(const struct tlsock_keys *k);
 size_t tlsock_prepend_len(const struct tlsock_keys *k);
