@@ -9,7 +9,6 @@
 #include "genl.h"
 
 #include <uapi/linux/tlsock.h>
-#include <linux/err.h>
 
 /* TLSOCK_CMD_ACCEPT - do */
 static const struct nla_policy tlsock_accept_nl_policy[TLSOCK_A_ACCEPT_PARK + 1] = {
@@ -19,7 +18,7 @@ static const struct nla_policy tlsock_accept_nl_policy[TLSOCK_A_ACCEPT_PARK + 1]
 /* TLSOCK_CMD_DONE - do */
 static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PARK + 1] = {
 	[TLSOCK_A_DONE_REQ_ID] = { .type = NLA_U32, },
-	[TLSOCK_A_DONE_STATUS] = NLA_POLICY_MAX(NLA_U32, MAX_ERRNO),
+	[TLSOCK_A_DONE_STATUS] = NLA_POLICY_MAX(NLA_U32, 511),
 	[TLSOCK_A_DONE_VERSION] = { .type = NLA_U16, },
 	[TLSOCK_A_DONE_CIPHER] = { .type = NLA_U16, },
 	[TLSOCK_A_DONE_TX_CRYPTO] = { .type = NLA_BINARY, },
@@ -41,19 +40,19 @@ const struct genl_split_ops tlsock_nl_ops[3] = {
 		.doit		= tlsock_nl_accept_doit,
 		.policy		= tlsock_accept_nl_policy,
 		.maxattr	= TLSOCK_A_ACCEPT_PARK,
-		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd		= TLSOCK_CMD_DONE,
 		.doit		= tlsock_nl_done_doit,
 		.policy		= tlsock_done_nl_policy,
 		.maxattr	= TLSOCK_A_DONE_PARK,
-		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd	= TLSOCK_CMD_STATUS_GET,
 		.doit	= tlsock_nl_status_get_doit,
-		.flags	= GENL_CMD_CAP_DO,
+		.flags	= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };
 

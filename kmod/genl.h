@@ -10,7 +10,6 @@
 #include <net/genetlink.h>
 
 #include <uapi/linux/tlsock.h>
-#include <linux/err.h>
 
 /* Ops table for tlsock */
 extern const struct genl_split_ops tlsock_nl_ops[3];

@@ -28,6 +28,16 @@ unsigned int tlsock_hs_max_pending = 256;
 module_param_named(hs_max_pending, tlsock_hs_max_pending, uint, 0644);
 MODULE_PARM_DESC(hs_max_pending, "unfinished handshakes allowed per network namespace");
 
+unsigned int tlsock_hs_max_pending_user = 64;
+module_param_named(hs_max_pending_user, tlsock_hs_max_pending_user, uint, 0644);
+MODULE_PARM_DESC(hs_max_pending_user,
+		 "unfinished handshakes one user may have per network namespace");
+
+static unsigned int tlsock_hs_first_byte_ms = 5000;
+module_param_named(hs_first_byte_ms, tlsock_hs_first_byte_ms, uint, 0644);
+MODULE_PARM_DESC(hs_first_byte_ms,
+		 "how long a server's handshake waits for the peer's first byte (ms)");
+
 static struct workqueue_struct *tlsock_hs_wq;
 
 static void tlsock_hs_free(struct tlsock_hs *hs)
@@ -160,6 +170,15 @@ int tlsock_hs_claim(struct tlsock_hs *hs)
 	return err;
 }
 
+/* Bytes of a traffic secret of @cipher in @version: 0 where there are none. */
+static unsigned int tlsock_hs_secret_len(u16 version, u16 cipher)
+{
+	if (version != TLS_1_3_VERSION)
+		return 0;
+	/* RFC 8446 B.4: TLS_AES_256_GCM_SHA384; the others use SHA-256 */
+	return cipher == TLS_CIPHER_AES_GCM_256 ? 48 : 32;
+}
+
 static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsock_hs_result *res)
 {
 	int err;
@@ -167,7 +186,8 @@ static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsoc
 	if (res->version != res->tx.info.version || res->version != res->rx.info.version ||
 	    res->cipher != res->tx.info.cipher_type || res->cipher != res->rx.info.cipher_type)
 		return -EINVAL;
-	if (res->version == TLS_1_3_VERSION && !res->secret_len)
+	/* TLS 1.3 secrets are as long as the suite's hash (KeyUpdate derives from them) */
+	if (res->secret_len != tlsock_hs_secret_len(res->version, res->cipher))
 		return -EINVAL;
 
 	err = tlsock_crypto_install(sk, true, &res->tx, res->tx_len);
@@ -219,7 +239,8 @@ int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result
 		tlsock_hs_finish(hs, status);
 	} else {
 		err = tlsock_hs_install(sk, hs, res);
-		tlsock_hs_finish(hs, err);
+		/* keys that do not fit together are the daemon's fault: EIO, as documented */
+		tlsock_hs_finish(hs, err == -EINVAL ? -EIO : err);
 		reset = err;
 	}
 	release_sock(sk);
@@ -229,12 +250,60 @@ int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result
 	return err;
 }
 
+/*
+ * The timer first runs at the first-byte deadline of a server's request
+ * (see TLSOCK_HS_AWAIT_DATA); if the byte came, it is set again for the
+ * request's own deadline, under the socket lock so that finishing (which
+ * cancels it under that lock) cannot miss it.
+ */
 static void tlsock_hs_timeout(struct work_struct *work)
 {
 	struct tlsock_hs *hs = container_of(to_delayed_work(work), struct tlsock_hs, timeout);
+	struct sock *sk = hs->sk;
+	bool again = false;
 
+	lock_sock(sk);
+	/* bytes that came without a data_ready (SO_RCVLOWAT) count too */
+	if (!tlsock_hs_finished(hs) && test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits) && tcp_inq(sk))
+		tlsock_hs_data_ready(sk, tlsock_ctx(sk));
+	if (!tlsock_hs_finished(hs) && !test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits) &&
+	    time_before(jiffies, hs->deadline))
+		again = queue_delayed_work(tlsock_hs_wq, &hs->timeout, hs->deadline - jiffies);
+	release_sock(sk);
+	if (again)
+		return;		/* the timer keeps its reference */
 	tlsock_hs_fail(hs, -ETIMEDOUT);
 	tlsock_hs_put(hs);	/* the timer's reference */
+}
+
+static void tlsock_hs_announce(struct work_struct *work)
+{
+	struct tlsock_hs *hs = container_of(work, struct tlsock_hs, announce);
+
+	/* a daemon that finds the request gone (finished meanwhile) just ACCEPTs nothing */
+	tlsock_hs_notify(sock_net(hs->sk), hs->id);
+	tlsock_hs_put(hs);
+}
+
+/**
+ * tlsock_hs_data_ready() - bytes arrived on a socket with a managed handshake
+ * @sk: socket
+ * @ctx: its context (ctx->hs set)
+ *
+ * A server's request that waited for its peer's first byte is announced now.
+ *
+ * Context: softirq with the socket spinlock held, or the socket owner.
+ */
+void tlsock_hs_data_ready(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_hs *hs = ctx->hs;
+
+	if (!test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits) ||
+	    !test_and_clear_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits))
+		return;
+	refcount_inc(&hs->ref);
+	if (!queue_work(tlsock_hs_wq, &hs->announce))
+		tlsock_hs_put(hs);
 }
 
 static bool tlsock_hs_name_ok(const char *s, size_t size, bool profile)
@@ -273,7 +342,7 @@ static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_ha
 	unsigned int ms = req->timeout_ms ?: READ_ONCE(tlsock_hs_timeout_ms);
 	struct tlsock_hs *hs;
 
-	hs = kzalloc(sizeof(*hs), GFP_KERNEL);
+	hs = kzalloc(sizeof(*hs), GFP_KERNEL_ACCOUNT);
 	if (!hs)
 		return NULL;
 	refcount_set(&hs->ref, 1);	/* ctx->hs */
@@ -281,6 +350,8 @@ static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_ha
 	hs->sk = sk;
 	hs->hn = tlsock_hs_pernet(sock_net(sk));
 	hs->req = *req;
+	hs->uid = current_euid();
+	INIT_WORK(&hs->announce, tlsock_hs_announce);
 	hs->start = ktime_get();
 	hs->deadline = jiffies + msecs_to_jiffies(min_t(unsigned int, ms, TLSOCK_TIMEOUT_MAX_MS));
 	INIT_DELAYED_WORK(&hs->timeout, tlsock_hs_timeout);
@@ -300,6 +371,7 @@ static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
 			    const struct tlsock_handshake *req, bool *reset)
 {
 	struct net *net = sock_net(sk);
+	unsigned long first = 0;
 	struct tlsock_hs *hs;
 	int err;
 
@@ -317,10 +389,18 @@ static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
 	else
 		err = tlsock_hs_link(hs);
 	if (!err) {
+		/* a server speaks second: no daemon is bothered before its peer spoke */
+		if (req->role == TLSOCK_ROLE_SERVER && !tcp_inq(sk)) {
+			first = jiffies + msecs_to_jiffies(READ_ONCE(tlsock_hs_first_byte_ms));
+			if (time_after(first, hs->deadline))
+				first = hs->deadline;
+			set_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits);
+		}
 		refcount_inc(&hs->ref);		/* the timer's */
 		queue_delayed_work(tlsock_hs_wq, &hs->timeout,
-				   max_t(long, (long)(hs->deadline - jiffies), 1));
-		err = tlsock_hs_notify(net, hs->id);
+				   max_t(long, (long)((first ?: hs->deadline) - jiffies), 1));
+		if (!first)
+			err = tlsock_hs_notify(net, hs->id);
 	}
 	if (err) {
 		tlsock_hs_finish(hs, err);
@@ -370,6 +450,9 @@ static int tlsock_hs_request(struct sock *sk, const struct tlsock_handshake *req
 		err = ctx->hs->state == TLSOCK_HS_DONE ? -EISCONN : 0;
 	} else if (ctx->tx_on || ctx->rx_on) {
 		err = -EISCONN;
+	} else if (atomic_read(&ctx->plain_io)) {
+		/* a send or receive already inside TCP could still move plaintext */
+		err = -EBUSY;
 	} else {
 		err = tlsock_hs_submit(sk, ctx, req, &reset);
 	}
@@ -541,6 +624,22 @@ __poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask)
 		return mask;
 	return mask & ~(EPOLLIN | EPOLLRDNORM | EPOLLRDBAND | EPOLLOUT | EPOLLWRNORM |
 			EPOLLWRBAND);
+}
+
+/**
+ * tlsock_hs_settled() - may the data path skip the handshake gate?
+ * @ctx: context
+ *
+ * Context: any; lockless.  A false answer sends the caller to the gate,
+ * which decides under the socket lock.
+ * Return: true when no managed handshake was requested or it succeeded.
+ */
+bool tlsock_hs_settled(const struct tlsock_ctx *ctx)
+{
+	/* ctx->hs is set once under the socket lock and freed only at close */
+	const struct tlsock_hs *hs = READ_ONCE(ctx->hs);
+
+	return !hs || READ_ONCE(hs->state) == TLSOCK_HS_DONE;
 }
 
 /**

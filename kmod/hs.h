@@ -37,6 +37,14 @@ enum tlsock_hs_state {
 	TLSOCK_HS_FAILED,	/* @err says why */
 };
 
+/*
+ * struct tlsock_hs.bits: a server's request waits for its peer's first
+ * byte before any daemon may claim it (set at submit, cleared by the
+ * socket's data_ready): an idle peer never occupies a daemon, and holds its
+ * slot for hs_first_byte_ms at most.
+ */
+#define TLSOCK_HS_AWAIT_DATA	0
+
 /* idle daemon threads a namespace remembers; more simply poll with ACCEPT */
 #define TLSOCK_HS_PARKED_MAX	256
 
@@ -60,6 +68,8 @@ enum tlsock_hs_where {
  * @nr_parked: entries in @parked
  * @parked: netlink ports of idle daemon threads waiting for a request,
  *	most recently parked last (hs_netlink.c)
+ * @ticket_ports: netlink ports named in a DONE to receive tickets and not
+ *	released since (its own lock); tickets go nowhere else
  */
 struct tlsock_hs_net {
 	spinlock_t lock;
@@ -71,6 +81,7 @@ struct tlsock_hs_net {
 	u32 next_id;
 	unsigned int nr_parked;
 	u32 parked[TLSOCK_HS_PARKED_MAX];
+	struct xarray ticket_ports;
 };
 
 /**
@@ -80,6 +91,10 @@ struct tlsock_hs_net {
  * @hn: namespace state of @sk
  * @id: request id in @hn, immutable
  * @req: the application's request, validated, immutable
+ * @uid: effective uid of the requester, immutable: its share of the
+ *	namespace's pending requests is bounded (hs_max_pending_user)
+ * @bits: TLSOCK_HS_AWAIT_DATA (atomic bit operations)
+ * @announce: announces a server's request once its peer sent a byte
  * @deadline: jiffies at which the request times out, immutable
  * @start: time of the request
  * @timeout: fails the request at @deadline
@@ -111,6 +126,9 @@ struct tlsock_hs {
 	struct tlsock_hs_net *hn;
 	u32 id;
 	struct tlsock_handshake req;
+	kuid_t uid;
+	unsigned long bits;
+	struct work_struct announce;
 	unsigned long deadline;
 	ktime_t start;
 	struct delayed_work timeout;
@@ -190,6 +208,7 @@ struct tlsock_hs_result {
 /* handshake.c */
 extern unsigned int tlsock_hs_timeout_ms;
 extern unsigned int tlsock_hs_max_pending;
+extern unsigned int tlsock_hs_max_pending_user;
 void tlsock_hs_put(struct tlsock_hs *hs);
 int tlsock_hs_claim(struct tlsock_hs *hs);
 bool tlsock_hs_fail(struct tlsock_hs *hs, int err);

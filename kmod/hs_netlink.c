@@ -160,7 +160,8 @@ static enum tlsock_hs_park_result tlsock_hs_park(struct tlsock_hs_net *hn, u32 p
 	spin_lock(&hn->lock);
 	list_for_each_entry(hs, &hn->queue, node) {
 		/* one whose file is being released is about to be cancelled */
-		if (!atomic_long_read(&hs->sk->sk_socket->file->f_count))
+		if (!atomic_long_read(&hs->sk->sk_socket->file->f_count) ||
+		    test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits))
 			continue;
 		*first_id = hs->id;
 		ret = TLSOCK_HS_PARK_PENDING;
@@ -184,9 +185,9 @@ out:
  * @id: request id
  *
  * Context: process context.
- * Return: 0, or -ESRCH when nobody listens.  Other delivery errors (a
- * daemon's receive buffer overran) are not the request's failure: the
- * daemon notices the overrun and drains the queue with ACCEPT.
+ * Return: 0, or -ESRCH when nobody listens.  Other delivery failures (every
+ * daemon's receive buffer is full) are not the request's failure: the
+ * daemon notices the overrun (ENOBUFS) and drains the queue with ACCEPT.
  */
 int tlsock_hs_notify(struct net *net, u32 id)
 {
@@ -208,7 +209,31 @@ int tlsock_hs_notify(struct net *net, u32 id)
 		return 0;
 	err = genlmsg_multicast_netns(&tlsock_genl_family, net, msg, 0, TLSOCK_NLGRP_TLSOCKD,
 				      GFP_KERNEL);
-	return err == -ESRCH ? err : 0;
+	/*
+	 * Delivered to nobody: either nobody listens, or every listener's
+	 * buffer is full.  A busy daemon is no missing daemon: the request
+	 * stays queued for its ACCEPT (or its timeout).
+	 */
+	if (err == -ESRCH && !tlsock_hs_has_daemon(net))
+		return -ESRCH;
+	return 0;
+}
+
+/*
+ * Unfinished requests of @uid in @hn.  hn->lock held; at most
+ * hs_max_pending entries to walk.
+ */
+static unsigned int tlsock_hs_user_count(struct tlsock_hs_net *hn, kuid_t uid)
+{
+	struct tlsock_hs *hs;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&hn->lock);
+	list_for_each_entry(hs, &hn->queue, node)
+		n += uid_eq(hs->uid, uid);
+	list_for_each_entry(hs, &hn->active, node)
+		n += uid_eq(hs->uid, uid);
+	return n;
 }
 
 /**
@@ -216,7 +241,8 @@ int tlsock_hs_notify(struct net *net, u32 id)
  * @hs: request
  *
  * Context: process context.
- * Return: 0, or -EBUSY when the namespace is at its cap (or out of ids).
+ * Return: 0, or -EBUSY when the namespace or the requesting user is at its
+ * cap (or out of ids).
  */
 int tlsock_hs_link(struct tlsock_hs *hs)
 {
@@ -229,7 +255,8 @@ int tlsock_hs_link(struct tlsock_hs *hs)
 		return err == -ENOMEM ? err : -EBUSY;
 
 	spin_lock(&hn->lock);
-	if (hn->nr_queued + hn->nr_active >= READ_ONCE(tlsock_hs_max_pending)) {
+	if (hn->nr_queued + hn->nr_active >= READ_ONCE(tlsock_hs_max_pending) ||
+	    tlsock_hs_user_count(hn, hs->uid) >= READ_ONCE(tlsock_hs_max_pending_user)) {
 		spin_unlock(&hn->lock);
 		xa_erase(&hn->ids, hs->id);
 		return -EBUSY;
@@ -304,6 +331,9 @@ static struct tlsock_hs *tlsock_hs_next(struct tlsock_hs_net *hn, u32 portid,
 
 	spin_lock(&hn->lock);
 	list_for_each_entry(hs, &hn->queue, node) {
+		/* a server's request is claimable once its peer spoke */
+		if (test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits))
+			continue;
 		*filep = tlsock_hs_file_get(hs);
 		if (!*filep)
 			continue;
@@ -577,6 +607,7 @@ int tlsock_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out_wipe;
 
+	/* the policy keeps it below the kernel-internal codes (ERESTARTSYS...) */
 	status = -(int)nla_get_u32(info->attrs[TLSOCK_A_DONE_STATUS]);
 	if (!status) {
 		err = -ENOMEM;
@@ -588,6 +619,11 @@ int tlsock_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG(info->extack, "incomplete or inconsistent crypto state");
 			goto out_put;
 		}
+		/* remembered until that port is released (tlsock_hs_netlink_event()) */
+		if (res->ticket_portid &&
+		    xa_err(xa_store(&hn->ticket_ports, res->ticket_portid, xa_mk_value(1),
+				    GFP_KERNEL)))
+			res->ticket_portid = 0;
 	}
 	err = tlsock_hs_complete(hs, status, res);
 
@@ -649,8 +685,15 @@ static void tlsock_hs_ticket_work(struct work_struct *work)
 		goto out;
 	}
 	genlmsg_end(msg, hdr);
-	/* the port may be gone or full: the ticket is simply lost */
-	genlmsg_unicast(t->net, msg, t->portid);
+	/*
+	 * Only to a port a daemon named in DONE and that was not released
+	 * since: a port id freed by a daemon that exited may be bound by anyone.
+	 * The port may also be full: the ticket is simply lost.
+	 */
+	if (xa_load(&tlsock_hs_pernet(t->net)->ticket_ports, t->portid))
+		genlmsg_unicast(t->net, msg, t->portid);
+	else
+		nlmsg_free(msg);
 out:
 	tlsock_hs_ticket_free(t);
 }
@@ -712,8 +755,9 @@ static int tlsock_hs_netlink_event(struct notifier_block *nb, unsigned long even
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
 		return NOTIFY_DONE;
 	hn = tlsock_hs_pernet(n->net);
-	/* a later socket may get the same port id: it did not park */
+	/* a later socket may get the same port id: it did not park, nor was it named for tickets */
 	tlsock_hs_unpark(hn, n->portid);
+	xa_erase(&hn->ticket_ports, n->portid);
 
 	for (;;) {
 		bool found = false;
@@ -749,6 +793,7 @@ static int __net_init tlsock_hs_net_init(struct net *net)
 	INIT_LIST_HEAD(&hn->queue);
 	INIT_LIST_HEAD(&hn->active);
 	xa_init_flags(&hn->ids, XA_FLAGS_ALLOC1);
+	xa_init(&hn->ticket_ports);
 	return 0;
 }
 
@@ -759,6 +804,7 @@ static void __net_exit tlsock_hs_net_exit(struct net *net)
 	/* user sockets pin their namespace: nothing can be linked here */
 	WARN_ON_ONCE(!list_empty(&hn->queue) || !list_empty(&hn->active));
 	xa_destroy(&hn->ids);
+	xa_destroy(&hn->ticket_ports);
 }
 
 static struct pernet_operations tlsock_hs_net_ops = {

@@ -42,29 +42,6 @@ void tlsock_err_abort(struct sock *sk, int err)
 	sk_error_report(sk);
 }
 
-/**
- * tlsock_io_gate() - hold application I/O back while a handshake runs
- * @sk: socket
- * @ctx: its context
- * @nonblock: the caller must not sleep
- * @timeo: how long a blocking caller may wait
- *
- * Context: process context, no lock held.
- * Return: 0 to go on, or the negative errno to return to the caller.
- */
-int tlsock_io_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long timeo)
-{
-	int err = 0;
-
-	if (likely(!READ_ONCE(ctx->hs)))
-		return 0;
-	lock_sock(sk);
-	if (ctx->hs)
-		err = tlsock_hs_gate(sk, ctx, nonblock, &timeo);
-	release_sock(sk);
-	return err;
-}
-
 static int tlsock_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 			     unsigned int optlen)
 {
@@ -86,6 +63,9 @@ static int tlsock_getsockopt(struct sock *sk, int level, int optname, char __use
 		return tlsock_tls_getsockopt(sk, ctx, optname, optval, optlen);
 	if (level == SOL_TLSOCK)
 		return tlsock_hs_getsockopt(sk, optname, optval, optlen);
+	/* maps TCP's raw receive queue into user memory: never on a TLS socket */
+	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE)
+		return -EOPNOTSUPP;
 	return ctx->sk_proto->getsockopt(sk, level, optname, optval, optlen);
 }
 
@@ -203,6 +183,8 @@ static void tlsock_build(int fam, const struct proto *base, const struct proto_o
 	o->splice_read = tlsock_splice_read;
 	o->read_sock = tlsock_read_sock;
 	o->read_skb = NULL;
+	/* tcp_mmap() only serves TCP_ZEROCOPY_RECEIVE, refused above */
+	o->mmap = sock_no_mmap;
 }
 
 /* Operations for @sk's family, built from the first socket seen. */
@@ -251,7 +233,7 @@ static int tlsock_ulp_init(struct sock *sk)
 	if (err)
 		return err;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->sk = sk;
@@ -259,6 +241,7 @@ static int tlsock_ulp_init(struct sock *sk)
 	ctx->sk_proto = READ_ONCE(sk->sk_prot);
 	ctx->sk_ops = sk->sk_socket->ops;
 	mutex_init(&ctx->tx_lock);
+	atomic_set(&ctx->plain_io, 0);
 	tlsock_tx_init(ctx);
 	tlsock_rx_init(ctx);
 

@@ -196,6 +196,32 @@ static u32 tlsock_rx_goal(struct sock *sk, struct tlsock_ctx *ctx, bool all)
 }
 
 /*
+ * TCP's readers stop at an urgent byte (MSG_OOB), which is no part of any
+ * TLS record, and tcp_inq() counts only the bytes before it: a stream that
+ * reached one, with bytes behind it, can never be parsed on.  A peer (or
+ * anyone on the path setting URG) must not wedge the reader silently.
+ */
+static bool tlsock_rx_at_urgent(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return unlikely(READ_ONCE(tp->urg_data)) && tp->urg_seq == tp->copied_seq &&
+	       before(tp->copied_seq, tp->rcv_nxt);
+}
+
+/* The stream cannot be parsed on: fail it with @err once. */
+static int tlsock_rx_stop(struct sock *sk, struct tlsock_ctx *ctx, int err)
+{
+	ctx->rx.stopped = true;
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_PARSE_ERROR);
+	if (unlikely(ctx->hs) && tlsock_ph_managed(ctx))
+		tlsock_ph_rx_error(sk, ctx, err);
+	else
+		tlsock_err_abort(sk, err);
+	return err;
+}
+
+/*
  * Move bytes of the next record from TCP into cur, up to tlsock_rx_goal().
  * Called by the socket owner or from data_ready with the socket spinlock
  * held.  Returns 0, or a negative errno after a header that cannot be
@@ -215,8 +241,14 @@ static int tlsock_rx_pull_to(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp,
 		read_descriptor_t desc = { .arg.data = rec };
 		u32 want = tlsock_rx_goal(sk, ctx, all);
 
-		if (rec->have >= want || !tcp_inq(sk))
+		if (rec->have >= want)
 			break;
+		if (!tcp_inq(sk)) {
+			/* tcp_inq() counts up to an urgent byte only */
+			if (tlsock_rx_at_urgent(sk))
+				return tlsock_rx_stop(sk, ctx, -EPROTO);
+			break;
+		}
 		if (tlsock_rec_alloc(rec, want, gfp))
 			break;	/* retried by the reader with GFP_KERNEL */
 		desc.count = want - rec->have;
@@ -224,15 +256,8 @@ static int tlsock_rx_pull_to(struct sock *sk, struct tlsock_ctx *ctx, gfp_t gfp,
 			break;
 		if (!rec->need && rec->have >= TLSOCK_HDR_LEN) {
 			err = tlsock_rx_parse_header(ctx);
-			if (err) {
-				rx->stopped = true;
-				tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_PARSE_ERROR);
-				if (unlikely(ctx->hs) && tlsock_ph_managed(ctx))
-					tlsock_ph_rx_error(sk, ctx, err);
-				else
-					tlsock_err_abort(sk, err);
-				return err;
-			}
+			if (err)
+				return tlsock_rx_stop(sk, ctx, err);
 		}
 	}
 	return 0;
@@ -266,6 +291,8 @@ void tlsock_data_ready(struct sock *sk)
 
 	if (unlikely(!ctx))
 		return;
+	if (unlikely(ctx->hs))
+		tlsock_hs_data_ready(sk, ctx);
 	if (ctx->rx_on) {
 		tlsock_rx_pull(sk, ctx, GFP_ATOMIC);
 		tlsock_rx_update_ready(ctx);
@@ -430,6 +457,10 @@ static int tlsock_rx_tcp_sg(struct sock *sk, u32 len, struct scatterlist *sg, in
 	int n = 1;
 
 	sock_owned_by_me(sk);
+	/* an urgent byte inside: the in-place path fails the stream there */
+	if (unlikely(READ_ONCE(tcp_sk(sk)->urg_data)) &&
+	    tcp_sk(sk)->urg_seq - tcp_sk(sk)->copied_seq < len)
+		return 0;
 	skb = tcp_recv_skb(sk, tcp_sk(sk)->copied_seq, &off);
 	while (len && skb) {
 		u32 chunk = min_t(u32, len, skb->len - off);
@@ -660,6 +691,7 @@ static void tlsock_rx_consume(struct sock *sk, struct tlsock_ctx *ctx, struct tl
 		tlsock_rx_cur_done(sk, ctx);
 		return;
 	}
+	ctx->rx.held_bytes -= rec->npages * PAGE_SIZE;
 	list_del(&rec->list);
 	tlsock_rec_free(rec);
 	kfree(rec);
@@ -668,11 +700,12 @@ static void tlsock_rx_consume(struct sock *sk, struct tlsock_ctx *ctx, struct tl
 /* Move the decrypted cur onto held so cur can take the next record. */
 static struct tlsock_rec *tlsock_rx_spill(struct tlsock_ctx *ctx)
 {
-	struct tlsock_rec *rec = kmalloc(sizeof(*rec), GFP_KERNEL);
+	struct tlsock_rec *rec = kmalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
 
 	if (!rec)
 		return NULL;
 	*rec = ctx->rx.cur;
+	ctx->rx.held_bytes += rec->npages * PAGE_SIZE;
 	list_add_tail(&rec->list, &ctx->rx.held);
 	memset(&ctx->rx.cur, 0, sizeof(ctx->rx.cur));
 	return rec;
@@ -763,23 +796,30 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 
 	if (unlikely(flags & MSG_ERRQUEUE))
 		goto plain;
-	if (!READ_ONCE(ctx->rx_on)) {
-		ret = tlsock_io_gate(sk, ctx, flags & MSG_DONTWAIT,
-				     sock_rcvtimeo(sk, flags & MSG_DONTWAIT));
-		if (ret)
-			return ret;
-		goto plain;
-	}
 
 	lock_sock(sk);
-	if (!ctx->rx_on) {
-		release_sock(sk);
-		goto plain;
-	}
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	ret = tlsock_rx_lock_reader(sk, ctx, flags & MSG_DONTWAIT, &timeo);
 	if (ret)
 		goto out_unlock;
+	/*
+	 * Only now, past the handshake gate and with the socket lock held, is
+	 * rx_on what this call must obey: a reader that waited in the gate finds
+	 * the keys the handshake installed, never TCP's raw bytes.
+	 */
+	if (!ctx->rx_on) {
+		tlsock_plain_begin(ctx);
+		tlsock_rx_reader_unlock(ctx);
+		release_sock(sk);
+		ret = ctx->sk_proto->recvmsg(sk, msg, len, flags, addr_len);
+		tlsock_plain_end(ctx);
+		return ret;
+	}
+	if (unlikely(flags & MSG_OOB)) {
+		/* an urgent byte is outside the record stream: no such thing on TLS */
+		ret = -EINVAL;
+		goto out_reader;
+	}
 
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	while (copied < len) {
@@ -798,7 +838,18 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 			}
 			if (ctx->rx.cur.decrypted) {
 				/* only a peek gets here: keep cur, open the next */
-				struct tlsock_rec *moved = tlsock_rx_spill(ctx);
+				struct tlsock_rec *moved;
+
+				/*
+				 * What a peek holds was taken off TCP's queue, so TCP's
+				 * window no longer bounds it: the receive buffer does.
+				 */
+				if (ctx->rx.held_bytes + ctx->rx.cur.npages * PAGE_SIZE >
+				    READ_ONCE(sk->sk_rcvbuf)) {
+					ret = copied ? 0 : -ENOBUFS;
+					break;
+				}
+				moved = tlsock_rx_spill(ctx);
 
 				if (!moved) {
 					ret = -ENOMEM;
@@ -874,6 +925,7 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 		tlsock_rx_pull(sk, ctx, GFP_KERNEL);
 		tlsock_rx_update_ready(ctx);
 	}
+out_reader:
 	tlsock_rx_reader_unlock(ctx);
 out_unlock:
 	release_sock(sk);
@@ -948,18 +1000,20 @@ ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_
 	ssize_t ret;
 	long timeo;
 
-	if (!READ_ONCE(ctx->rx_on)) {
-		ret = tlsock_io_gate(sk, ctx, nonblock, sock_rcvtimeo(sk, nonblock));
-		if (ret)
-			return ret;
-		return ctx->sk_ops->splice_read(sock, ppos, pipe, len, flags);
-	}
-
 	lock_sock(sk);
 	timeo = sock_rcvtimeo(sk, nonblock);
 	ret = tlsock_rx_lock_reader(sk, ctx, nonblock, &timeo);
 	if (ret)
 		goto out_unlock;
+	/* decided past the gate, under the lock: see tlsock_recvmsg() */
+	if (!ctx->rx_on) {
+		tlsock_plain_begin(ctx);
+		tlsock_rx_reader_unlock(ctx);
+		release_sock(sk);
+		ret = ctx->sk_ops->splice_read(sock, ppos, pipe, len, flags);
+		tlsock_plain_end(ctx);
+		return ret;
+	}
 
 	for (;;) {
 		rec = tlsock_rx_head(ctx);
@@ -1001,13 +1055,15 @@ out_unlock:
  * In-kernel consumers that read skbs directly would see ciphertext once RX
  * is configured, so that is refused.
  *
- * Return: what TCP returns, or -EOPNOTSUPP with RX configured.
+ * Return: what TCP returns, or -EOPNOTSUPP with RX configured or a managed
+ * handshake requested.
  */
 int tlsock_read_sock(struct sock *sk, read_descriptor_t *desc, sk_read_actor_t recv_actor)
 {
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 
-	if (READ_ONCE(ctx->rx_on))
+	/* a managed socket is TLS from the request on, whatever its state */
+	if (READ_ONCE(ctx->rx_on) || READ_ONCE(ctx->hs))
 		return -EOPNOTSUPP;
 	return ctx->sk_ops->read_sock(sk, desc, recv_actor);
 }
@@ -1063,6 +1119,7 @@ void tlsock_rx_release(struct sock *sk, struct tlsock_ctx *ctx)
 {
 	struct tlsock_rec *rec, *tmp;
 
+	ctx->rx.held_bytes = 0;
 	list_for_each_entry_safe(rec, tmp, &ctx->rx.held, list) {
 		list_del(&rec->list);
 		tlsock_rec_free(rec);

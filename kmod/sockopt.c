@@ -5,7 +5,8 @@
  * The errno contract follows mainline kTLS: EINVAL for a malformed
  * crypto_info or a length that does not match its cipher, EBUSY for a
  * second TLS 1.2 key, EFAULT for bad pointers, ENOPROTOOPT for unknown
- * options.  TLS 1.3 keys may be replaced (rekey) with the same version and
+ * options.  A socket with a managed handshake (SOL_TLSOCK) takes no keys
+ * from the application (EBUSY) and shows it none (EPERM).  TLS 1.3 keys may be replaced (rekey) with the same version and
  * cipher; a replaced RX key also ends the KeyUpdate wait (EKEYEXPIRED).
  */
 #include <linux/skmsg.h>
@@ -134,7 +135,14 @@ static int tlsock_set_crypto(struct sock *sk, struct tlsock_ctx *ctx, bool tx, s
 	if (tx)
 		mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
-	err = tlsock_crypto_install(sk, tx, &ci, optlen);
+	/*
+	 * From the handshake request to the end of the session the keys are
+	 * the daemon's and then the kernel's (KeyUpdate), never the application's.
+	 */
+	if (ctx->hs)
+		err = -EBUSY;
+	else
+		err = tlsock_crypto_install(sk, tx, &ci, optlen);
 	release_sock(sk);
 	if (tx)
 		mutex_unlock(&ctx->tx_lock);
@@ -228,6 +236,9 @@ static int tlsock_get_crypto(struct sock *sk, struct tlsock_ctx *ctx, bool tx,
 		return -EINVAL;
 	if (!(tx ? ctx->tx_on : ctx->rx_on))
 		return -EBUSY;
+	/* a managed session's keys never leave the kernel */
+	if (ctx->hs)
+		return -EPERM;
 
 	cipher = c->cipher;
 	memcpy(&ci, &c->info, cipher->info_len);

@@ -179,6 +179,7 @@ static inline u8 *tlsock_rec_ptr(const struct tlsock_rec *rec, u32 at)
  * @crypto: keys of the receive direction
  * @cur: record being assembled from TCP, or decrypted and being read
  * @held: decrypted records moved aside so MSG_PEEK could look past them
+ * @held_bytes: pages of @held in bytes; kept within sk_rcvbuf
  * @err: sticky error (negative errno) after a record failed to open
  * @stopped: the stream can no longer be parsed (bad header seen)
  * @key_expired: a KeyUpdate was received; no record is opened until new
@@ -195,6 +196,7 @@ struct tlsock_rx {
 	struct tlsock_crypto crypto;
 	struct tlsock_rec cur;
 	struct list_head held;
+	u32 held_bytes;
 	int err;
 	bool stopped;
 	bool key_expired;
@@ -261,6 +263,10 @@ struct tlsock_hs;
  * @rx_on: RX is configured (read locklessly by poll: READ_ONCE)
  * @zc_ro_tx: TLS_TX_ZEROCOPY_RO value
  * @hs: managed-handshake state, owned by handshake.c (socket lock)
+ * @plain_io: application calls inside TCP's own sendmsg/recvmsg/splice_read
+ *	(a direction without keys passes through); entered under the socket
+ *	lock, so a handshake request, also made under it, sees every call
+ *	that could still move plaintext and refuses to start (EBUSY)
  * @rcu: deferred free
  */
 struct tlsock_ctx {
@@ -279,6 +285,7 @@ struct tlsock_ctx {
 	struct tlsock_tx tx;
 	struct tlsock_rx rx;
 	struct tlsock_hs *hs;
+	atomic_t plain_io;
 	struct rcu_head rcu;
 };
 
@@ -306,7 +313,19 @@ static inline unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx)
 
 /* main.c */
 void tlsock_err_abort(struct sock *sk, int err);
-int tlsock_io_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long timeo);
+
+/* An application call is about to pass through to TCP.  Socket lock held. */
+static inline void tlsock_plain_begin(struct tlsock_ctx *ctx)
+{
+	sock_owned_by_me(ctx->sk);
+	atomic_inc(&ctx->plain_io);
+}
+
+/* ... and is back.  No lock needed. */
+static inline void tlsock_plain_end(struct tlsock_ctx *ctx)
+{
+	atomic_dec(&ctx->plain_io);
+}
 
 /* cipher.c */
 const struct tlsock_cipher *tlsock_cipher_find(u16 type);
@@ -419,10 +438,14 @@ void tlsock_stats_exit(void);
  *	daemon that claimed the request), otherwise waits (blocking callers,
  *	honouring *timeo, which it updates) or returns -EAGAIN, -EINTR or the
  *	handshake's error.
+ * tlsock_hs_settled: no managed handshake, or it succeeded (lockless hint;
+ *	the gate decides under the lock).
  * tlsock_hs_poll: adjusts a poll mask while a handshake is pending or
  *	after it failed.  Called without the socket lock.
  * tlsock_hs_close: the socket is being closed; cancel any request.
  *	Called with the socket lock held.
+ * tlsock_hs_data_ready: bytes arrived while a managed handshake exists
+ *	(softirq, socket spinlock held).
  * tlsock_hs_rx_control: a control record arrived on a managed socket
  *	(KeyUpdate, NewSessionTicket, alert); returns true when it was
  *	consumed and must not be delivered to the application.
@@ -431,7 +454,9 @@ int tlsock_hs_setsockopt(struct sock *sk, int optname, sockptr_t optval, unsigne
 int tlsock_hs_getsockopt(struct sock *sk, int optname, char __user *optval, int __user *optlen);
 int tlsock_hs_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long *timeo);
 __poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask);
+bool tlsock_hs_settled(const struct tlsock_ctx *ctx);
 void tlsock_hs_close(struct sock *sk, struct tlsock_ctx *ctx);
+void tlsock_hs_data_ready(struct sock *sk, struct tlsock_ctx *ctx);
 int tlsock_hs_init(void);
 void tlsock_hs_exit(void);
 

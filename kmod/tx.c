@@ -368,11 +368,23 @@ int tlsock_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	int err;
 
 again:
-	err = tlsock_io_gate(sk, ctx, flags & MSG_DONTWAIT, sock_sndtimeo(sk, flags & MSG_DONTWAIT));
-	if (err)
-		return err;
-	if (!READ_ONCE(ctx->tx_on))
-		return ctx->sk_proto->sendmsg(sk, msg, size);
+	if (unlikely(!READ_ONCE(ctx->tx_on) || !tlsock_hs_settled(ctx))) {
+		/* the gate and the choice of path under one hold of the socket lock */
+		long timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+
+		lock_sock(sk);
+		err = ctx->hs ? tlsock_hs_gate(sk, ctx, flags & MSG_DONTWAIT, &timeo) : 0;
+		if (!err && !ctx->tx_on) {
+			tlsock_plain_begin(ctx);
+			release_sock(sk);
+			err = ctx->sk_proto->sendmsg(sk, msg, size);
+			tlsock_plain_end(ctx);
+			return err;
+		}
+		release_sock(sk);
+		if (err)
+			return err;
+	}
 
 	if (flags & ~TLSOCK_SEND_FLAGS)
 		return -EOPNOTSUPP;
@@ -382,10 +394,13 @@ again:
 
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
-	if (tlsock_tx_gate_locked(sk, ctx)) {
+	err = tlsock_tx_gate_locked(sk, ctx);
+	if (err) {
 		release_sock(sk);
 		mutex_unlock(&ctx->tx_lock);
-		goto again;
+		if (err != -EAGAIN || (flags & MSG_DONTWAIT))
+			return err;
+		goto again;	/* to wait in the gate without tx_lock */
 	}
 
 	/* a pending record from an earlier call goes first */

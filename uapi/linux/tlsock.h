@@ -39,8 +39,11 @@
  *	TLSOCK_A_ACCEPT_REQ_ID.  Unicast to one parked netlink socket (see
  *	_PARK below) if there is one, else multicast on group
  *	TLSOCK_MCGRP_TLSOCKD.
- * "CAP_NET_ADMIN" below is in the user namespace that owns the network
- * namespace.
+ * A daemon (ACCEPT, DONE) needs CAP_NET_ADMIN in the initial user namespace:
+ * it hands keys and a "verified" peer to other processes' sockets, so root
+ * of a user namespace (which any user can create, with a network namespace
+ * of its own) may not act as one.  STATUS_GET needs CAP_NET_ADMIN in the
+ * user namespace that owns the caller's network namespace.
  *
  * TLSOCK_CMD_ACCEPT (daemon, CAP_NET_ADMIN): claims the oldest pending
  *	request of the caller's network namespace; EAGAIN when there is none.
@@ -52,10 +55,14 @@
  *	pending is parked: the next request is announced to it alone.
  * TLSOCK_CMD_DONE (daemon, CAP_NET_ADMIN): completes a request claimed by
  *	the same netlink socket (EPERM otherwise, ENOENT when the request is
- *	gone).  TLSOCK_A_DONE_REQ_ID and _STATUS (0 or a positive errno);
+ *	gone).  TLSOCK_A_DONE_REQ_ID and _STATUS (0 or a positive errno
+ *	below 512: ERANGE for a kernel-internal code);
  *	with status 0 also _VERSION, _CIPHER, _TX_CRYPTO and _RX_CRYPTO
- *	(struct tls12_crypto_info_*), for TLS 1.3 _TX_SECRET and _RX_SECRET,
- *	and _PEER_VERIFIED, _RESUMED, _PEER_SUBJECT, _PEER_SAN (repeated).
+ *	(struct tls12_crypto_info_*), for TLS 1.3 _TX_SECRET and _RX_SECRET
+ *	(as long as the suite's hash: 48 bytes for AES-256-GCM, else 32; none
+ *	for TLS 1.2), and _PEER_VERIFIED, _RESUMED, _PEER_SUBJECT, _PEER_SAN (repeated).
+ *	A DONE whose keys do not fit the version and cipher fails with EINVAL
+ *	and fails the request with EIO (the connection is reset).
  *	A TLS 1.3 client may also carry _TICKET_PORTID: the netlink port that
  *	receives TLSOCK_CMD_TICKET for this socket.  With _PARK the socket
  *	parks (before the request completes, so a request its completion
@@ -66,8 +73,9 @@
  *	sent a NewSessionTicket after the handshake.  TLSOCK_A_TICKET_REQ_ID
  *	and _MSG (the plaintext handshake message with its header, at most
  *	TLSOCK_TICKET_MSG_MAX bytes; at most TLSOCK_TICKETS_MAX per socket).
- *	Dropped when the port is gone.
- * TLSOCK_CMD_STATUS_GET (anyone): TLSOCK_A_STATUS_{PENDING, ACTIVE,
+ *	Dropped when the port is gone, and for good once the port was
+ *	released: a port id a daemon freed may be bound by anyone.
+ * TLSOCK_CMD_STATUS_GET (CAP_NET_ADMIN, see above): TLSOCK_A_STATUS_{PENDING, ACTIVE,
  *	MAX_PENDING, DEFAULT_TIMEOUT, LISTENERS} of the caller's namespace.
  *
  * The block below is kept identical to what tools/net/ynl/ynl-gen-c.py
@@ -207,14 +215,23 @@ enum {
  * returns that failure.  A signal interrupts the wait (EINTR) but not the
  * handshake.  Until the handshake succeeds the application's send, recv,
  * splice and sendfile wait (EAGAIN when non-blocking) and poll reports no
- * readiness; after a failure they return the failure.  The connection is
+ * readiness; after a failure they return the failure.  A call that waited
+ * continues on TLS once the keys are in: it never sees the peer's raw bytes.
+ * The request is refused (EBUSY) while a send or receive of the application
+ * is still inside TCP on the plain socket, and from the request on SOL_TLS
+ * keys are refused (EBUSY) and not shown (EPERM).  The connection is
  * reset on failure: no application byte ever crosses it in plaintext.
  *
  * errno values of a failed handshake:
  *	ESRCH		no tlsockd listens in the socket's network namespace
  *	EBUSY		too many handshakes pending in the namespace (parameter
- *			hs_max_pending)
- *	ETIMEDOUT	timeout_ms elapsed
+ *			hs_max_pending) or of the calling user there
+ *			(hs_max_pending_user); or, with the connection left as it
+ *			was, an application send/receive is still in progress
+ *			on the plain socket
+ *	ETIMEDOUT	timeout_ms elapsed; for a server, also when the client
+ *			sent nothing within hs_first_byte_ms (a server's
+ *			request reaches a daemon only once its peer spoke)
  *	EOWNERDEAD	the daemon that claimed the request exited
  *	ENOTCONN	the connection is not established (any more)
  *	EISCONN		SOL_TLS keys are already installed
