@@ -10,8 +10,13 @@
  * started with (a reference), so a reload never disturbs them and a broken
  * file never replaces a working one.
  *
- * The session-ticket master key is daemon-wide and survives reloads;
- * GnuTLS derives the keys it actually uses from it and rotates them.
+ * Session tickets: each profile of each generation has a master key of its
+ * own, so a ticket resumes only into the profile that issued it, and a
+ * reload (a new trust store, CRL or client_auth) starts afresh.  A key is
+ * replaced once it is TLSOCKD_RESUME_LIFETIME old: every ticket made with
+ * it dies then, so no chain of resumptions outlives that, whatever the
+ * tickets themselves say.  (GnuTLS derives the keys it encrypts with from
+ * the master key and rotates those within its life.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +27,86 @@
 
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tlsockd_gen *gen_cur;	/* gen_lock */
-static gnutls_datum_t ticket_key;
+
+/**
+ * struct tlsockd_stek - a profile's session ticket master key
+ * @lock: protects @key and @born (handshakes of the generation share them)
+ * @key: the key (gnutls_session_ticket_key_generate()), wiped when replaced
+ * @born: tlsockd_now_ms() when @key was made
+ */
+struct tlsockd_stek {
+	pthread_mutex_t lock;
+	gnutls_datum_t key;
+	int64_t born;
+};
+
+static void stek_wipe(gnutls_datum_t *key)
+{
+	if (key->data) {
+		gnutls_memset(key->data, 0, key->size);
+		gnutls_free(key->data);
+	}
+	key->data = NULL;
+	key->size = 0;
+}
+
+static void stek_free(struct tlsockd_stek *st)
+{
+	if (!st)
+		return;
+	stek_wipe(&st->key);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+static int stek_new(struct tlsockd_stek **out)
+{
+	struct tlsockd_stek *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	pthread_mutex_init(&st->lock, NULL);
+	if (gnutls_session_ticket_key_generate(&st->key) < 0) {
+		stek_free(st);
+		return -ENOMEM;
+	}
+	st->born = tlsockd_now_ms();
+	*out = st;
+	return 0;
+}
+
+/**
+ * tlsockd_profile_tickets() - a server session issues and takes @p's tickets
+ * @p: the server's profile
+ * @s: server session
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tlsockd_profile_tickets(const struct tlsockd_profile *p, gnutls_session_t s)
+{
+	struct tlsockd_stek *st = p->stek;
+	gnutls_datum_t fresh = {};
+	int err = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (tlsockd_now_ms() - st->born >= TLSOCKD_RESUME_LIFETIME * 1000LL) {
+		if (gnutls_session_ticket_key_generate(&fresh) < 0) {
+			err = -ENOMEM;
+			goto out;
+		}
+		stek_wipe(&st->key);
+		st->key = fresh;
+		st->born = tlsockd_now_ms();
+	}
+	/* GnuTLS copies the key into the session */
+	if (gnutls_session_ticket_enable_server(s, &st->key) < 0)
+		err = -ENOMEM;
+	else
+		gnutls_db_set_cache_expiration(s, TLSOCKD_RESUME_LIFETIME);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return err;
+}
 
 static const struct {
 	const char *name;
@@ -149,6 +233,7 @@ static void gen_free(struct tlsockd_gen *gen)
 			gnutls_certificate_free_credentials(gen->profiles[i].cred);
 		if (gen->profiles[i].prio)
 			gnutls_priority_deinit(gen->profiles[i].prio);
+		stek_free(gen->profiles[i].stek);
 	}
 	free(gen->profiles);
 	tlsockd_conf_free(gen->conf);
@@ -193,6 +278,11 @@ int tlsockd_gen_load(struct tlsockd_conf *conf, struct tlsockd_gen **out, char *
 		err = load_priority(pc, &p->prio, sub, sizeof(sub));
 		if (!err)
 			err = load_cred(pc, p, sub, sizeof(sub));
+		if (!err && pc->tickets && p->has_cert) {
+			err = stek_new(&p->stek);
+			if (err)
+				snprintf(sub, sizeof(sub), "session ticket key: %s", strerror(-err));
+		}
 		if (err) {
 			snprintf(why, whylen, "[profile %s] %s", pc->name, sub);
 			goto err;
@@ -272,23 +362,4 @@ const struct tlsockd_profile *tlsockd_gen_profile(const struct tlsockd_gen *gen,
 	const struct tlsockd_profile_conf *pc = tlsockd_conf_profile(gen->conf, name);
 
 	return pc ? &gen->profiles[pc - gen->conf->profiles] : NULL;
-}
-
-int tlsockd_tickets_init(void)
-{
-	return gnutls_session_ticket_key_generate(&ticket_key) < 0 ? -ENOMEM : 0;
-}
-
-void tlsockd_tickets_exit(void)
-{
-	if (ticket_key.data) {
-		gnutls_memset(ticket_key.data, 0, ticket_key.size);
-		gnutls_free(ticket_key.data);
-		ticket_key.data = NULL;
-	}
-}
-
-const gnutls_datum_t *tlsockd_ticket_key(void)
-{
-	return &ticket_key;
 }

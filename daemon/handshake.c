@@ -58,9 +58,8 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 		gnutls_certificate_server_set_request(s, auth_request[pc->client_auth]);
 		if (pc->client_auth != TLSOCKD_AUTH_NONE && pc->verify)
 			gnutls_session_set_verify_cert(s, NULL, 0);
-		if (pc->tickets &&
-		    gnutls_session_ticket_enable_server(s, tlsockd_ticket_key()) < 0)
-			return -ENOMEM;
+		if (pc->tickets)
+			return tlsockd_profile_tickets(p, s);
 		return 0;
 	}
 

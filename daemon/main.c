@@ -115,10 +115,7 @@ int main(int argc, char **argv)
 	if (conf->log_syslog == 1 || (conf->log_syslog == -1 && !foreground))
 		tlsockd_log_init(TLSOCKD_LOG_SYSLOG, debug);
 
-	err = tlsockd_tickets_init();
-	if (!err)
-		err = tlsockd_run(conf, path);
-	tlsockd_tickets_exit();
+	err = tlsockd_run(conf, path);
 	gnutls_global_deinit();
 	return err ? 1 : 0;
 }

@@ -100,11 +100,23 @@ const struct tlsockd_profile_conf *tlsockd_conf_profile(const struct tlsockd_con
 const char *tlsockd_auth_name(enum tlsockd_client_auth a);
 
 /* creds.c: loaded credentials, one generation per (re)load */
+struct tlsockd_stek;
+
+/**
+ * struct tlsockd_profile - a loaded profile
+ * @conf: its section of the file
+ * @cred: certificate, key, trust store, CRL
+ * @prio: priority cache
+ * @has_cert: @cred holds a certificate of our own
+ * @stek: this profile's session ticket key (creds.c): a ticket of one
+ *	profile, or of an earlier generation, never resumes into another
+ */
 struct tlsockd_profile {
 	const struct tlsockd_profile_conf *conf;
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
 	bool has_cert;
+	struct tlsockd_stek *stek;
 };
 
 /**
@@ -127,9 +139,14 @@ void tlsockd_gen_put(struct tlsockd_gen *gen);
 void tlsockd_gen_publish(struct tlsockd_gen *gen);
 const struct tlsockd_profile *tlsockd_gen_profile(const struct tlsockd_gen *gen,
 						  const char *name);
-int tlsockd_tickets_init(void);
-void tlsockd_tickets_exit(void);
-const gnutls_datum_t *tlsockd_ticket_key(void);
+int tlsockd_profile_tickets(const struct tlsockd_profile *p, gnutls_session_t s);
+
+/*
+ * Longest life of resumption, in seconds, counted from the full handshake a
+ * session descends from (RFC 8446 4.6.1 allows 7 days): the lifetime of the
+ * server's tickets and of its ticket key, and of a client's cached session.
+ */
+#define TLSOCKD_RESUME_LIFETIME	(6 * 3600)
 
 /* resume.c: client session cache keyed by profile and server name, and the
  * TLS 1.3 client sessions held for their tickets */

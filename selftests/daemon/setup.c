@@ -54,7 +54,7 @@ static const char base_conf[] =
 	CLI("nl", "");
 
 /**
- * hst_setup() - PKI, ticket keys, the shared generation
+ * hst_setup() - PKI, the shared generation
  *
  * Return: 0 or a negative errno.
  */
@@ -67,9 +67,6 @@ int hst_setup(void)
 		printf("# cannot make the PKI in %s (certtool, openssl)\n", hst_dir);
 		return err;
 	}
-	err = tlsockd_tickets_init();
-	if (err)
-		return err;
 	/* TLS 1.3 client sessions are held for their tickets only with a port */
 	tlsockd_resume_set_port(1);
 	return hst_gen(base_conf, &hst_base);
@@ -82,7 +79,6 @@ void hst_teardown(void)
 	tlsockd_gen_put(hst_base);
 	tlsockd_resume_flush();
 	tlsockd_peer_cache_flush();
-	tlsockd_tickets_exit();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", hst_dir);
 	if (system(cmd))
 		printf("# cannot remove %s\n", hst_dir);
