@@ -26,24 +26,20 @@ static bool is_ip_literal(const char *name)
 	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
 }
 
-/* The name a client verifies: server_name, else the peer's address. */
-static void verify_name(const struct tlsockd_request *req, char *buf, size_t size)
-{
-	const struct sockaddr_storage *ss = &req->peer;
-
-	if (req->server_name[0]) {
-		snprintf(buf, size, "%s", req->server_name);
-		return;
-	}
-	buf[0] = 0;
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, size);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, size);
-}
+/**
+ * struct check - what this handshake checks its peer against
+ * @vname: client: the name the certificate must match
+ * @ckey: client: the session cache key (tlsockd_check_names())
+ * @born: client: when the session resumed from the cache was first made
+ */
+struct check {
+	char vname[TLSOCK_SERVER_NAME_MAX];
+	char ckey[TLSOCK_SERVER_NAME_MAX + 8];
+	int64_t born;
+};
 
 static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
-			 const struct tlsockd_request *req, const char *vname)
+			 const struct tlsockd_request *req, struct check *ck)
 {
 	const struct tlsockd_profile_conf *pc = p->conf;
 	int ret;
@@ -68,12 +64,12 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 				   strlen(req->server_name)) < 0)
 		return -ENOMEM;
 	if (pc->verify) {
-		if (!vname[0])
+		if (!ck->vname[0])
 			return -EINVAL;	/* nothing to check the certificate against */
-		gnutls_session_set_verify_cert(s, vname, 0);
+		gnutls_session_set_verify_cert(s, ck->vname, 0);
 	}
 	if (pc->tickets)
-		tlsockd_resume_load(pc->name, req->server_name, s);
+		ck->born = tlsockd_resume_load(pc->name, ck->ckey, s);
 	return 0;
 }
 
@@ -104,9 +100,9 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 {
 	bool server = req->role == TLSOCK_ROLE_SERVER;
 	const struct tlsockd_profile *p;
-	char vname[TLSOCK_SERVER_NAME_MAX];
 	gnutls_session_t s = NULL;
 	struct tlsockd_io io;
+	struct check ck = {};
 	unsigned int flags;
 	int ret, err;
 
@@ -131,8 +127,9 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 		res->status = ENOMEM;
 		return;
 	}
-	verify_name(req, vname, sizeof(vname));
-	err = session_setup(s, p, req, vname);
+	if (!server)
+		tlsockd_check_names(req, ck.vname, sizeof(ck.vname), ck.ckey, sizeof(ck.ckey));
+	err = session_setup(s, p, req, &ck);
 	if (err) {
 		res->status = -err;
 		snprintf(res->reason, sizeof(res->reason), "session setup: %s", strerror(-err));
@@ -177,11 +174,13 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 	/* verification ran inside the handshake; it passed if we got here */
 	res->verified = p->conf->verify && res->subject[0] &&
 			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
+	if (!ck.born || !res->resumed)
+		ck.born = tlsockd_now_ms();
 	if (!server && p->conf->tickets && res->version == TLS_1_2_VERSION)
-		tlsockd_resume_store(p->conf->name, req->server_name, s);
+		tlsockd_resume_store(p->conf->name, ck.ckey, s, ck.born);
 	/* TLS 1.3: the ticket comes later, through the kernel (resume.c) */
 	if (!server && p->conf->tickets && res->version == TLS_1_3_VERSION &&
-	    !tlsockd_resume_hold(gen, req->id, p->conf->name, req->server_name, s,
+	    !tlsockd_resume_hold(gen, req->id, p->conf->name, ck.ckey, ck.born, s,
 				 &res->ticket_portid))
 		s = NULL;
 out:

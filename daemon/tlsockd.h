@@ -148,13 +148,16 @@ int tlsockd_profile_tickets(const struct tlsockd_profile *p, gnutls_session_t s)
  */
 #define TLSOCKD_RESUME_LIFETIME	(6 * 3600)
 
-/* resume.c: client session cache keyed by profile and server name, and the
- * TLS 1.3 client sessions held for their tickets */
-void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s);
-void tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s);
+/* resume.c: client session cache keyed by profile and what was checked
+ * (server name, or address and port), and the TLS 1.3 client sessions held
+ * for their tickets */
+void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s,
+			  int64_t born);
+int64_t tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s);
+void tlsockd_resume_forget(const char *profile, const char *name);
 void tlsockd_resume_flush(void);
 int tlsockd_resume_hold(const struct tlsockd_gen *gen, uint32_t id, const char *profile,
-			const char *name, gnutls_session_t s, uint32_t *port);
+			const char *name, int64_t born, gnutls_session_t s, uint32_t *port);
 void tlsockd_resume_release(uint32_t id);
 int tlsockd_resume_ticket(uint32_t id, const void *msg, size_t len);
 void tlsockd_resume_set_port(uint32_t port);
@@ -311,6 +314,10 @@ void tlsockd_keys_keylog(gnutls_session_t s, struct tlsockd_result *res);
 int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res);
 void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf,
 			 size_t size);
+
+/* verify.c */
+void tlsockd_check_names(const struct tlsockd_request *req, char *vname, size_t vsize,
+			 char *ckey, size_t csize);
 
 /* peer_cache.c */
 bool tlsockd_peer_cache_get(const gnutls_datum_t *der, struct tlsockd_result *res);
