@@ -30,11 +30,15 @@ static bool is_ip_literal(const char *name)
  * struct check - what this handshake checks its peer against
  * @vname: client: the name the certificate must match
  * @ckey: client: the session cache key (tlsockd_check_names())
+ * @vd: typed data of the verification (points into @vname)
+ * @nvd: entries of @vd
  * @born: client: when the session resumed from the cache was first made
  */
 struct check {
 	char vname[TLSOCK_SERVER_NAME_MAX];
 	char ckey[TLSOCK_SERVER_NAME_MAX + 8];
+	gnutls_typed_vdata_st vd[2];
+	unsigned int nvd;
 	int64_t born;
 };
 
@@ -53,7 +57,7 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 	if (req->role == TLSOCK_ROLE_SERVER) {
 		gnutls_certificate_server_set_request(s, auth_request[pc->client_auth]);
 		if (pc->client_auth != TLSOCKD_AUTH_NONE && pc->verify)
-			gnutls_session_set_verify_cert(s, NULL, 0);
+			gnutls_session_set_verify_cert2(s, ck->vd, ck->nvd, 0);
 		if (pc->tickets)
 			return tlsockd_profile_tickets(p, s);
 		return 0;
@@ -66,7 +70,7 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 	if (pc->verify) {
 		if (!ck->vname[0])
 			return -EINVAL;	/* nothing to check the certificate against */
-		gnutls_session_set_verify_cert(s, ck->vname, 0);
+		gnutls_session_set_verify_cert2(s, ck->vd, ck->nvd, 0);
 	}
 	if (pc->tickets)
 		ck->born = tlsockd_resume_load(pc->name, ck->ckey, s);
@@ -129,6 +133,7 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 	}
 	if (!server)
 		tlsockd_check_names(req, ck.vname, sizeof(ck.vname), ck.ckey, sizeof(ck.ckey));
+	ck.nvd = tlsockd_verify_init(ck.vd, server, ck.vname);
 	err = session_setup(s, p, req, &ck);
 	if (err) {
 		res->status = -err;

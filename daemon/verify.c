@@ -2,6 +2,12 @@
 /*
  * What a peer is checked against.
  *
+ * GnuTLS verifies the peer inside the handshake (gnutls_session_set_
+ * verify_cert2): the chain against the profile's trust store and CRL, the
+ * key purpose of the role (serverAuth for a server, clientAuth for a
+ * client; a certificate without extended key usage serves both), and, for
+ * a client, the name.
+ *
  * The name a client checks is the request's server_name, else the peer's
  * address (an IPv4 peer of a dual-stack socket as IPv4).  The client's
  * session cache is keyed by exactly that: the server_name, or the address
@@ -11,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <gnutls/x509.h>
 
 #include "tlsockd.h"
 
@@ -71,4 +78,27 @@ void tlsockd_check_names(const struct tlsockd_request *req, char *vname, size_t 
 		return;
 	snprintf(vname, vsize, "%s", ip);
 	snprintf(ckey, csize, af == AF_INET ? "%s:%u" : "[%s]:%u", ip, port);
+}
+
+/**
+ * tlsockd_verify_init() - what the peer of @server's end is checked for
+ * @vd: the typed data; must live as long as the handshake
+ * @server: the local end is the server (the peer needs clientAuth)
+ * @vname: client: the name to check (see tlsockd_check_names())
+ *
+ * Return: entries of @vd used.
+ */
+unsigned int tlsockd_verify_init(gnutls_typed_vdata_st vd[2], bool server, const char *vname)
+{
+	unsigned int n = 0;
+
+	vd[n].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vd[n].data = (void *)(server ? GNUTLS_KP_TLS_WWW_CLIENT : GNUTLS_KP_TLS_WWW_SERVER);
+	vd[n++].size = 0;
+	if (!server) {
+		vd[n].type = GNUTLS_DT_DNS_HOSTNAME;
+		vd[n].data = (void *)vname;
+		vd[n++].size = 0;
+	}
+	return n;
 }
