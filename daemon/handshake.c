@@ -56,7 +56,8 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 
 	if (req->role == TLSOCK_ROLE_SERVER) {
 		gnutls_certificate_server_set_request(s, auth_request[pc->client_auth]);
-		if (pc->client_auth != TLSOCKD_AUTH_NONE && pc->verify)
+		/* "optional" accepts a client without a certificate: verify_again() */
+		if (pc->client_auth == TLSOCKD_AUTH_REQUIRE && pc->verify)
 			gnutls_session_set_verify_cert2(s, ck->vd, ck->nvd, 0);
 		if (pc->tickets)
 			return tlsockd_profile_tickets(p, s);
@@ -75,6 +76,21 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 	if (pc->tickets)
 		ck->born = tlsockd_resume_load(pc->name, ck->ckey, s);
 	return 0;
+}
+
+/* The alert that tells the peer why a finished handshake is refused. */
+static gnutls_alert_description_t refusal_alert(int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return GNUTLS_A_CERTIFICATE_REQUIRED;
+	case -EKEYREVOKED:
+		return GNUTLS_A_CERTIFICATE_REVOKED;
+	case -EKEYEXPIRED:
+		return GNUTLS_A_CERTIFICATE_EXPIRED;
+	default:
+		return GNUTLS_A_BAD_CERTIFICATE;
+	}
 }
 
 /* Handshake errors GnuTLS did not already signal to the peer. */
@@ -102,7 +118,7 @@ static bool needs_alert(int gerr)
 void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_request *req,
 		       struct tlsockd_result *res)
 {
-	bool server = req->role == TLSOCK_ROLE_SERVER;
+	bool server = req->role == TLSOCK_ROLE_SERVER, has_cert = false;
 	const struct tlsockd_profile *p;
 	gnutls_session_t s = NULL;
 	struct tlsockd_io io;
@@ -161,6 +177,23 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 		goto out;
 	}
 
+	res->resumed = gnutls_session_is_resumed(s);
+	if (res->resumed || (server && p->conf->client_auth == TLSOCKD_AUTH_OPTIONAL)) {
+		err = tlsockd_verify_again(s, p, server, ck.vd, ck.nvd, &has_cert, res->reason,
+					   sizeof(res->reason));
+		if (err) {
+			res->status = -err;
+			gnutls_alert_send(s, GNUTLS_AL_FATAL, refusal_alert(err));
+			if (!server && res->resumed)
+				tlsockd_resume_forget(p->conf->name, ck.ckey);
+			goto out;
+		}
+	} else {
+		/* GnuTLS verified the peer inside the handshake where it had to */
+		unsigned int n = 0;
+
+		has_cert = gnutls_certificate_get_peers(s, &n) && n;
+	}
 	err = tlsockd_keys_extract(s, server, res);
 	if (err) {
 		res->status = -err;
@@ -169,16 +202,14 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 						   "cannot extract the keys");
 		goto out;
 	}
-	res->resumed = gnutls_session_is_resumed(s);
+	res->verified = p->conf->verify && has_cert &&
+			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
 	err = tlsockd_peer_identity(s, res);
 	if (err) {
 		res->status = -err;
 		snprintf(res->reason, sizeof(res->reason), "cannot read the peer certificate");
 		goto out;
 	}
-	/* verification ran inside the handshake; it passed if we got here */
-	res->verified = p->conf->verify && res->subject[0] &&
-			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
 	if (!ck.born || !res->resumed)
 		ck.born = tlsockd_now_ms();
 	if (!server && p->conf->tickets && res->version == TLS_1_2_VERSION)

@@ -8,6 +8,8 @@
  * TLS 1.2 session goes in when its handshake ends (its ticket came inside
  * the handshake).  An entry remembers when the full handshake it descends
  * from was made: no chain of resumptions outlives TLSOCKD_RESUME_LIFETIME.
+ * A resumed session is verified again under the current credentials
+ * (verify.c); one that fails is dropped from the cache.
  *
  * A TLS 1.3 ticket (NewSessionTicket) arrives after the handshake, when the
  * kernel already owns the record layer.  So the client session of a

@@ -319,6 +319,9 @@ void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char 
 void tlsockd_check_names(const struct tlsockd_request *req, char *vname, size_t vsize,
 			 char *ckey, size_t csize);
 unsigned int tlsockd_verify_init(gnutls_typed_vdata_st vd[2], bool server, const char *vname);
+int tlsockd_verify_again(gnutls_session_t s, const struct tlsockd_profile *p, bool server,
+			 gnutls_typed_vdata_st *vd, unsigned int nvd, bool *has_cert, char *why,
+			 size_t whylen);
 
 /* peer_cache.c */
 bool tlsockd_peer_cache_get(const gnutls_datum_t *der, struct tlsockd_result *res);

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a peer is checked against.
+ * What a peer is checked against, and the checks GnuTLS does not do by
+ * itself inside the handshake.
  *
- * GnuTLS verifies the peer inside the handshake (gnutls_session_set_
+ * A full handshake verifies the peer inside GnuTLS (gnutls_session_set_
  * verify_cert2): the chain against the profile's trust store and CRL, the
  * key purpose of the role (serverAuth for a server, clientAuth for a
  * client; a certificate without extended key usage serves both), and, for
- * a client, the name.
+ * a client, the name.  A resumed session skips all of that: its peer
+ * certificate comes back from the ticket or the session cache, checked
+ * under whatever credentials and profile issued it.  So a resumed session
+ * is checked again here, against the credentials and the profile of this
+ * handshake.  So is a client of a server whose client_auth is "optional":
+ * GnuTLS's own check fails a client that sends no certificate, which
+ * "optional" accepts (unverified).
  *
  * The name a client checks is the request's server_name, else the peer's
  * address (an IPv4 peer of a dual-stack socket as IPv4).  The client's
@@ -101,4 +108,58 @@ unsigned int tlsockd_verify_init(gnutls_typed_vdata_st vd[2], bool server, const
 		vd[n++].size = 0;
 	}
 	return n;
+}
+
+/**
+ * tlsockd_verify_again() - check the peer of a finished handshake ourselves
+ * @s: session (resumed, or a server's with client_auth optional)
+ * @p: the profile of this handshake
+ * @server: the local end is the server
+ * @vd: from tlsockd_verify_init()
+ * @nvd: its entries
+ * @has_cert: set when the peer has a certificate
+ * @why: the reason of a failure
+ * @whylen: size of @why
+ *
+ * What the profile demands: a certificate (a client always needs one from
+ * its server when it verifies; a server when client_auth is "require"),
+ * and a certificate that verifies under the current credentials, unless
+ * the profile says "verify = no" or a server ignores client certificates.
+ *
+ * Return: 0, -ENOKEY without a required certificate, or the negative errno
+ * of the failed verification.
+ */
+int tlsockd_verify_again(gnutls_session_t s, const struct tlsockd_profile *p, bool server,
+			 gnutls_typed_vdata_st *vd, unsigned int nvd, bool *has_cert, char *why,
+			 size_t whylen)
+{
+	const struct tlsockd_profile_conf *pc = p->conf;
+	unsigned int ncerts = 0, status = 0;
+	gnutls_datum_t txt;
+	int ret;
+
+	*has_cert = gnutls_certificate_get_peers(s, &ncerts) && ncerts;
+	if (server && pc->client_auth == TLSOCKD_AUTH_NONE)
+		return 0;
+	if (!*has_cert) {
+		if (server ? pc->client_auth == TLSOCKD_AUTH_REQUIRE : pc->verify) {
+			snprintf(why, whylen, "the peer has no certificate");
+			return -ENOKEY;
+		}
+		return 0;
+	}
+	if (!pc->verify)
+		return 0;
+	ret = gnutls_certificate_verify_peers(s, vd, nvd, &status);
+	if (ret < 0) {
+		snprintf(why, whylen, "verification: %s", gnutls_strerror(ret));
+		return -EKEYREJECTED;
+	}
+	if (!status)
+		return 0;
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0) == 0) {
+		snprintf(why, whylen, "%s", txt.data);
+		gnutls_free(txt.data);
+	}
+	return -tlsockd_verify_errno(status);
 }
