@@ -204,7 +204,8 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 	}
 	res->verified = p->conf->verify && has_cert &&
 			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
-	err = tlsockd_peer_identity(s, res);
+	/* an unverified peer has no identity to report (uapi: "" if not verified) */
+	err = res->verified ? tlsockd_peer_identity(s, res) : 0;
 	if (err) {
 		res->status = -err;
 		snprintf(res->reason, sizeof(res->reason), "cannot read the peer certificate");
