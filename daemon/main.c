@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,17 @@ int main(int argc, char **argv)
 	struct tlsockd_conf *conf;
 	struct tlsockd_gen *gen;
 	char why[512] = "";
+	sigset_t hup;
 	int opt, err;
+
+	/*
+	 * A SIGHUP (systemctl reload) can come while we load: by default it
+	 * would kill us, with a status systemd counts as a clean exit.  Held
+	 * pending instead, it makes the event loop reload once it runs.
+	 */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 
 	while ((opt = getopt(argc, argv, "c:fdth")) != -1) {
 		switch (opt) {

@@ -8,6 +8,7 @@
  * but loopback (127.0.0.1 and 127.0.0.2).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
 	unsigned int i, n = 0, failed = 0, planned = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);	/* a peer or a child that went away is an outcome */
 	if (argc > 1 && !strcmp(argv[1], "-v")) {
 		hst_verbose = true;
 		argc--, argv++;

@@ -5,9 +5,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "hst.h"
 #include "tests.h"
@@ -80,3 +83,111 @@ static void f6_log_escapes_control(void)
 	      "two lines expected, each with evil\\x0aforged:\n%s", buf);
 }
 HST_DEFINE(f6_log_escapes_control);
+
+/* The daemon next to this test program: ../../daemon/tlsockd. */
+static int tlsockd_path(char *buf, size_t size)
+{
+	char exe[256], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -errno;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(buf, size, "%s/../../daemon/tlsockd", exe);
+	return access(buf, X_OK) ? -errno : 0;
+}
+
+/* Wait up to @ms for @pid; true when it exited (status in @st). */
+static bool wait_exit(pid_t pid, int ms, int *st)
+{
+	for (; ms > 0; ms -= 10) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * A SIGHUP while the daemon loads its configuration.  The trust store is a
+ * FIFO, so the test knows when the daemon is loading: its open() of the
+ * FIFO for writing returns.  The configuration names the FIFO through a
+ * symlink, pointed at the real file before the load goes on, so a reload
+ * reads that.  Without tlsock.ko the daemon then exits 1; with it (in the
+ * VM) it runs until told to stop.  Either way the SIGHUP must not kill it.
+ */
+static void f6_sighup_during_startup(void)
+{
+	char daemon[300], fifo[128], link[128], tmp[128], conf[128], ca[128], buf[4096];
+	int fd = -1, cafd = -1, st = 0;
+	pid_t pid = -1;
+	ssize_t n;
+
+	if (tlsockd_path(daemon, sizeof(daemon))) {
+		CHECK(false, "no %s", daemon);
+		return;
+	}
+	snprintf(fifo, sizeof(fifo), "%s/ca.fifo", hst_dir);
+	snprintf(link, sizeof(link), "%s/ca.link", hst_dir);
+	snprintf(tmp, sizeof(tmp), "%s/ca.link.new", hst_dir);
+	snprintf(conf, sizeof(conf), "%s/hup.conf", hst_dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", hst_dir);
+	if (mkfifo(fifo, 0600) || symlink(fifo, link) || symlink(ca, tmp) ||
+	    hst_write("hup.conf", "[daemon]\nworkers = 1\nlog = stderr\n"
+		      "[profile default]\nca = @/ca.link\n")) {
+		CHECK(false, "setup: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (!pid) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGHUP, SIG_DFL);
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, STDERR_FILENO);
+		execl(daemon, "tlsockd", "-f", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0) {
+		CHECK(false, "fork: %s", strerror(errno));
+		return;
+	}
+	fd = open(fifo, O_WRONLY);	/* returns once the daemon opened it: it is loading */
+	cafd = open(ca, O_RDONLY);
+	if (fd < 0 || cafd < 0 || rename(tmp, link)) {
+		CHECK(false, "feeding the trust store: %s", strerror(errno));
+		goto out;
+	}
+	kill(pid, SIGHUP);
+	usleep(20000);
+	while ((n = read(cafd, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			break;
+	close(fd);
+	fd = -1;
+	if (!wait_exit(pid, 3000, &st)) {
+		kill(pid, SIGTERM);	/* it runs: tlsock.ko is loaded */
+		if (!wait_exit(pid, 5000, &st)) {
+			CHECK(false, "tlsockd does not stop on SIGTERM");
+			goto out;
+		}
+	}
+	pid = -1;
+	CHECK(!WIFSIGNALED(st) || WTERMSIG(st) != SIGHUP, "tlsockd was killed by SIGHUP");
+	CHECK(!WIFEXITED(st) || WEXITSTATUS(st) != 127, "cannot run %s", daemon);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cafd >= 0)
+		close(cafd);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+}
+HST_DEFINE(f6_sighup_during_startup);
