@@ -28,49 +28,64 @@
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tlsockd_gen *gen_cur;	/* gen_lock */
 
+#define STEK_SIZE	64	/* what gnutls_session_ticket_key_generate() makes */
+
 /**
  * struct tlsockd_stek - a profile's session ticket master key
- * @lock: protects @key and @born (handshakes of the generation share them)
- * @key: the key (gnutls_session_ticket_key_generate()), wiped when replaced
- * @born: tlsockd_now_ms() when @key was made
+ * @lock: protects @bytes and @born (handshakes of the generation share them)
+ * @key: points to @bytes
+ * @bytes: the key, in memory left out of core dumps (secret.c)
+ * @born: tlsockd_now_ms() when @bytes was made
  */
 struct tlsockd_stek {
 	pthread_mutex_t lock;
 	gnutls_datum_t key;
+	uint8_t bytes[STEK_SIZE];
 	int64_t born;
 };
 
-static void stek_wipe(gnutls_datum_t *key)
+/* A new key in @st->bytes.  Caller holds @st->lock, or owns @st alone. */
+static int stek_make(struct tlsockd_stek *st)
 {
-	if (key->data) {
-		gnutls_memset(key->data, 0, key->size);
-		gnutls_free(key->data);
+	gnutls_datum_t fresh = {};
+	int err = 0;
+
+	if (gnutls_session_ticket_key_generate(&fresh) < 0)
+		return -ENOMEM;
+	if (fresh.size == sizeof(st->bytes)) {
+		memcpy(st->bytes, fresh.data, fresh.size);
+		st->key.data = st->bytes;
+		st->key.size = fresh.size;
+		st->born = tlsockd_now_ms();
+	} else {
+		err = -EPROTO;
 	}
-	key->data = NULL;
-	key->size = 0;
+	gnutls_memset(fresh.data, 0, fresh.size);
+	gnutls_free(fresh.data);
+	return err;
 }
 
 static void stek_free(struct tlsockd_stek *st)
 {
 	if (!st)
 		return;
-	stek_wipe(&st->key);
 	pthread_mutex_destroy(&st->lock);
-	free(st);
+	tlsockd_secret_free(st, sizeof(*st));
 }
 
 static int stek_new(struct tlsockd_stek **out)
 {
-	struct tlsockd_stek *st = calloc(1, sizeof(*st));
+	struct tlsockd_stek *st = tlsockd_secret_alloc(sizeof(*st));
+	int err;
 
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
-	if (gnutls_session_ticket_key_generate(&st->key) < 0) {
+	err = stek_make(st);
+	if (err) {
 		stek_free(st);
-		return -ENOMEM;
+		return err;
 	}
-	st->born = tlsockd_now_ms();
 	*out = st;
 	return 0;
 }
@@ -85,18 +100,13 @@ static int stek_new(struct tlsockd_stek **out)
 int tlsockd_profile_tickets(const struct tlsockd_profile *p, gnutls_session_t s)
 {
 	struct tlsockd_stek *st = p->stek;
-	gnutls_datum_t fresh = {};
 	int err = 0;
 
 	pthread_mutex_lock(&st->lock);
 	if (tlsockd_now_ms() - st->born >= TLSOCKD_RESUME_LIFETIME * 1000LL) {
-		if (gnutls_session_ticket_key_generate(&fresh) < 0) {
-			err = -ENOMEM;
+		err = stek_make(st);	/* overwrites the old key */
+		if (err)
 			goto out;
-		}
-		stek_wipe(&st->key);
-		st->key = fresh;
-		st->born = tlsockd_now_ms();
 	}
 	/* GnuTLS copies the key into the session */
 	if (gnutls_session_ticket_enable_server(s, &st->key) < 0)

@@ -98,6 +98,12 @@ int main(int argc, char **argv)
 	}
 
 	tlsockd_log_init(TLSOCKD_LOG_STDERR, debug);
+	/* before any key is read: no core dump, no ptrace by mere users */
+	err = tlsockd_no_dump();
+	if (err) {
+		tlsockd_log(LOG_ERR, "prctl(PR_SET_DUMPABLE): %s", strerror(-err));
+		return 1;
+	}
 	err = gnutls_global_init();
 	if (err < 0) {
 		tlsockd_log(LOG_ERR, "gnutls: %s", gnutls_strerror(err));

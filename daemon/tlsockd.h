@@ -315,6 +315,11 @@ int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res);
 void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf,
 			 size_t size);
 
+/* secret.c */
+int tlsockd_no_dump(void);
+void *tlsockd_secret_alloc(size_t size);
+void tlsockd_secret_free(void *p, size_t size);
+
 /* verify.c */
 void tlsockd_check_names(const struct tlsockd_request *req, char *vname, size_t vsize,
 			 char *ckey, size_t csize);

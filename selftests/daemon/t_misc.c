@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -191,3 +192,38 @@ out:
 	}
 }
 HST_DEFINE(f6_sighup_during_startup);
+
+/* Writable private mappings marked MADV_DONTDUMP ("dd" in VmFlags; [vvar] has it too). */
+static int dontdump_mappings(void)
+{
+	char line[512];
+	bool rw = false;
+	int n = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strstr(line, " rw-p "))
+			rw = true;
+		else if (!strncmp(line, "VmFlags:", 8)) {
+			if (rw && strstr(line, " dd"))
+				n++;
+			rw = false;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Keys stay out of core dumps: ticket keys in MADV_DONTDUMP pages, no dumps at all. */
+static void f6_keys_not_dumped(void)
+{
+	int n = dontdump_mappings();
+
+	/* hst_base has server profiles with tickets: each has a ticket key */
+	CHECK(n > 0, "no mapping is left out of core dumps (%d)", n);
+	CHECK(!tlsockd_no_dump() && prctl(PR_GET_DUMPABLE) == 0, "still dumpable");
+	prctl(PR_SET_DUMPABLE, 1);	/* /proc/self stays readable for the tests after */
+}
+HST_DEFINE(f6_keys_not_dumped);
