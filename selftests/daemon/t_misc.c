@@ -227,3 +227,49 @@ static void f6_keys_not_dumped(void)
 	prctl(PR_SET_DUMPABLE, 1);	/* /proc/self stays readable for the tests after */
 }
 HST_DEFINE(f6_keys_not_dumped);
+
+/* Parse @text as tlsockd.conf; expect failure with @what, at tlsockd.conf:@line. */
+static void conf_refused(const char *text, int line, const char *what)
+{
+	struct tlsockd_conf *conf = NULL;
+	char path[128], at[32], why[512] = "";
+	int err;
+
+	if (hst_write("bad.conf", text)) {
+		CHECK(false, "cannot write bad.conf");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/bad.conf", hst_dir);
+	snprintf(at, sizeof(at), "bad.conf:%d: ", line);
+	err = tlsockd_conf_read(path, &conf, why, sizeof(why));
+	CHECK(err && strstr(why, at) && strstr(why, what), "%s (%s); expected %s\"%s\"",
+	      err ? "refused" : "accepted", why, at, what);
+	if (!err) {
+		const struct tlsockd_profile_conf *pc = tlsockd_conf_profile(conf, "p");
+
+		if (pc)
+			printf("#   [profile p] verify = %s\n", pc->verify ? "yes" : "no");
+		tlsockd_conf_free(conf);
+	}
+}
+
+/* A line too long for libinih must not be read as two lines. */
+static void f6_conf_long_line(void)
+{
+	char text[512];
+	int n;
+
+	n = snprintf(text, sizeof(text), "[profile p]\nca = %s/ca.pem", hst_dir);
+	/* libinih reads 199 bytes at once: pad the line to them, then more */
+	memset(text + n, ' ', 12 + 199 - n);
+	snprintf(text + 12 + 199, sizeof(text) - 12 - 199, "verify = no\n");
+	conf_refused(text, 2, "line longer than");
+}
+HST_DEFINE(f6_conf_long_line);
+
+static void f6_conf_repeated_key(void)
+{
+	conf_refused("[profile p]\nverify = yes\nca = system\n\n[profile q]\nverify = yes\n"
+		     "[profile p]\nverify = no\n", 8, "given again");
+}
+HST_DEFINE(f6_conf_repeated_key);
