@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tlsockd.h"
 
@@ -190,6 +191,23 @@ static int load_priority(const struct tlsockd_profile_conf *pc, gnutls_priority_
 	return 0;
 }
 
+/* A private key must be the owner's alone: refuse one that others may read or change. */
+static int key_private(const char *key, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(key, &st)) {
+		snprintf(why, whylen, "key %s: %s", key, strerror(errno));
+		return -errno;
+	}
+	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
+		snprintf(why, whylen, "key %s is open to group or others (mode %04o): "
+			 "chmod go= it", key, (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}
+
 static int load_cred(const struct tlsockd_profile_conf *pc, struct tlsockd_profile *p,
 		     char *why, size_t whylen)
 {
@@ -220,6 +238,9 @@ static int load_cred(const struct tlsockd_profile_conf *pc, struct tlsockd_profi
 		}
 	}
 	if (pc->cert) {
+		ret = key_private(pc->key, why, whylen);
+		if (ret)
+			return ret;
 		ret = gnutls_certificate_set_x509_key_file2(p->cred, pc->cert, pc->key,
 							    GNUTLS_X509_FMT_PEM, NULL, 0);
 		if (ret < 0) {

@@ -273,3 +273,22 @@ static void f6_conf_repeated_key(void)
 		     "[profile p]\nverify = no\n", 8, "given again");
 }
 HST_DEFINE(f6_conf_repeated_key);
+
+/* A private key that group or others may read is refused, with a clear reason. */
+static void f6_key_permissions(void)
+{
+	struct tlsockd_gen *gen = NULL;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "cp %s/client.key %s/loose.key && chmod 640 %s/loose.key",
+		 hst_dir, hst_dir, hst_dir);
+	if (system(cmd)) {
+		CHECK(false, "cannot make loose.key");
+		return;
+	}
+	printf("# expected:\n");
+	CHECK(hst_gen("[profile p]\ncert = @/client.pem\nkey = @/loose.key\n", &gen) == -EACCES,
+	      "a key of mode 0640 was accepted");
+	tlsockd_gen_put(gen);
+}
+HST_DEFINE(f6_key_permissions);
