@@ -265,6 +265,13 @@ int tlsockd_nl_set_idle_wait(struct tlsockd_nl *nl, unsigned int ms);
 bool tlsockd_nl_wait(struct tlsockd_nl *nl);
 void tlsockd_nl_poke(struct tlsockd_nl *nl);
 
+/* nl_parse.c: validation of what the kernel sends */
+struct nl_msg;
+struct nlattr;
+bool tlsockd_nl_from_kernel(struct nl_msg *msg);
+int tlsockd_nl_parse(struct nl_msg *msg, uint8_t cmd, struct nlattr **tb);
+int tlsockd_nl_parse_ticket(struct nl_msg *msg, uint32_t *id, const void **data, size_t *len);
+
 /**
  * struct tlsockd_status - STATUS_GET reply
  */

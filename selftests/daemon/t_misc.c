@@ -12,6 +12,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
 
 #include "hst.h"
 #include "tests.h"
@@ -292,3 +294,58 @@ static void f6_key_permissions(void)
 	tlsockd_gen_put(gen);
 }
 HST_DEFINE(f6_key_permissions);
+
+/* A TICKET as the kernel would send it; @src: the sending port; @id_len: bytes of REQ_ID. */
+static struct nl_msg *ticket_msg(uint32_t src, int id_len, size_t msg_len)
+{
+	struct sockaddr_nl from = { .nl_family = AF_NETLINK, .nl_pid = src };
+	static uint8_t nst[TLSOCK_TICKET_MSG_MAX + 16] = { 4 };
+	uint32_t id = 77;
+	struct nl_msg *msg = nlmsg_alloc_size(2 * TLSOCK_TICKET_MSG_MAX);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, 0, 0, 30, 0, 0, TLSOCK_CMD_TICKET, TLSOCK_FAMILY_VERSION) ||
+	    nla_put(msg, TLSOCK_A_TICKET_REQ_ID, id_len, &id) ||
+	    nla_put(msg, TLSOCK_A_TICKET_MSG, msg_len, nst)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nlmsg_set_src(msg, &from);
+	return msg;
+}
+
+static int parse_ticket(uint32_t src, int id_len, size_t msg_len)
+{
+	struct nl_msg *msg = ticket_msg(src, id_len, msg_len);
+	const void *data;
+	uint32_t id = 0;
+	size_t len = 0;
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	err = tlsockd_nl_parse_ticket(msg, &id, &data, &len);
+	if (!err && (id != 77 || len != msg_len))
+		err = -EBADMSG;
+	nlmsg_free(msg);
+	return err;
+}
+
+/* TICKET only from the kernel (port 0), and only as the policy says. */
+static void f6_nl_ticket_checked(void)
+{
+	int err;
+
+	err = parse_ticket(0, 4, 200);
+	CHECK(!err, "the kernel's TICKET: %s", strerror(-err));
+	err = parse_ticket(4242, 4, 200);
+	CHECK(err == -EPERM, "a TICKET from port 4242: %s", strerror(-err));
+	err = parse_ticket(0, 1, 200);
+	CHECK(err == -EPROTO, "a 1-byte request id: %s", strerror(-err));
+	err = parse_ticket(0, 4, TLSOCK_TICKET_MSG_MAX + 1);
+	CHECK(err == -EPROTO, "a message over TLSOCK_TICKET_MSG_MAX: %s", strerror(-err));
+	err = parse_ticket(0, 4, 2);
+	CHECK(err == -EPROTO, "a 2-byte message: %s", strerror(-err));
+}
+HST_DEFINE(f6_nl_ticket_checked);
