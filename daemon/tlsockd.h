@@ -216,6 +216,7 @@ union tlsockd_crypto_info {
  * @subject: peer subject DN
  * @san: peer subjectAltNames ("DNS:...", "IP:...", "email:...", "URI:...")
  * @nsan: entries in @san
+ * @san_truncated: the peer has SANs that are not in @san
  * @version_name: for the log
  * @cipher_name: for the log
  * @reason: for the log: what failed
@@ -238,6 +239,7 @@ struct tlsockd_result {
 	bool verified;
 	bool resumed;
 	unsigned int nsan;
+	bool san_truncated;
 	const char *version_name;
 	const char *cipher_name;
 	char reason[160];

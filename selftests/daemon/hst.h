@@ -16,6 +16,8 @@
 
 /* pki.c: certificates made at run time with certtool, and tlsockd.conf files */
 extern char hst_dir[];
+#define HST_LABEL63 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"
+#define HST_LONG_SAN_LEN 253	/* manysan's first SAN: 3 labels of 63, one of 61 */
 int hst_pki_make(void);
 int hst_gen(const char *conf_text, struct tlsockd_gen **out);
 int hst_write(const char *name, const char *text);

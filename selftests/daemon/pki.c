@@ -12,6 +12,8 @@
  *   revc        a client certificate, revoked in crl.pem
  *   revs        a server certificate, revoked in crl.pem
  *   nl          IP 127.0.0.1, serverAuth, a newline in its subject (openssl)
+ *   manysan     server.test, serverAuth; SANs: a 253-byte DNS name, n0.test to
+ *               n19.test, server.test (more than a DONE can carry)
  *
  * ECDSA P-256 keys: certtool makes the whole set in well under a second.
  */
@@ -96,6 +98,22 @@ static int cert(const char *name, const char *tmpl)
 #define SERVER	"cn = \"server.test\"\ndns_name = \"server.test\"\nip_address = \"127.0.0.1\"\n"
 #define CLIENT	"cn = \"client.test\"\nemail = \"client@example.test\"\n"
 
+/* The certificate with more SANs than are reported, one of them too long. */
+static int manysan(void)
+{
+	char tmpl[2048], *p = tmpl, *end = tmpl + sizeof(tmpl);
+	int i;
+
+	p += snprintf(p, end - p, "cn = \"server.test\"\ndns_name = \"");
+	for (i = 0; i < 3; i++)
+		p += snprintf(p, end - p, "%.63s.", HST_LABEL63);
+	p += snprintf(p, end - p, "%.61s\"\n", HST_LABEL63);
+	for (i = 0; i < 20; i++)
+		p += snprintf(p, end - p, "dns_name = \"n%d.test\"\n", i);
+	snprintf(p, end - p, "dns_name = \"server.test\"\n" VALID "tls_www_server\n");
+	return cert("manysan", tmpl);
+}
+
 /**
  * hst_pki_make() - make the temporary directory and the PKI in it
  *
@@ -129,6 +147,8 @@ int hst_pki_make(void)
 		err = cert("revc", CLIENT VALID "tls_www_client\nserial = 4242\n");
 	if (!err)
 		err = cert("revs", SERVER VALID "tls_www_server\nserial = 4243\n");
+	if (!err)
+		err = manysan();
 	if (!err)
 		err = hst_write("crl.tmpl", "expiration_days = 30\n");
 	if (!err)

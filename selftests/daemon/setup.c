@@ -35,6 +35,7 @@ static const char base_conf[] =
 	SRV("noeku-srv", "noeku", "none", "")
 	SRV("nl-srv", "nl", "none", "")
 	SRV("revs-srv", "revs", "none", "")
+	SRV("manysan-srv", "manysan", "none", "")
 	CLI("base13", CERT("client"))
 	CLI("base12", CERT("client"))
 	CLI("res13", CERT("client"))
@@ -51,7 +52,8 @@ static const char base_conf[] =
 	CLI("f5c", CERT("revc"))
 	CLI("nover", "verify = no\n")
 	CLI("mapped", "")
-	CLI("nl", "");
+	CLI("nl", "")
+	CLI("manysan", "");
 
 /**
  * hst_setup() - PKI, the shared generation

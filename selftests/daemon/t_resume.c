@@ -19,6 +19,7 @@ static void full(const char *cp, const char *sp)
 	CHECK(p.c.verified && p.s.verified, "both ends verified");
 	CHECK(!strcmp(p.c.subject, "CN=server.test"), "client sees \"%s\"", p.c.subject);
 	CHECK(!strcmp(p.s.subject, "CN=client.test"), "server sees \"%s\"", p.s.subject);
+	CHECK(!p.c.san_truncated && !p.s.san_truncated, "SANs reported as truncated");
 }
 
 static void full_tls13(void)

@@ -103,3 +103,25 @@ static void f6_v4mapped_peer(void)
 		CHECK(p.c.verified, "client did not verify ::ffff:127.0.0.1 as 127.0.0.1");
 }
 HST_DEFINE(f6_v4mapped_peer);
+
+/*
+ * More SANs than a DONE carries, and one too long for TLSOCK_SAN_MAX: the
+ * ones reported are whole, and the truncation is flagged.
+ */
+static void f6_san_truncated(void)
+{
+	struct hst_pair p = HST_PAIR("manysan", "manysan-srv", "server.test");
+	char want[32];
+	unsigned int i;
+
+	if (!RUN(&p) || !hst_both_ok(&p, false))
+		return;
+	CHECK(p.c.nsan == TLSOCKD_MAX_SAN, "%u SANs reported", p.c.nsan);
+	for (i = 0; i < p.c.nsan; i++) {
+		snprintf(want, sizeof(want), "DNS:n%u.test", i);
+		CHECK(!strcmp(p.c.san[i], want), "SAN %u is \"%s\", expected \"%s\"", i,
+		      p.c.san[i], want);
+	}
+	CHECK(p.c.san_truncated, "truncation not flagged");
+}
+HST_DEFINE(f6_san_truncated);
