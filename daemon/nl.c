@@ -378,6 +378,8 @@ static int put_done(struct nl_msg *msg, uint32_t id, const struct tlsockd_result
 	for (i = 0; i < res->nsan; i++)
 		if (nla_put_string(msg, TLSOCK_A_DONE_PEER_SAN, res->san[i]))
 			return -EMSGSIZE;
+	if (res->san_truncated && nla_put_flag(msg, TLSOCK_A_DONE_PEER_SAN_TRUNCATED))
+		return -EMSGSIZE;
 	if (res->ticket_portid &&
 	    nla_put_u32(msg, TLSOCK_A_DONE_TICKET_PORTID, res->ticket_portid))
 		return -EMSGSIZE;
@@ -391,7 +393,7 @@ static size_t done_size(const struct tlsockd_result *res)
 	size_t size = 64 + 5 * nla_total_size(sizeof(uint32_t)) +
 		      2 * nla_total_size(sizeof(res->tx)) +
 		      2 * nla_total_size(TLSOCK_SECRET_MAX) +
-		      3 * nla_total_size(0) +			/* flags */
+		      4 * nla_total_size(0) +			/* flags */
 		      nla_total_size(strlen(res->subject) + 1);
 	unsigned int i;
 
