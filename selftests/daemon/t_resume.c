@@ -126,74 +126,77 @@ HST_DEFINE(f2_resume_other_address_tls12);
 	"ca = @/ca.pem\nclient_auth = require\n" extra \
 	"[profile revs]\ncert = @/revs.pem\nkey = @/revs.key\nca = @/ca.pem\n"
 
-/* Finding 3: the server reloads with a CRL that revokes the client. */
-static void f3_server_resume_after_crl_reload(void)
+/*
+ * A full handshake and a resumed one under the configuration @before, then
+ * one after a reload to @after: of the client's configuration if
+ * @client_reloads, else of the server's.  The caller checks @p then.
+ */
+static void after_reload(struct hst_pair *p, const char *before, const char *after,
+			 bool client_reloads, void (*check)(const struct hst_pair *p))
 {
 	struct tlsockd_gen *g1 = NULL, *g2 = NULL;
-	struct hst_pair p = { .cprofile = "f3c", .sprofile = "crl", .server_name = "server.test" };
 
-	if (hst_gen(F3_CLIENT("") F3_SERVER(""), &g1) ||
-	    hst_gen(F3_CLIENT("") F3_SERVER("crl = @/crl.pem\n"), &g2)) {
+	if (hst_gen(before, &g1) || hst_gen(after, &g2)) {
 		CHECK(false, "configurations");
 		goto out;
 	}
-	p.cgen = p.sgen = g1;
-	if (!RUN(&p) || !hst_both_ok(&p, false))
+	p->cgen = p->sgen = g1;
+	if (!RUN(p) || !hst_both_ok(p, false) || !RUN(p) || !hst_both_ok(p, true))
 		goto out;
-	p.sgen = g2;
-	if (!RUN(&p))
-		goto out;
-	CHECK(p.s.status == EKEYREVOKED, "server: %s, resumed %d, verified %d; "
-	      "expected EKEYREVOKED", tlsockd_errname(p.s.status), p.s.resumed, p.s.verified);
+	if (client_reloads)
+		p->cgen = g2;
+	else
+		p->sgen = g2;
+	if (RUN(p))
+		check(p);
 out:
 	tlsockd_gen_put(g1);
 	tlsockd_gen_put(g2);
 }
+
+static void server_revoked_client(const struct hst_pair *p)
+{
+	CHECK(p->s.status == EKEYREVOKED, "server: %s, resumed %d, verified %d; "
+	      "expected EKEYREVOKED", tlsockd_errname(p->s.status), p->s.resumed, p->s.verified);
+}
+
+/* Finding 3: the server reloads with a CRL that revokes the client. */
+static void f3_server_resume_after_crl_reload(void)
+{
+	struct hst_pair p = { .cprofile = "f3c", .sprofile = "crl", .server_name = "server.test" };
+
+	after_reload(&p, F3_CLIENT("") F3_SERVER(""), F3_CLIENT("") F3_SERVER("crl = @/crl.pem\n"),
+		     false, server_revoked_client);
+}
 HST_DEFINE(f3_server_resume_after_crl_reload);
+
+static void client_revoked_server(const struct hst_pair *p)
+{
+	CHECK(p->c.status == EKEYREVOKED, "client: %s, resumed %d, verified %d; "
+	      "expected EKEYREVOKED", tlsockd_errname(p->c.status), p->c.resumed, p->c.verified);
+}
 
 /* Finding 3: the client reloads with a CRL that revokes the server. */
 static void f3_client_resume_after_crl_reload(void)
 {
-	struct tlsockd_gen *g1 = NULL, *g2 = NULL;
 	struct hst_pair p = { .cprofile = "f3s", .sprofile = "revs", .server_name = "server.test" };
 
-	if (hst_gen(F3_CLIENT("") F3_SERVER(""), &g1) ||
-	    hst_gen(F3_CLIENT("crl = @/crl.pem\n") F3_SERVER(""), &g2)) {
-		CHECK(false, "configurations");
-		goto out;
-	}
-	p.cgen = p.sgen = g1;
-	if (!RUN(&p) || !hst_both_ok(&p, false) || !RUN(&p) || !hst_both_ok(&p, true))
-		goto out;
-	p.cgen = g2;
-	if (!RUN(&p))
-		goto out;
-	CHECK(p.c.status == EKEYREVOKED, "client: %s, resumed %d, verified %d; "
-	      "expected EKEYREVOKED", tlsockd_errname(p.c.status), p.c.resumed, p.c.verified);
-out:
-	tlsockd_gen_put(g1);
-	tlsockd_gen_put(g2);
+	after_reload(&p, F3_CLIENT("") F3_SERVER(""), F3_CLIENT("crl = @/crl.pem\n") F3_SERVER(""),
+		     true, client_revoked_server);
 }
 HST_DEFINE(f3_client_resume_after_crl_reload);
+
+static void full_again(const struct hst_pair *p)
+{
+	hst_both_ok(p, false);
+}
 
 /* Finding 3: a reload starts with new ticket keys. */
 static void f3_ticket_key_per_generation(void)
 {
-	struct tlsockd_gen *g1 = NULL, *g2 = NULL;
 	struct hst_pair p = { .cprofile = "f3k", .sprofile = "crl", .server_name = "server.test" };
 
-	if (hst_gen(F3_CLIENT("") F3_SERVER(""), &g1) || hst_gen(F3_CLIENT("") F3_SERVER(""), &g2)) {
-		CHECK(false, "configurations");
-		goto out;
-	}
-	p.cgen = p.sgen = g1;
-	if (!RUN(&p) || !hst_both_ok(&p, false) || !RUN(&p) || !hst_both_ok(&p, true))
-		goto out;
-	p.sgen = g2;
-	if (RUN(&p))
-		hst_both_ok(&p, false);
-out:
-	tlsockd_gen_put(g1);
-	tlsockd_gen_put(g2);
+	after_reload(&p, F3_CLIENT("") F3_SERVER(""), F3_CLIENT("") F3_SERVER(""), false,
+		     full_again);
 }
 HST_DEFINE(f3_ticket_key_per_generation);
