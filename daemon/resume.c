@@ -298,6 +298,8 @@ int tlsockd_resume_hold(const struct tlsockd_gen *gen, uint32_t id, const char *
 	gnutls_transport_set_push_function(s, no_push);
 	gnutls_transport_set_vec_push_function(s, no_vec_push);
 	gnutls_handshake_set_read_function(s, no_send);
+	/* its verification data lived on the handshake's stack (GnuTLS keeps the pointer) */
+	gnutls_session_set_verify_function(s, NULL);
 	h->s = s;
 	h->gen = tlsockd_gen_ref(gen);
 	h->id = id;
