@@ -69,10 +69,7 @@ static uint32_t ticket_port;		/* resume_lock */
 
 static void slot_clear(struct slot *sl)
 {
-	if (sl->data.data) {
-		gnutls_memset(sl->data.data, 0, sl->data.size);
-		gnutls_free(sl->data.data);
-	}
+	tlsockd_secret_free(sl->data.data, sl->data.size);	/* wipes */
 	memset(sl, 0, sizeof(*sl));
 }
 
@@ -107,12 +104,21 @@ static struct slot *find(const char *key, size_t size)
 static int store_locked(const char *key, gnutls_session_t s, int64_t born)
 {
 	struct slot *sl, *oldest;
-	gnutls_datum_t data;
+	gnutls_datum_t data, copy;
 	int i;
 
 	if (!(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
 		return -ENOENT;
 	if (gnutls_session_get_data2(s, &data) < 0)
+		return -ENOMEM;
+	/* it holds the session's master secret: kept out of core dumps (secret.c) */
+	copy.size = data.size;
+	copy.data = tlsockd_secret_alloc(data.size);
+	if (copy.data)
+		memcpy(copy.data, data.data, data.size);
+	gnutls_memset(data.data, 0, data.size);
+	gnutls_free(data.data);
+	if (!copy.data)
 		return -ENOMEM;
 	sl = find(key, KEY_SIZE);
 	if (!sl) {
@@ -129,7 +135,7 @@ static int store_locked(const char *key, gnutls_session_t s, int64_t born)
 	}
 	slot_clear(sl);
 	memcpy(sl->key, key, KEY_SIZE);
-	sl->data = data;
+	sl->data = copy;
 	sl->stored = tlsockd_now_ms();
 	sl->born = born;
 	return 0;

@@ -5,7 +5,8 @@
  * The daemon makes itself non-dumpable at start (no core file, no ptrace
  * by unprivileged users, /proc/PID files owned by root), and the memory
  * that holds keys of its own (the results of the workers, which carry the
- * negotiated keys, and the session ticket keys) comes from pages marked
+ * negotiated keys, the session ticket keys, and the client's cached
+ * sessions with their master secrets) comes from pages marked
  * MADV_DONTDUMP, locked in memory where the limit allows.  GnuTLS's own
  * session state is not covered by the latter: non-dumpable covers it.
  */

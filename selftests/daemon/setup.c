@@ -53,7 +53,8 @@ static const char base_conf[] =
 	CLI("nover", "verify = no\n")
 	CLI("mapped", "")
 	CLI("nl", "")
-	CLI("manysan", "");
+	CLI("manysan", "")
+	CLI("dump12", CERT("client"));
 
 /**
  * hst_setup() - PKI, the shared generation
