@@ -3,6 +3,7 @@
 #
 #   make                 module + userspace programs
 #   make check           build everything, boot the test VM, run every suite
+#   make check-daemon    tlsockd's handshake code on this host, over loopback (no VM, seconds)
 #   make check-ktls      the kTLS conformance suite against the kernel's own tls module
 #   make bench           build and run the benchmark in one VM boot, under QEMU's icount
 #                        (BENCH_ARGS="--parts bulk --dirs tx" passes options to tlsbench)
@@ -46,6 +47,11 @@ selftests:
 
 check: all
 	$(VM) --tally --timeout $(CHECK_TIMEOUT) -- selftests/run-all.sh
+
+# tlsockd's handshakes over loopback on this machine: no module, no VM, a few seconds.
+check-daemon:
+	$(MAKE) -C selftests/daemon
+	selftests/daemon/run-suite.sh
 
 # The conformance suite against the kernel's own kTLS (no tlsock): validates the harness.
 check-ktls:
@@ -93,4 +99,4 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all module userspace selftests check check-ktls bench demo install style clean
+.PHONY: all module userspace selftests check check-daemon check-ktls bench demo install style clean

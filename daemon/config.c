@@ -6,11 +6,15 @@
  *   [profile NAME]      cert, key, ca, crl, client_auth, min_version, ciphers,
  *                       priority, tickets, verify
  *
- * Unknown sections or keys are errors, so a typo never weakens a profile.
+ * Unknown sections or keys are errors, so a typo never weakens a profile;
+ * so is a key given twice in a section (which one meant what?) and a line
+ * longer than libinih reads at once (it would read the rest as a line of
+ * its own: "ca = ...<spaces>verify = no" would turn verification off).
  * A "default" profile (system trust store, no certificate) exists even when
  * the file does not define one.  tlsockd.conf(5) documents every key.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +24,92 @@
 
 #include "tlsockd.h"
 
+/**
+ * struct parse - state of one parse
+ * @conf: what the file says so far
+ * @why: the first error
+ * @whylen: size of @why
+ * @err: the first error's negative errno, 0 while none
+ * @seen: "section\0key" of every key read so far
+ * @nseen: entries in @seen
+ * @f: the file
+ * @line: read_line()'s buffer (getline)
+ * @linesize: size of @line
+ */
 struct parse {
 	struct tlsockd_conf *conf;
 	char *why;
 	size_t whylen;
 	int err;
+	char **seen;
+	size_t nseen;
+	FILE *f;
+	char *line;
+	size_t linesize;
 };
+
+/* Set the first error. */
+static void parse_error(struct parse *ps, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void parse_error(struct parse *ps, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->err)
+		return;
+	ps->err = err;
+	va_start(ap, fmt);
+	vsnprintf(ps->why, ps->whylen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * libinih's line reader (fgets semantics, @num bytes with the NUL).  A
+ * longer line is an error; libinih is handed an unclosed section header in
+ * its place, so it reports this line's number.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	ssize_t n = getline(&ps->line, &ps->linesize, ps->f);
+
+	if (n < 0)
+		return NULL;
+	if (n && ps->line[n - 1] == '\n')
+		n--;
+	if (n > num - 2) {
+		parse_error(ps, -E2BIG, "line longer than %d characters", num - 2);
+		snprintf(str, num, "[\n");
+		return str;
+	}
+	memcpy(str, ps->line, n);
+	str[n] = '\n';
+	str[n + 1] = 0;
+	return str;
+}
+
+/* -EEXIST when @section has @k already, else remember it. */
+static int key_once(struct parse *ps, const char *section, const char *k)
+{
+	size_t slen = strlen(section) + 1, klen = strlen(k) + 1, i;
+	char **seen, *e;
+
+	for (i = 0; i < ps->nseen; i++)
+		if (!strcmp(ps->seen[i], section) && !strcmp(ps->seen[i] + slen, k))
+			return -EEXIST;
+	seen = realloc(ps->seen, (ps->nseen + 1) * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	ps->seen = seen;
+	e = malloc(slen + klen);
+	if (!e)
+		return -ENOMEM;
+	memcpy(e, section, slen);
+	memcpy(e + slen, k, klen);
+	ps->seen[ps->nseen++] = e;
+	return 0;
+}
 
 static const char *const auth_names[] = {
 	[TLSOCKD_AUTH_NONE] = "none",
@@ -173,6 +257,15 @@ static int on_entry(void *user, const char *section, const char *k, const char *
 
 	if (ps->err)
 		return 0;	/* report the first error only */
+	err = key_once(ps, section, k);
+	if (err) {
+		if (err == -EEXIST)
+			parse_error(ps, -EINVAL, "\"%s\" given again in [%s] (or continued on an "
+				    "indented line)", k, section);
+		else
+			parse_error(ps, err, "out of memory");
+		return 0;
+	}
 	if (!strcmp(section, "daemon")) {
 		err = daemon_key(conf, k, v);
 	} else if (!strncmp(section, "profile ", 8)) {
@@ -235,6 +328,7 @@ int tlsockd_conf_read(const char *path, struct tlsockd_conf **out, char *why, si
 	struct parse ps = { .why = why, .whylen = whylen };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int err, line;
+	size_t i;
 
 	conf = calloc(1, sizeof(*conf));
 	if (!conf)
@@ -245,13 +339,24 @@ int tlsockd_conf_read(const char *path, struct tlsockd_conf **out, char *why, si
 	ps.conf = conf;
 	err = -ENOMEM;
 	if (!conf->path)
-		goto err;
+		goto out;
 
-	line = ini_parse(path, on_entry, &ps);
-	if (line < 0) {
-		err = errno ? -errno : -EIO;
+	ps.f = fopen(path, "re");
+	if (!ps.f) {
+		err = -errno;
 		snprintf(why, whylen, "%s: cannot read: %s", path, strerror(-err));
-		goto err;
+		goto out;
+	}
+	line = ini_parse_stream(read_line, &ps, on_entry, &ps);
+	if (line == 0 && ferror(ps.f)) {
+		err = -EIO;
+		snprintf(why, whylen, "%s: cannot read: %s", path, strerror(-err));
+		goto out;
+	}
+	if (line < 0) {
+		err = -ENOMEM;
+		snprintf(why, whylen, "%s: out of memory", path);
+		goto out;
 	}
 	if (line > 0) {
 		char msg[256];
@@ -261,18 +366,24 @@ int tlsockd_conf_read(const char *path, struct tlsockd_conf **out, char *why, si
 			snprintf(ps.why, ps.whylen, "syntax error");
 		snprintf(msg, sizeof(msg), "%s:%d: %s", path, line, why);
 		snprintf(why, whylen, "%s", msg);
-		goto err;
+		goto out;
 	}
 	if (!tlsockd_conf_profile(conf, "default") && !profile_add(conf, "default"))
-		goto err;
+		goto out;
 	err = conf_check(conf, why, whylen);
 	if (err)
-		goto err;
+		goto out;
+	err = 0;
 	*out = conf;
-	return 0;
-
-err:
+	conf = NULL;
+out:
 	tlsockd_conf_free(conf);
+	for (i = 0; i < ps.nseen; i++)
+		free(ps.seen[i]);
+	free(ps.seen);
+	free(ps.line);
+	if (ps.f)
+		fclose(ps.f);
 	return err;
 }
 

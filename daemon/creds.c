@@ -10,19 +10,114 @@
  * started with (a reference), so a reload never disturbs them and a broken
  * file never replaces a working one.
  *
- * The session-ticket master key is daemon-wide and survives reloads;
- * GnuTLS derives the keys it actually uses from it and rotates them.
+ * Session tickets: each profile of each generation has a master key of its
+ * own, so a ticket resumes only into the profile that issued it, and a
+ * reload (a new trust store, CRL or client_auth) starts afresh.  A key is
+ * replaced once it is TLSOCKD_RESUME_LIFETIME old: every ticket made with
+ * it dies then, so no chain of resumptions outlives that, whatever the
+ * tickets themselves say.  (GnuTLS derives the keys it encrypts with from
+ * the master key and rotates those within its life.)
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tlsockd.h"
 
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tlsockd_gen *gen_cur;	/* gen_lock */
-static gnutls_datum_t ticket_key;
+
+#define STEK_SIZE	64	/* what gnutls_session_ticket_key_generate() makes */
+
+/**
+ * struct tlsockd_stek - a profile's session ticket master key
+ * @lock: protects @bytes and @born (handshakes of the generation share them)
+ * @key: points to @bytes
+ * @bytes: the key, in memory left out of core dumps (secret.c)
+ * @born: tlsockd_now_ms() when @bytes was made
+ */
+struct tlsockd_stek {
+	pthread_mutex_t lock;
+	gnutls_datum_t key;
+	uint8_t bytes[STEK_SIZE];
+	int64_t born;
+};
+
+/* A new key in @st->bytes.  Caller holds @st->lock, or owns @st alone. */
+static int stek_make(struct tlsockd_stek *st)
+{
+	gnutls_datum_t fresh = {};
+	int err = 0;
+
+	if (gnutls_session_ticket_key_generate(&fresh) < 0)
+		return -ENOMEM;
+	if (fresh.size == sizeof(st->bytes)) {
+		memcpy(st->bytes, fresh.data, fresh.size);
+		st->key.data = st->bytes;
+		st->key.size = fresh.size;
+		st->born = tlsockd_now_ms();
+	} else {
+		err = -EPROTO;
+	}
+	gnutls_memset(fresh.data, 0, fresh.size);
+	gnutls_free(fresh.data);
+	return err;
+}
+
+static void stek_free(struct tlsockd_stek *st)
+{
+	if (!st)
+		return;
+	pthread_mutex_destroy(&st->lock);
+	tlsockd_secret_free(st, sizeof(*st));
+}
+
+static int stek_new(struct tlsockd_stek **out)
+{
+	struct tlsockd_stek *st = tlsockd_secret_alloc(sizeof(*st));
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	pthread_mutex_init(&st->lock, NULL);
+	err = stek_make(st);
+	if (err) {
+		stek_free(st);
+		return err;
+	}
+	*out = st;
+	return 0;
+}
+
+/**
+ * tlsockd_profile_tickets() - a server session issues and takes @p's tickets
+ * @p: the server's profile
+ * @s: server session
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tlsockd_profile_tickets(const struct tlsockd_profile *p, gnutls_session_t s)
+{
+	struct tlsockd_stek *st = p->stek;
+	int err = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (tlsockd_now_ms() - st->born >= TLSOCKD_RESUME_LIFETIME * 1000LL) {
+		err = stek_make(st);	/* overwrites the old key */
+		if (err)
+			goto out;
+	}
+	/* GnuTLS copies the key into the session */
+	if (gnutls_session_ticket_enable_server(s, &st->key) < 0)
+		err = -ENOMEM;
+	else
+		gnutls_db_set_cache_expiration(s, TLSOCKD_RESUME_LIFETIME);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return err;
+}
 
 static const struct {
 	const char *name;
@@ -96,6 +191,23 @@ static int load_priority(const struct tlsockd_profile_conf *pc, gnutls_priority_
 	return 0;
 }
 
+/* A private key must be the owner's alone: refuse one that others may read or change. */
+static int key_private(const char *key, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(key, &st)) {
+		snprintf(why, whylen, "key %s: %s", key, strerror(errno));
+		return -errno;
+	}
+	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
+		snprintf(why, whylen, "key %s is open to group or others (mode %04o): "
+			 "chmod go= it", key, (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}
+
 static int load_cred(const struct tlsockd_profile_conf *pc, struct tlsockd_profile *p,
 		     char *why, size_t whylen)
 {
@@ -126,6 +238,9 @@ static int load_cred(const struct tlsockd_profile_conf *pc, struct tlsockd_profi
 		}
 	}
 	if (pc->cert) {
+		ret = key_private(pc->key, why, whylen);
+		if (ret)
+			return ret;
 		ret = gnutls_certificate_set_x509_key_file2(p->cred, pc->cert, pc->key,
 							    GNUTLS_X509_FMT_PEM, NULL, 0);
 		if (ret < 0) {
@@ -149,6 +264,7 @@ static void gen_free(struct tlsockd_gen *gen)
 			gnutls_certificate_free_credentials(gen->profiles[i].cred);
 		if (gen->profiles[i].prio)
 			gnutls_priority_deinit(gen->profiles[i].prio);
+		stek_free(gen->profiles[i].stek);
 	}
 	free(gen->profiles);
 	tlsockd_conf_free(gen->conf);
@@ -193,6 +309,11 @@ int tlsockd_gen_load(struct tlsockd_conf *conf, struct tlsockd_gen **out, char *
 		err = load_priority(pc, &p->prio, sub, sizeof(sub));
 		if (!err)
 			err = load_cred(pc, p, sub, sizeof(sub));
+		if (!err && pc->tickets && p->has_cert) {
+			err = stek_new(&p->stek);
+			if (err)
+				snprintf(sub, sizeof(sub), "session ticket key: %s", strerror(-err));
+		}
 		if (err) {
 			snprintf(why, whylen, "[profile %s] %s", pc->name, sub);
 			goto err;
@@ -272,23 +393,4 @@ const struct tlsockd_profile *tlsockd_gen_profile(const struct tlsockd_gen *gen,
 	const struct tlsockd_profile_conf *pc = tlsockd_conf_profile(gen->conf, name);
 
 	return pc ? &gen->profiles[pc - gen->conf->profiles] : NULL;
-}
-
-int tlsockd_tickets_init(void)
-{
-	return gnutls_session_ticket_key_generate(&ticket_key) < 0 ? -ENOMEM : 0;
-}
-
-void tlsockd_tickets_exit(void)
-{
-	if (ticket_key.data) {
-		gnutls_memset(ticket_key.data, 0, ticket_key.size);
-		gnutls_free(ticket_key.data);
-		ticket_key.data = NULL;
-	}
-}
-
-const gnutls_datum_t *tlsockd_ticket_key(void)
-{
-	return &ticket_key;
 }

@@ -26,24 +26,24 @@ static bool is_ip_literal(const char *name)
 	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
 }
 
-/* The name a client verifies: server_name, else the peer's address. */
-static void verify_name(const struct tlsockd_request *req, char *buf, size_t size)
-{
-	const struct sockaddr_storage *ss = &req->peer;
-
-	if (req->server_name[0]) {
-		snprintf(buf, size, "%s", req->server_name);
-		return;
-	}
-	buf[0] = 0;
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, size);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, size);
-}
+/**
+ * struct check - what this handshake checks its peer against
+ * @vname: client: the name the certificate must match
+ * @ckey: client: the session cache key (tlsockd_check_names())
+ * @vd: typed data of the verification (points into @vname)
+ * @nvd: entries of @vd
+ * @born: client: when the session resumed from the cache was first made
+ */
+struct check {
+	char vname[TLSOCK_SERVER_NAME_MAX];
+	char ckey[TLSOCK_SERVER_NAME_MAX + 8];
+	gnutls_typed_vdata_st vd[2];
+	unsigned int nvd;
+	int64_t born;
+};
 
 static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
-			 const struct tlsockd_request *req, const char *vname)
+			 const struct tlsockd_request *req, struct check *ck)
 {
 	const struct tlsockd_profile_conf *pc = p->conf;
 	int ret;
@@ -56,11 +56,11 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 
 	if (req->role == TLSOCK_ROLE_SERVER) {
 		gnutls_certificate_server_set_request(s, auth_request[pc->client_auth]);
-		if (pc->client_auth != TLSOCKD_AUTH_NONE && pc->verify)
-			gnutls_session_set_verify_cert(s, NULL, 0);
-		if (pc->tickets &&
-		    gnutls_session_ticket_enable_server(s, tlsockd_ticket_key()) < 0)
-			return -ENOMEM;
+		/* "optional" accepts a client without a certificate: verify_again() */
+		if (pc->client_auth == TLSOCKD_AUTH_REQUIRE && pc->verify)
+			gnutls_session_set_verify_cert2(s, ck->vd, ck->nvd, 0);
+		if (pc->tickets)
+			return tlsockd_profile_tickets(p, s);
 		return 0;
 	}
 
@@ -69,13 +69,28 @@ static int session_setup(gnutls_session_t s, const struct tlsockd_profile *p,
 				   strlen(req->server_name)) < 0)
 		return -ENOMEM;
 	if (pc->verify) {
-		if (!vname[0])
+		if (!ck->vname[0])
 			return -EINVAL;	/* nothing to check the certificate against */
-		gnutls_session_set_verify_cert(s, vname, 0);
+		gnutls_session_set_verify_cert2(s, ck->vd, ck->nvd, 0);
 	}
 	if (pc->tickets)
-		tlsockd_resume_load(pc->name, req->server_name, s);
+		ck->born = tlsockd_resume_load(pc->name, ck->ckey, s);
 	return 0;
+}
+
+/* The alert that tells the peer why a finished handshake is refused. */
+static gnutls_alert_description_t refusal_alert(int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return GNUTLS_A_CERTIFICATE_REQUIRED;
+	case -EKEYREVOKED:
+		return GNUTLS_A_CERTIFICATE_REVOKED;
+	case -EKEYEXPIRED:
+		return GNUTLS_A_CERTIFICATE_EXPIRED;
+	default:
+		return GNUTLS_A_BAD_CERTIFICATE;
+	}
 }
 
 /* Handshake errors GnuTLS did not already signal to the peer. */
@@ -103,11 +118,11 @@ static bool needs_alert(int gerr)
 void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_request *req,
 		       struct tlsockd_result *res)
 {
-	bool server = req->role == TLSOCK_ROLE_SERVER;
+	bool server = req->role == TLSOCK_ROLE_SERVER, has_cert = false;
 	const struct tlsockd_profile *p;
-	char vname[TLSOCK_SERVER_NAME_MAX];
 	gnutls_session_t s = NULL;
 	struct tlsockd_io io;
+	struct check ck = {};
 	unsigned int flags;
 	int ret, err;
 
@@ -132,8 +147,10 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 		res->status = ENOMEM;
 		return;
 	}
-	verify_name(req, vname, sizeof(vname));
-	err = session_setup(s, p, req, vname);
+	if (!server)
+		tlsockd_check_names(req, ck.vname, sizeof(ck.vname), ck.ckey, sizeof(ck.ckey));
+	ck.nvd = tlsockd_verify_init(ck.vd, server, ck.vname);
+	err = session_setup(s, p, req, &ck);
 	if (err) {
 		res->status = -err;
 		snprintf(res->reason, sizeof(res->reason), "session setup: %s", strerror(-err));
@@ -160,6 +177,23 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 		goto out;
 	}
 
+	res->resumed = gnutls_session_is_resumed(s);
+	if (res->resumed || (server && p->conf->client_auth == TLSOCKD_AUTH_OPTIONAL)) {
+		err = tlsockd_verify_again(s, p, server, ck.vd, ck.nvd, &has_cert, res->reason,
+					   sizeof(res->reason));
+		if (err) {
+			res->status = -err;
+			gnutls_alert_send(s, GNUTLS_AL_FATAL, refusal_alert(err));
+			if (!server && res->resumed)
+				tlsockd_resume_forget(p->conf->name, ck.ckey);
+			goto out;
+		}
+	} else {
+		/* GnuTLS verified the peer inside the handshake where it had to */
+		unsigned int n = 0;
+
+		has_cert = gnutls_certificate_get_peers(s, &n) && n;
+	}
 	err = tlsockd_keys_extract(s, server, res);
 	if (err) {
 		res->status = -err;
@@ -168,21 +202,22 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 						   "cannot extract the keys");
 		goto out;
 	}
-	res->resumed = gnutls_session_is_resumed(s);
-	err = tlsockd_peer_identity(s, res);
+	res->verified = p->conf->verify && has_cert &&
+			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
+	/* an unverified peer has no identity to report (uapi: "" if not verified) */
+	err = res->verified ? tlsockd_peer_identity(s, res) : 0;
 	if (err) {
 		res->status = -err;
 		snprintf(res->reason, sizeof(res->reason), "cannot read the peer certificate");
 		goto out;
 	}
-	/* verification ran inside the handshake; it passed if we got here */
-	res->verified = p->conf->verify && res->subject[0] &&
-			(!server || p->conf->client_auth != TLSOCKD_AUTH_NONE);
+	if (!ck.born || !res->resumed)
+		ck.born = tlsockd_now_ms();
 	if (!server && p->conf->tickets && res->version == TLS_1_2_VERSION)
-		tlsockd_resume_store(p->conf->name, req->server_name, s);
+		tlsockd_resume_store(p->conf->name, ck.ckey, s, ck.born);
 	/* TLS 1.3: the ticket comes later, through the kernel (resume.c) */
 	if (!server && p->conf->tickets && res->version == TLS_1_3_VERSION &&
-	    !tlsockd_resume_hold(gen, req->id, p->conf->name, req->server_name, s,
+	    !tlsockd_resume_hold(gen, req->id, p->conf->name, ck.ckey, ck.born, s,
 				 &res->ticket_portid))
 		s = NULL;
 out:

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Logging to stderr (foreground) or syslog.  Thread-safe: one line per call.
+ *
+ * Messages carry strings from the network (a peer's subject, a server name),
+ * so every control character is written as \xHH: no peer can end a line and
+ * forge the next one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +55,34 @@ static const char *const prio_names[] = {
 };
 
 /*
+ * Copy @msg to @out with control characters as \xHH, cut at @size bytes
+ * (never inside an escape).  Return: bytes written.
+ */
+static size_t escape(char *out, size_t size, const char *msg, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = msg[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			if (n + 1 > size)
+				break;
+			out[n++] = c;
+			continue;
+		}
+		if (n + 4 > size)
+			break;
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 15];
+	}
+	return n;
+}
+
+/*
  * "HH:MM:SS.mmm tlsockd PRIO: " then the message and a newline in one
  * buffer, written with one write(): a line per handshake must stay cheap,
  * and one write keeps concurrent lines whole.
@@ -62,7 +94,10 @@ static void emit(int prio, const char *msg, size_t len)
 	struct tm tm;
 
 	if (log_to == TLSOCKD_LOG_SYSLOG) {
-		syslog(prio, "%.*s", (int)len, msg);
+		char esc[TLSOCKD_LINE_MAX];
+
+		len = escape(esc, sizeof(esc), msg, len);
+		syslog(prio, "%.*s", (int)len, esc);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -78,10 +113,7 @@ static void emit(int prio, const char *msg, size_t len)
 	p = stpcpy(p, prio_names[prio & 7]);
 	p = stpcpy(p, ": ");
 	/* the message is cut at 1023 bytes */
-	if (len > TLSOCKD_LINE_MAX - 1)
-		len = TLSOCKD_LINE_MAX - 1;
-	memcpy(p, msg, len);
-	p += len;
+	p += escape(p, TLSOCKD_LINE_MAX - 1, msg, len);
 	*p++ = '\n';
 	while (write(STDERR_FILENO, line, p - line) < 0 && errno == EINTR)
 		;

@@ -257,7 +257,7 @@ static int start_workers(struct worker *ws, unsigned int n)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		ws[i].res = calloc(1, sizeof(*ws[i].res));
+		ws[i].res = tlsockd_secret_alloc(sizeof(*ws[i].res));
 		if (!ws[i].res)
 			return -ENOMEM;
 		err = tlsockd_nl_open(&ws[i].nl, false);
@@ -293,7 +293,7 @@ static void stop_workers(struct worker *ws, unsigned int n)
 			pthread_join(ws[i].thread, NULL);
 			tlsockd_nl_close(ws[i].nl);
 		}
-		free(ws[i].res);	/* wiped after its last handshake */
+		tlsockd_secret_free(ws[i].res, sizeof(*ws[i].res));
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,17 @@ int main(int argc, char **argv)
 	struct tlsockd_conf *conf;
 	struct tlsockd_gen *gen;
 	char why[512] = "";
+	sigset_t hup;
 	int opt, err;
+
+	/*
+	 * A SIGHUP (systemctl reload) can come while we load: by default it
+	 * would kill us, with a status systemd counts as a clean exit.  Held
+	 * pending instead, it makes the event loop reload once it runs.
+	 */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 
 	while ((opt = getopt(argc, argv, "c:fdth")) != -1) {
 		switch (opt) {
@@ -87,6 +98,12 @@ int main(int argc, char **argv)
 	}
 
 	tlsockd_log_init(TLSOCKD_LOG_STDERR, debug);
+	/* before any key is read: no core dump, no ptrace by mere users */
+	err = tlsockd_no_dump();
+	if (err) {
+		tlsockd_log(LOG_ERR, "prctl(PR_SET_DUMPABLE): %s", strerror(-err));
+		return 1;
+	}
 	err = gnutls_global_init();
 	if (err < 0) {
 		tlsockd_log(LOG_ERR, "gnutls: %s", gnutls_strerror(err));
@@ -115,10 +132,7 @@ int main(int argc, char **argv)
 	if (conf->log_syslog == 1 || (conf->log_syslog == -1 && !foreground))
 		tlsockd_log_init(TLSOCKD_LOG_SYSLOG, debug);
 
-	err = tlsockd_tickets_init();
-	if (!err)
-		err = tlsockd_run(conf, path);
-	tlsockd_tickets_exit();
+	err = tlsockd_run(conf, path);
 	gnutls_global_deinit();
 	return err ? 1 : 0;
 }

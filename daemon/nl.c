@@ -34,7 +34,7 @@ struct reply {
 	bool done;
 	bool no_ack;	/* the reply (or an error) ends the exchange: no ack asked for */
 	uint32_t seq;	/* of our request */
-	int maxattr;
+	uint8_t cmd;	/* of our request: picks the reply's policy (nl_parse.c) */
 	int (*parse)(struct nlattr **tb, void *arg);
 	void *arg;
 };
@@ -130,21 +130,21 @@ struct ready {
 	tlsockd_ticket_fn on_ticket;
 };
 
+/* Only the kernel's messages count (nl_parse.c); anything else is dropped. */
 static int cb_count_ready(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct genlmsghdr *gh = nlmsg_data(nlh);
-	struct nlattr *tb[TLSOCK_A_TICKET_MAX + 1];
 	struct ready *r = arg;
+	const void *data;
+	uint32_t id;
+	size_t len;
 
-	if (gh->cmd == TLSOCK_CMD_READY) {
+	if (!tlsockd_nl_from_kernel(msg) || !genlmsg_valid_hdr(nlh, 0))
+		return NL_SKIP;
+	if (((struct genlmsghdr *)nlmsg_data(nlh))->cmd == TLSOCK_CMD_READY)
 		r->n++;
-	} else if (gh->cmd == TLSOCK_CMD_TICKET &&
-		   genlmsg_parse(nlh, 0, tb, TLSOCK_A_TICKET_MAX, NULL) >= 0 &&
-		   tb[TLSOCK_A_TICKET_REQ_ID] && tb[TLSOCK_A_TICKET_MSG]) {
-		r->on_ticket(nla_get_u32(tb[TLSOCK_A_TICKET_REQ_ID]),
-			     nla_data(tb[TLSOCK_A_TICKET_MSG]), nla_len(tb[TLSOCK_A_TICKET_MSG]));
-	}
+	else if (!tlsockd_nl_parse_ticket(msg, &id, &data, &len))
+		r->on_ticket(id, data, len);
 	return NL_OK;
 }
 
@@ -194,8 +194,10 @@ static int cb_valid(struct nl_msg *msg, void *arg)
 
 	if (!r->parse)
 		return NL_OK;
-	ret = genlmsg_parse(nlmsg_hdr(msg), 0, tb, r->maxattr, NULL);
-	r->err = ret < 0 ? -EPROTO : r->parse(tb, r->arg);
+	ret = tlsockd_nl_parse(msg, r->cmd, tb);
+	if (ret == -EPERM)
+		return NL_SKIP;		/* not the kernel's: not our reply */
+	r->err = ret ? ret : r->parse(tb, r->arg);
 	if (r->no_ack) {
 		r->done = true;
 		return NL_STOP;
@@ -325,7 +327,7 @@ int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req, bool p
 {
 	struct reply r = {
 		.no_ack = true,
-		.maxattr = TLSOCK_A_ACCEPT_MAX,
+		.cmd = TLSOCK_CMD_ACCEPT,
 		.parse = parse_accept,
 		.arg = req,
 	};
@@ -376,6 +378,8 @@ static int put_done(struct nl_msg *msg, uint32_t id, const struct tlsockd_result
 	for (i = 0; i < res->nsan; i++)
 		if (nla_put_string(msg, TLSOCK_A_DONE_PEER_SAN, res->san[i]))
 			return -EMSGSIZE;
+	if (res->san_truncated && nla_put_flag(msg, TLSOCK_A_DONE_PEER_SAN_TRUNCATED))
+		return -EMSGSIZE;
 	if (res->ticket_portid &&
 	    nla_put_u32(msg, TLSOCK_A_DONE_TICKET_PORTID, res->ticket_portid))
 		return -EMSGSIZE;
@@ -389,7 +393,7 @@ static size_t done_size(const struct tlsockd_result *res)
 	size_t size = 64 + 5 * nla_total_size(sizeof(uint32_t)) +
 		      2 * nla_total_size(sizeof(res->tx)) +
 		      2 * nla_total_size(TLSOCK_SECRET_MAX) +
-		      3 * nla_total_size(0) +			/* flags */
+		      4 * nla_total_size(0) +			/* flags */
 		      nla_total_size(strlen(res->subject) + 1);
 	unsigned int i;
 
@@ -564,7 +568,7 @@ static int parse_status(struct nlattr **tb, void *arg)
 int tlsockd_nl_status(struct tlsockd_nl *nl, struct tlsockd_status *st)
 {
 	struct reply r = {
-		.maxattr = TLSOCK_A_STATUS_MAX,
+		.cmd = TLSOCK_CMD_STATUS_GET,
 		.parse = parse_status,
 		.arg = st,
 	};

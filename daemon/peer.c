@@ -12,27 +12,48 @@
 
 #include "tlsockd.h"
 
+/* One SAN, whole or not at all: a cut name would be another name. */
 static void add_san(struct tlsockd_result *res, const char *prefix, const char *val)
 {
-	if (res->nsan == TLSOCKD_MAX_SAN)
+	int n;
+
+	if (res->nsan == TLSOCKD_MAX_SAN) {
+		res->san_truncated = true;
 		return;
-	snprintf(res->san[res->nsan], sizeof(res->san[0]), "%s:%s", prefix, val);
+	}
+	n = snprintf(res->san[res->nsan], sizeof(res->san[0]), "%s:%s", prefix, val);
+	if (n < 0 || (size_t)n >= sizeof(res->san[0])) {
+		res->san_truncated = true;
+		return;
+	}
 	res->nsan++;
 }
+
+/*
+ * Every SAN that fits, in certificate order; san_truncated says some did
+ * not (too long for TLSOCK_SAN_MAX, more than TLSOCKD_MAX_SAN, or more
+ * than SAN_SCAN entries).  Other name types (directory names...) are not
+ * reported, and do not count as a truncation.
+ */
+#define SAN_SCAN	64
 
 static void collect_sans(gnutls_x509_crt_t crt, struct tlsockd_result *res)
 {
 	char buf[TLSOCK_SAN_MAX + 1], ip[INET6_ADDRSTRLEN];
 	unsigned int i;
+	size_t size;
+	int type;
 
-	for (i = 0; i < 64 && res->nsan < TLSOCKD_MAX_SAN; i++) {
-		size_t size = sizeof(buf) - 1;
-		int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size, NULL);
+	for (i = 0; i < SAN_SCAN; i++) {
+		size = sizeof(buf) - 1;
+		type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size, NULL);
 
 		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type < 0)
-			continue;	/* too long or undecodable: not reported */
+			return;
+		if (type < 0) {
+			res->san_truncated = true;	/* too long or undecodable */
+			continue;
+		}
 		buf[size] = 0;
 		switch (type) {
 		case GNUTLS_SAN_DNSNAME:
@@ -52,12 +73,16 @@ static void collect_sans(gnutls_x509_crt_t crt, struct tlsockd_result *res)
 			break;
 		}
 	}
+	size = sizeof(buf) - 1;
+	if (gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size, NULL) !=
+	    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		res->san_truncated = true;	/* more than SAN_SCAN */
 }
 
 /**
  * tlsockd_peer_identity() - subject and SANs of the peer's certificate
  * @s: session whose handshake completed
- * @res: result; subject, san and nsan are filled
+ * @res: result; subject, san, nsan and san_truncated are filled
  *
  * Return: 0 (also when the peer sent no certificate) or a negative errno.
  */

@@ -27,6 +27,7 @@ struct entry {
 	const char *subject;
 	const char *san[TLSOCKD_MAX_SAN];
 	unsigned int nsan;
+	bool san_truncated;
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,7 +49,7 @@ static struct entry *lookup_locked(const gnutls_datum_t *der)
 /**
  * tlsockd_peer_cache_get() - the cached identity of a certificate
  * @der: the certificate
- * @res: on a hit, subject, san and nsan are filled
+ * @res: on a hit, subject, san, nsan and san_truncated are filled
  *
  * Return: true on a hit.
  */
@@ -66,6 +67,7 @@ bool tlsockd_peer_cache_get(const gnutls_datum_t *der, struct tlsockd_result *re
 		for (i = 0; i < e->nsan; i++)
 			strcpy(res->san[i], e->san[i]);
 		res->nsan = e->nsan;
+		res->san_truncated = e->san_truncated;
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return e;
@@ -74,7 +76,7 @@ bool tlsockd_peer_cache_get(const gnutls_datum_t *der, struct tlsockd_result *re
 /**
  * tlsockd_peer_cache_put() - remember the identity read from a certificate
  * @der: the certificate
- * @res: its subject, san and nsan
+ * @res: its subject, san, nsan and san_truncated
  *
  * Best effort: without memory, or for a very large certificate, nothing is
  * cached.
@@ -125,6 +127,7 @@ void tlsockd_peer_cache_put(const gnutls_datum_t *der, const struct tlsockd_resu
 		p += sanlen[i];
 	}
 	e->nsan = res->nsan;
+	e->san_truncated = res->san_truncated;
 	e->blob = blob;
 	e->der_len = der->size;
 	e->used = ++clock_stamp;

@@ -2,9 +2,14 @@
 /*
  * Client-side resumption.
  *
- * The cache: resumption data keyed by profile and server name, a small
- * table with least-recently-stored eviction.  A TLS 1.2 session goes in
- * when its handshake ends (its ticket came inside the handshake).
+ * The cache: resumption data keyed by profile and by what the client
+ * checked its server against (the server_name, or the address and port;
+ * see verify.c), a small table with least-recently-stored eviction.  A
+ * TLS 1.2 session goes in when its handshake ends (its ticket came inside
+ * the handshake).  An entry remembers when the full handshake it descends
+ * from was made: no chain of resumptions outlives TLSOCKD_RESUME_LIFETIME.
+ * A resumed session is verified again under the current credentials
+ * (verify.c); one that fails is dropped from the cache.
  *
  * A TLS 1.3 ticket (NewSessionTicket) arrives after the handshake, when the
  * kernel already owns the record layer.  So the client session of a
@@ -24,21 +29,28 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tlsockd.h"
 
 #define RESUME_SLOTS	256
-#define RESUME_MAX_AGE	3600	/* seconds */
 #define HELD_SLOTS	64
 #define HELD_SECONDS	30
 
-#define KEY_SIZE	(TLSOCK_PROFILE_MAX + TLSOCK_SERVER_NAME_MAX + 1)
+/* profile, NUL, server name or "[address]:port" */
+#define KEY_SIZE	(TLSOCK_PROFILE_MAX + TLSOCK_SERVER_NAME_MAX + 8)
 
+/**
+ * struct slot - cached resumption data
+ * @key: make_key()
+ * @data: the session (holds its master secret: wiped)
+ * @stored: tlsockd_now_ms() when stored (eviction)
+ * @born: tlsockd_now_ms() of the full handshake the session descends from
+ */
 struct slot {
 	char key[KEY_SIZE];
 	gnutls_datum_t data;
-	time_t stored;
+	int64_t stored;
+	int64_t born;
 };
 
 struct held {
@@ -46,6 +58,7 @@ struct held {
 	struct tlsockd_gen *gen;	/* the session uses its credentials */
 	uint32_t id;
 	char key[KEY_SIZE];
+	int64_t born;
 	int64_t until_ms;
 };
 
@@ -56,10 +69,7 @@ static uint32_t ticket_port;		/* resume_lock */
 
 static void slot_clear(struct slot *sl)
 {
-	if (sl->data.data) {
-		gnutls_memset(sl->data.data, 0, sl->data.size);
-		gnutls_free(sl->data.data);
-	}
+	tlsockd_secret_free(sl->data.data, sl->data.size);	/* wipes */
 	memset(sl, 0, sizeof(*sl));
 }
 
@@ -91,15 +101,24 @@ static struct slot *find(const char *key, size_t size)
 }
 
 /* Take the resumption data of @s, if it has a ticket.  resume_lock held. */
-static int store_locked(const char *key, gnutls_session_t s)
+static int store_locked(const char *key, gnutls_session_t s, int64_t born)
 {
 	struct slot *sl, *oldest;
-	gnutls_datum_t data;
+	gnutls_datum_t data, copy;
 	int i;
 
 	if (!(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
 		return -ENOENT;
 	if (gnutls_session_get_data2(s, &data) < 0)
+		return -ENOMEM;
+	/* it holds the session's master secret: kept out of core dumps (secret.c) */
+	copy.size = data.size;
+	copy.data = tlsockd_secret_alloc(data.size);
+	if (copy.data)
+		memcpy(copy.data, data.data, data.size);
+	gnutls_memset(data.data, 0, data.size);
+	gnutls_free(data.data);
+	if (!copy.data)
 		return -ENOMEM;
 	sl = find(key, KEY_SIZE);
 	if (!sl) {
@@ -116,22 +135,64 @@ static int store_locked(const char *key, gnutls_session_t s)
 	}
 	slot_clear(sl);
 	memcpy(sl->key, key, KEY_SIZE);
-	sl->data = data;
-	sl->stored = time(NULL);
+	sl->data = copy;
+	sl->stored = tlsockd_now_ms();
+	sl->born = born;
 	return 0;
 }
 
-void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s)
+/**
+ * tlsockd_resume_store() - cache the session of a finished TLS 1.2 handshake
+ * @profile: profile name
+ * @name: what the server was checked against (tlsockd_check_names())
+ * @s: the session
+ * @born: tlsockd_now_ms() of the full handshake @s descends from
+ */
+void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s,
+			  int64_t born)
 {
 	char key[KEY_SIZE];
 
 	make_key(key, sizeof(key), profile, name);
 	pthread_mutex_lock(&resume_lock);
-	store_locked(key, s);
+	store_locked(key, s, born);
 	pthread_mutex_unlock(&resume_lock);
 }
 
-void tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s)
+/**
+ * tlsockd_resume_load() - offer the cached session for @profile and @name
+ * @profile: profile name
+ * @name: what the server is checked against (tlsockd_check_names())
+ * @s: client session, before its handshake
+ *
+ * Return: when the full handshake of the offered session was made, 0 when
+ * none is offered.
+ */
+int64_t tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s)
+{
+	char key[KEY_SIZE];
+	struct slot *sl;
+	int64_t born = 0;
+
+	make_key(key, sizeof(key), profile, name);
+	pthread_mutex_lock(&resume_lock);
+	sl = find(key, sizeof(key));
+	if (sl && tlsockd_now_ms() - sl->born > TLSOCKD_RESUME_LIFETIME * 1000LL) {
+		slot_clear(sl);
+		sl = NULL;
+	}
+	if (sl && gnutls_session_set_data(s, sl->data.data, sl->data.size) >= 0)
+		born = sl->born;
+	pthread_mutex_unlock(&resume_lock);
+	return born;
+}
+
+/**
+ * tlsockd_resume_forget() - drop the cached session for @profile and @name
+ * @profile: profile name
+ * @name: what the server was checked against
+ */
+void tlsockd_resume_forget(const char *profile, const char *name)
 {
 	char key[KEY_SIZE];
 	struct slot *sl;
@@ -139,12 +200,8 @@ void tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t
 	make_key(key, sizeof(key), profile, name);
 	pthread_mutex_lock(&resume_lock);
 	sl = find(key, sizeof(key));
-	if (sl && time(NULL) - sl->stored > RESUME_MAX_AGE) {
-		slot_clear(sl);
-		sl = NULL;
-	}
 	if (sl)
-		gnutls_session_set_data(s, sl->data.data, sl->data.size);
+		slot_clear(sl);
 	pthread_mutex_unlock(&resume_lock);
 }
 
@@ -205,7 +262,8 @@ static void expire_locked(int64_t now)
  * @gen: generation whose credentials @s uses (referenced while held)
  * @id: request id
  * @profile: profile name
- * @name: server name
+ * @name: what the server was checked against (tlsockd_check_names())
+ * @born: tlsockd_now_ms() of the full handshake @s descends from
  * @s: the session; on success it is ours (the caller must not use it again)
  * @port: set to the netlink port the kernel must send the tickets to
  *
@@ -213,7 +271,7 @@ static void expire_locked(int64_t now)
  * the caller's).
  */
 int tlsockd_resume_hold(const struct tlsockd_gen *gen, uint32_t id, const char *profile,
-			const char *name, gnutls_session_t s, uint32_t *port)
+			const char *name, int64_t born, gnutls_session_t s, uint32_t *port)
 {
 	int64_t now = tlsockd_now_ms();
 	struct held *h = NULL;
@@ -246,10 +304,13 @@ int tlsockd_resume_hold(const struct tlsockd_gen *gen, uint32_t id, const char *
 	gnutls_transport_set_push_function(s, no_push);
 	gnutls_transport_set_vec_push_function(s, no_vec_push);
 	gnutls_handshake_set_read_function(s, no_send);
+	/* its verification data lived on the handshake's stack (GnuTLS keeps the pointer) */
+	gnutls_session_set_verify_function(s, NULL);
 	h->s = s;
 	h->gen = tlsockd_gen_ref(gen);
 	h->id = id;
 	make_key(h->key, sizeof(h->key), profile, name);
+	h->born = born;
 	h->until_ms = now + HELD_SECONDS * 1000;
 	*port = ticket_port;
 	pthread_mutex_unlock(&resume_lock);
@@ -302,7 +363,7 @@ int tlsockd_resume_ticket(uint32_t id, const void *msg, size_t len)
 		goto out;
 	}
 	/* the session stays: a server may send more than one ticket */
-	err = store_locked(h->key, h->s);
+	err = store_locked(h->key, h->s, h->born);
 out:
 	pthread_mutex_unlock(&resume_lock);
 	return err;

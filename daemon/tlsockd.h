@@ -100,11 +100,23 @@ const struct tlsockd_profile_conf *tlsockd_conf_profile(const struct tlsockd_con
 const char *tlsockd_auth_name(enum tlsockd_client_auth a);
 
 /* creds.c: loaded credentials, one generation per (re)load */
+struct tlsockd_stek;
+
+/**
+ * struct tlsockd_profile - a loaded profile
+ * @conf: its section of the file
+ * @cred: certificate, key, trust store, CRL
+ * @prio: priority cache
+ * @has_cert: @cred holds a certificate of our own
+ * @stek: this profile's session ticket key (creds.c): a ticket of one
+ *	profile, or of an earlier generation, never resumes into another
+ */
 struct tlsockd_profile {
 	const struct tlsockd_profile_conf *conf;
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
 	bool has_cert;
+	struct tlsockd_stek *stek;
 };
 
 /**
@@ -127,17 +139,25 @@ void tlsockd_gen_put(struct tlsockd_gen *gen);
 void tlsockd_gen_publish(struct tlsockd_gen *gen);
 const struct tlsockd_profile *tlsockd_gen_profile(const struct tlsockd_gen *gen,
 						  const char *name);
-int tlsockd_tickets_init(void);
-void tlsockd_tickets_exit(void);
-const gnutls_datum_t *tlsockd_ticket_key(void);
+int tlsockd_profile_tickets(const struct tlsockd_profile *p, gnutls_session_t s);
 
-/* resume.c: client session cache keyed by profile and server name, and the
- * TLS 1.3 client sessions held for their tickets */
-void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s);
-void tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s);
+/*
+ * Longest life of resumption, in seconds, counted from the full handshake a
+ * session descends from (RFC 8446 4.6.1 allows 7 days): the lifetime of the
+ * server's tickets and of its ticket key, and of a client's cached session.
+ */
+#define TLSOCKD_RESUME_LIFETIME	(6 * 3600)
+
+/* resume.c: client session cache keyed by profile and what was checked
+ * (server name, or address and port), and the TLS 1.3 client sessions held
+ * for their tickets */
+void tlsockd_resume_store(const char *profile, const char *name, gnutls_session_t s,
+			  int64_t born);
+int64_t tlsockd_resume_load(const char *profile, const char *name, gnutls_session_t s);
+void tlsockd_resume_forget(const char *profile, const char *name);
 void tlsockd_resume_flush(void);
 int tlsockd_resume_hold(const struct tlsockd_gen *gen, uint32_t id, const char *profile,
-			const char *name, gnutls_session_t s, uint32_t *port);
+			const char *name, int64_t born, gnutls_session_t s, uint32_t *port);
 void tlsockd_resume_release(uint32_t id);
 int tlsockd_resume_ticket(uint32_t id, const void *msg, size_t len);
 void tlsockd_resume_set_port(uint32_t port);
@@ -196,6 +216,7 @@ union tlsockd_crypto_info {
  * @subject: peer subject DN
  * @san: peer subjectAltNames ("DNS:...", "IP:...", "email:...", "URI:...")
  * @nsan: entries in @san
+ * @san_truncated: the peer has SANs that are not in @san
  * @version_name: for the log
  * @cipher_name: for the log
  * @reason: for the log: what failed
@@ -218,6 +239,7 @@ struct tlsockd_result {
 	bool verified;
 	bool resumed;
 	unsigned int nsan;
+	bool san_truncated;
 	const char *version_name;
 	const char *cipher_name;
 	char reason[160];
@@ -244,6 +266,13 @@ int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_res
 int tlsockd_nl_set_idle_wait(struct tlsockd_nl *nl, unsigned int ms);
 bool tlsockd_nl_wait(struct tlsockd_nl *nl);
 void tlsockd_nl_poke(struct tlsockd_nl *nl);
+
+/* nl_parse.c: validation of what the kernel sends */
+struct nl_msg;
+struct nlattr;
+bool tlsockd_nl_from_kernel(struct nl_msg *msg);
+int tlsockd_nl_parse(struct nl_msg *msg, uint8_t cmd, struct nlattr **tb);
+int tlsockd_nl_parse_ticket(struct nl_msg *msg, uint32_t *id, const void **data, size_t *len);
 
 /**
  * struct tlsockd_status - STATUS_GET reply
@@ -294,6 +323,19 @@ void tlsockd_keys_keylog(gnutls_session_t s, struct tlsockd_result *res);
 int tlsockd_peer_identity(gnutls_session_t s, struct tlsockd_result *res);
 void tlsockd_format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf,
 			 size_t size);
+
+/* secret.c */
+int tlsockd_no_dump(void);
+void *tlsockd_secret_alloc(size_t size);
+void tlsockd_secret_free(void *p, size_t size);
+
+/* verify.c */
+void tlsockd_check_names(const struct tlsockd_request *req, char *vname, size_t vsize,
+			 char *ckey, size_t csize);
+unsigned int tlsockd_verify_init(gnutls_typed_vdata_st vd[2], bool server, const char *vname);
+int tlsockd_verify_again(gnutls_session_t s, const struct tlsockd_profile *p, bool server,
+			 gnutls_typed_vdata_st *vd, unsigned int nvd, bool *has_cert, char *why,
+			 size_t whylen);
 
 /* peer_cache.c */
 bool tlsockd_peer_cache_get(const gnutls_datum_t *der, struct tlsockd_result *res);

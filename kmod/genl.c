@@ -16,7 +16,7 @@ static const struct nla_policy tlsock_accept_nl_policy[TLSOCK_A_ACCEPT_PARK + 1]
 };
 
 /* TLSOCK_CMD_DONE - do */
-static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PARK + 1] = {
+static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PEER_SAN_TRUNCATED + 1] = {
 	[TLSOCK_A_DONE_REQ_ID] = { .type = NLA_U32, },
 	[TLSOCK_A_DONE_STATUS] = NLA_POLICY_MAX(NLA_U32, 511),
 	[TLSOCK_A_DONE_VERSION] = { .type = NLA_U16, },
@@ -31,6 +31,7 @@ static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PARK + 1] = {
 	[TLSOCK_A_DONE_PEER_SAN] = { .type = NLA_STRING, .len = TLSOCK_SAN_MAX, },
 	[TLSOCK_A_DONE_TICKET_PORTID] = { .type = NLA_U32, },
 	[TLSOCK_A_DONE_PARK] = { .type = NLA_FLAG, },
+	[TLSOCK_A_DONE_PEER_SAN_TRUNCATED] = { .type = NLA_FLAG, },
 };
 
 /* Ops table for tlsock */
@@ -46,7 +47,7 @@ const struct genl_split_ops tlsock_nl_ops[3] = {
 		.cmd		= TLSOCK_CMD_DONE,
 		.doit		= tlsock_nl_done_doit,
 		.policy		= tlsock_done_nl_policy,
-		.maxattr	= TLSOCK_A_DONE_PARK,
+		.maxattr	= TLSOCK_A_DONE_PEER_SAN_TRUNCATED,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

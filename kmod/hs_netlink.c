@@ -546,6 +546,9 @@ static int tlsock_hs_parse_done(struct genl_info *info, struct tlsock_hs_result 
 	if (tb[TLSOCK_A_DONE_PEER_SUBJECT])
 		res->subject = nla_data(tb[TLSOCK_A_DONE_PEER_SUBJECT]);
 	tlsock_hs_get_san(info, res);
+	/* the daemon left SANs out (too many or too long for a PEER_SAN) */
+	if (nla_get_flag(tb[TLSOCK_A_DONE_PEER_SAN_TRUNCATED]))
+		res->flags |= TLSOCK_INFO_F_SAN_TRUNCATED;
 	if (tb[TLSOCK_A_DONE_TICKET_PORTID])
 		res->ticket_portid = nla_get_u32(tb[TLSOCK_A_DONE_TICKET_PORTID]);
 	return 0;

@@ -60,9 +60,10 @@
  *	with status 0 also _VERSION, _CIPHER, _TX_CRYPTO and _RX_CRYPTO
  *	(struct tls12_crypto_info_*), for TLS 1.3 _TX_SECRET and _RX_SECRET
  *	(as long as the suite's hash: 48 bytes for AES-256-GCM, else 32; none
- *	for TLS 1.2), and _PEER_VERIFIED, _RESUMED, _PEER_SUBJECT, _PEER_SAN (repeated).
- *	A DONE whose keys do not fit the version and cipher fails with EINVAL
- *	and fails the request with EIO (the connection is reset).
+ *	for TLS 1.2), and _PEER_VERIFIED, _RESUMED, _PEER_SUBJECT, _PEER_SAN
+ *	(repeated), _PEER_SAN_TRUNCATED (the peer has SANs that no _PEER_SAN
+ *	carries).  A DONE whose keys do not fit the version and cipher fails
+ *	with EINVAL and fails the request with EIO (the connection is reset).
  *	A TLS 1.3 client may also carry _TICKET_PORTID: the netlink port that
  *	receives TLSOCK_CMD_TICKET for this socket.  With _PARK the socket
  *	parks (before the request completes, so a request its completion
@@ -140,6 +141,7 @@ enum {
 	TLSOCK_A_DONE_PEER_SAN,
 	TLSOCK_A_DONE_TICKET_PORTID,
 	TLSOCK_A_DONE_PARK,
+	TLSOCK_A_DONE_PEER_SAN_TRUNCATED,
 
 	__TLSOCK_A_DONE_MAX,
 	TLSOCK_A_DONE_MAX = (__TLSOCK_A_DONE_MAX - 1)
@@ -277,7 +279,7 @@ enum tlsock_state {
 #define TLSOCK_INFO_F_RESUMED		(1u << 1)	/* session was resumed */
 #define TLSOCK_INFO_F_TX		(1u << 2)	/* transmit keys installed */
 #define TLSOCK_INFO_F_RX		(1u << 3)	/* receive keys installed */
-#define TLSOCK_INFO_F_SAN_TRUNCATED	(1u << 4)	/* peer_san could not hold all */
+#define TLSOCK_INFO_F_SAN_TRUNCATED	(1u << 4)	/* peer_san lacks some of the peer's SANs */
 
 /**
  * struct tlsock_info - result of getsockopt(SOL_TLSOCK, TLSOCK_INFO)

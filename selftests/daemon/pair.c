@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One connection over loopback, both ends run by tlsockd's handshake code.
+ *
+ * The client and the server each run tlsockd_handshake() in a thread of
+ * their own, on the two ends of a TCP connection, with requests built as
+ * the kernel's ACCEPT would build them.  An end that fails shuts its socket
+ * down, so the other never waits for the timeout.
+ *
+ * TLS 1.3 tickets come after the handshake, in records the kernel would
+ * decrypt and forward (TICKET).  Here the test plays the kernel: it
+ * decrypts the records waiting on the client's socket with the keys the
+ * client's DONE carried and feeds each NewSessionTicket to
+ * tlsockd_resume_ticket().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+#include <gnutls/crypto.h>
+
+#include "hst.h"
+
+#define TIMEOUT_MS	5000
+
+static uint32_t next_id = 1;
+
+struct end {
+	pthread_t thread;
+	const struct tlsockd_gen *gen;
+	struct tlsockd_request req;
+	struct tlsockd_result *res;
+};
+
+static void *end_main(void *arg)
+{
+	struct end *e = arg;
+
+	tlsockd_handshake(e->gen, &e->req, e->res);
+	if (e->res->status)
+		shutdown(e->req.fd, SHUT_RDWR);	/* the peer must not wait for us */
+	return NULL;
+}
+
+static int end_start(struct end *e, const struct tlsockd_gen *gen, int fd, uint32_t role,
+		     const char *profile, const char *name, struct tlsockd_result *res)
+{
+	memset(&e->req, 0, sizeof(e->req));
+	e->gen = gen;
+	e->res = res;
+	e->req.id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	e->req.fd = fd;
+	e->req.role = role;
+	e->req.timeout_ms = TIMEOUT_MS;
+	snprintf(e->req.profile, sizeof(e->req.profile), "%s", profile ? profile : "");
+	snprintf(e->req.server_name, sizeof(e->req.server_name), "%s", name ? name : "");
+	e->req.peer_len = sizeof(e->req.peer);
+	if (getpeername(fd, (struct sockaddr *)&e->req.peer, &e->req.peer_len))
+		return -errno;
+	tlsockd_result_reset(res);
+	return -pthread_create(&e->thread, NULL, end_main, e);
+}
+
+/* Read exactly @len bytes that are already queued. */
+static int read_queued(int fd, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+		if (n <= 0)
+			return -ENODATA;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* AEAD of the client's receive direction: key, 12-byte nonce base, record sequence */
+static int rx_state(const struct tlsockd_result *r, gnutls_cipher_algorithm_t *alg,
+		    gnutls_datum_t *key, uint8_t nonce[12], uint64_t *seq)
+{
+	const union tlsockd_crypto_info *ci = &r->rx;
+	const uint8_t *rs;
+	int i;
+
+	switch (r->cipher) {
+	case TLS_CIPHER_AES_GCM_128:
+		*alg = GNUTLS_CIPHER_AES_128_GCM;
+		key->data = (void *)ci->aes_gcm_128.key;
+		key->size = sizeof(ci->aes_gcm_128.key);
+		memcpy(nonce, ci->aes_gcm_128.salt, 4);
+		memcpy(nonce + 4, ci->aes_gcm_128.iv, 8);
+		rs = ci->aes_gcm_128.rec_seq;
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		*alg = GNUTLS_CIPHER_AES_256_GCM;
+		key->data = (void *)ci->aes_gcm_256.key;
+		key->size = sizeof(ci->aes_gcm_256.key);
+		memcpy(nonce, ci->aes_gcm_256.salt, 4);
+		memcpy(nonce + 4, ci->aes_gcm_256.iv, 8);
+		rs = ci->aes_gcm_256.rec_seq;
+		break;
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		*alg = GNUTLS_CIPHER_CHACHA20_POLY1305;
+		key->data = (void *)ci->chacha20_poly1305.key;
+		key->size = sizeof(ci->chacha20_poly1305.key);
+		memcpy(nonce, ci->chacha20_poly1305.iv, 12);
+		rs = ci->chacha20_poly1305.rec_seq;
+		break;
+	default:
+		return -EPROTONOSUPPORT;
+	}
+	*seq = 0;
+	for (i = 0; i < 8; i++)
+		*seq = *seq << 8 | rs[i];
+	return 0;
+}
+
+/* Feed the handshake messages of one decrypted record to the held session. */
+static int feed_messages(uint32_t id, const uint8_t *p, size_t len)
+{
+	size_t mlen;
+	int fed = 0;
+
+	while (len >= 4) {
+		mlen = 4 + ((size_t)p[1] << 16 | p[2] << 8 | p[3]);
+		if (mlen > len)
+			break;
+		if (p[0] == 4 && !tlsockd_resume_ticket(id, p, mlen))	/* NewSessionTicket */
+			fed++;
+		p += mlen;
+		len -= mlen;
+	}
+	return fed;
+}
+
+/**
+ * feed_tickets() - play the kernel for the tickets queued on a TLS 1.3 client
+ * @fd: the client's socket
+ * @id: the client's request id
+ * @r: the client's outcome
+ *
+ * Return: tickets stored, or a negative errno.
+ */
+static int feed_tickets(int fd, uint32_t id, const struct tlsockd_result *r)
+{
+	gnutls_aead_cipher_hd_t h = NULL;
+	gnutls_cipher_algorithm_t alg;
+	uint8_t hdr[5], body[16384 + 256], plain[sizeof(body)], base[12], nonce[12];
+	gnutls_datum_t key;
+	uint64_t seq;
+	size_t len, plen;
+	int i, err, fed = 0;
+
+	err = rx_state(r, &alg, &key, base, &seq);
+	if (!err && gnutls_aead_cipher_init(&h, alg, &key) < 0)
+		err = -ENOMEM;
+	while (!err && !read_queued(fd, hdr, sizeof(hdr))) {
+		len = hdr[3] << 8 | hdr[4];
+		if (hdr[0] != 23 || len > sizeof(body) || len < 17 ||
+		    read_queued(fd, body, len)) {
+			err = -EPROTO;
+			break;
+		}
+		memcpy(nonce, base, sizeof(nonce));
+		for (i = 0; i < 8; i++)
+			nonce[11 - i] ^= seq >> (8 * i);
+		seq++;
+		plen = sizeof(plain);
+		if (gnutls_aead_cipher_decrypt(h, nonce, sizeof(nonce), hdr, sizeof(hdr), 16,
+					       body, len, plain, &plen) < 0) {
+			err = -EBADMSG;
+			break;
+		}
+		while (plen && !plain[plen - 1])
+			plen--;			/* padding, then the content type */
+		if (plen && plain[plen - 1] == 22)
+			fed += feed_messages(id, plain, plen - 1);
+	}
+	if (h)
+		gnutls_aead_cipher_deinit(h);
+	gnutls_memset(plain, 0, sizeof(plain));
+	return err ? err : fed;
+}
+
+static int connect_pair(const struct hst_pair *p, int *cfd, int *sfd)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(sin);
+	int lfd, one = 1, err = 0;
+
+	*cfd = *sfd = -1;
+	inet_pton(AF_INET, p->addr ? p->addr : "127.0.0.1", &sin.sin_addr);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -errno;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 4) ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &len)) {
+		err = -errno;
+		goto out;
+	}
+	if (p->mapped) {
+		sin6.sin6_port = sin.sin_port;
+		sin6.sin6_addr.s6_addr[10] = 0xff;
+		sin6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&sin6.sin6_addr.s6_addr[12], &sin.sin_addr, 4);
+		*cfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (*cfd < 0 || connect(*cfd, (struct sockaddr *)&sin6, sizeof(sin6)))
+			err = -errno;
+	} else {
+		*cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (*cfd < 0 || connect(*cfd, (struct sockaddr *)&sin, sizeof(sin)))
+			err = -errno;
+	}
+	if (!err) {
+		*sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (*sfd < 0)
+			err = -errno;
+	}
+out:
+	close(lfd);
+	return err;
+}
+
+/**
+ * hst_run() - one connection: client and server handshakes
+ * @p: what to run; @p->c and @p->s get the outcomes (wiped of keys on return)
+ *
+ * Return: 0 when both handshakes ran (whatever their outcome), or a
+ * negative errno when the test itself could not run them.
+ */
+int hst_run(struct hst_pair *p)
+{
+	struct end c, s;
+	int cfd, sfd, err;
+
+	err = connect_pair(p, &cfd, &sfd);
+	if (err)
+		goto out;
+	err = end_start(&s, p->sgen, sfd, TLSOCK_ROLE_SERVER, p->sprofile, NULL, &p->s);
+	if (err)
+		goto out;
+	err = end_start(&c, p->cgen, cfd, TLSOCK_ROLE_CLIENT, p->cprofile, p->server_name, &p->c);
+	if (err) {
+		shutdown(sfd, SHUT_RDWR);
+		pthread_join(s.thread, NULL);
+		goto out;
+	}
+	pthread_join(c.thread, NULL);
+	pthread_join(s.thread, NULL);
+	if (!p->c.status && p->c.ticket_portid) {
+		/* the kernel would now forward the tickets (or drop the held session) */
+		if (p->s.status || feed_tickets(cfd, c.req.id, &p->c) <= 0)
+			tlsockd_resume_release(c.req.id);
+	}
+	if (hst_verbose) {
+		hst_show("client", &p->c);
+		hst_show("server", &p->s);
+	}
+out:
+	tlsockd_result_wipe(&p->c);
+	tlsockd_result_wipe(&p->s);
+	if (cfd >= 0)
+		close(cfd);
+	if (sfd >= 0)
+		close(sfd);
+	return err;
+}
