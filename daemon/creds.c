@@ -191,18 +191,23 @@ static int load_priority(const struct tlsockd_profile_conf *pc, gnutls_priority_
 	return 0;
 }
 
-/* A private key must be the owner's alone: refuse one that others may read or change. */
+/*
+ * A private key must not be open to everyone, nor writable by its group:
+ * refuse it.  Group read stays allowed (Debian's root:ssl-cert 0640 keys).
+ */
 static int key_private(const char *key, char *why, size_t whylen)
 {
 	struct stat st;
+	int err;
 
 	if (stat(key, &st)) {
-		snprintf(why, whylen, "key %s: %s", key, strerror(errno));
-		return -errno;
+		err = -errno;
+		snprintf(why, whylen, "key %s: %s", key, strerror(-err));
+		return err;
 	}
-	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
-		snprintf(why, whylen, "key %s is open to group or others (mode %04o): "
-			 "chmod go= it", key, (unsigned int)(st.st_mode & 07777));
+	if (st.st_mode & (S_IWGRP | S_IROTH | S_IWOTH)) {
+		snprintf(why, whylen, "key %s is open to others or writable by its group "
+			 "(mode %04o): chmod o=,g-w it", key, (unsigned int)(st.st_mode & 07777));
 		return -EACCES;
 	}
 	return 0;

@@ -288,21 +288,26 @@ static void f6_conf_repeated_key(void)
 }
 HST_DEFINE(f6_conf_repeated_key);
 
-/* A private key that group or others may read is refused, with a clear reason. */
+/* A private key that others may read is refused, with a clear reason; group read is allowed. */
 static void f6_key_permissions(void)
 {
 	struct tlsockd_gen *gen = NULL;
-	char cmd[256];
+	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "cp %s/client.key %s/loose.key && chmod 640 %s/loose.key",
-		 hst_dir, hst_dir, hst_dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/client.key %s/loose.key && chmod 644 %s/loose.key && "
+		 "cp %s/client.key %s/group.key && chmod 640 %s/group.key",
+		 hst_dir, hst_dir, hst_dir, hst_dir, hst_dir, hst_dir);
 	if (system(cmd)) {
-		CHECK(false, "cannot make loose.key");
+		CHECK(false, "cannot make loose.key and group.key");
 		return;
 	}
 	printf("# expected:\n");
 	CHECK(hst_gen("[profile p]\ncert = @/client.pem\nkey = @/loose.key\n", &gen) == -EACCES,
-	      "a key of mode 0640 was accepted");
+	      "a key of mode 0644 was accepted");
+	tlsockd_gen_put(gen);
+	gen = NULL;
+	CHECK(hst_gen("[profile p]\ncert = @/client.pem\nkey = @/group.key\n", &gen) == 0,
+	      "a key of mode 0640 (group ssl-cert, as Debian ships them) was refused");
 	tlsockd_gen_put(gen);
 }
 HST_DEFINE(f6_key_permissions);
