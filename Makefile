@@ -4,6 +4,7 @@
 #   make                 module + userspace programs
 #   make check           build everything, boot the test VM, run every suite
 #   make check-daemon    tlsockd's handshake code on this host, over loopback (no VM, seconds)
+#   make fuzz            a long hostile-stream campaign in the VM (FUZZ_RECORDS, default 10^6)
 #   make check-ktls      the kTLS conformance suite against the kernel's own tls module
 #   make bench           build and run the benchmark in one VM boot, under QEMU's icount
 #                        (BENCH_ARGS="--parts bulk --dirs tx" passes options to tlsbench)
@@ -53,6 +54,13 @@ check-daemon:
 	$(MAKE) -C selftests/daemon
 	selftests/daemon/run-suite.sh
 
+# A long hostile-stream campaign (at least FUZZ_RECORDS records) against kTLS as the oracle.
+FUZZ_RECORDS ?= 1000000
+FUZZ_TIMEOUT ?= 5400
+fuzz: all
+	$(MAKE) -C selftests/fuzz
+	$(VM) --timeout $(FUZZ_TIMEOUT) -- selftests/fuzz/run-fuzz.sh --cases 0 --records-min $(FUZZ_RECORDS)
+
 # The conformance suite against the kernel's own kTLS (no tlsock): validates the harness.
 check-ktls:
 	$(MAKE) -C selftests/ktls
@@ -99,4 +107,4 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all module userspace selftests check check-daemon check-ktls bench demo install style clean
+.PHONY: all module userspace selftests check check-daemon check-ktls bench demo fuzz install style clean
