@@ -34,6 +34,8 @@ int hst_write(const char *name, const char *text);
  * @mapped: the client connects from an IPv6 socket to ::ffff:@addr
  * @c: client outcome
  * @s: server outcome
+ * @c_alert: TLS 1.3: the alert the client's kernel would read after a
+ *	handshake the client completed (-1: none)
  */
 struct hst_pair {
 	const struct tlsockd_gen *cgen;
@@ -45,6 +47,7 @@ struct hst_pair {
 	bool mapped;
 	struct tlsockd_result c;
 	struct tlsockd_result s;
+	int c_alert;
 };
 
 int hst_run(struct hst_pair *p);

@@ -11,7 +11,9 @@
  * decrypt and forward (TICKET).  Here the test plays the kernel: it
  * decrypts the records waiting on the client's socket with the keys the
  * client's DONE carried and feeds each NewSessionTicket to
- * tlsockd_resume_ticket().
+ * tlsockd_resume_ticket().  An alert among them (a TLS 1.3 server refuses
+ * the client's certificate after the client's handshake completed) is
+ * what the kernel would see on the client's first read: it is reported.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -137,14 +139,15 @@ static int feed_messages(uint32_t id, const uint8_t *p, size_t len)
 }
 
 /**
- * feed_tickets() - play the kernel for the tickets queued on a TLS 1.3 client
+ * after_handshake() - play the kernel for the records queued on a TLS 1.3 client
  * @fd: the client's socket
  * @id: the client's request id
  * @r: the client's outcome
+ * @alert: set to the description of an alert among them, else left alone
  *
  * Return: tickets stored, or a negative errno.
  */
-static int feed_tickets(int fd, uint32_t id, const struct tlsockd_result *r)
+static int after_handshake(int fd, uint32_t id, const struct tlsockd_result *r, int *alert)
 {
 	gnutls_aead_cipher_hd_t h = NULL;
 	gnutls_cipher_algorithm_t alg;
@@ -178,6 +181,8 @@ static int feed_tickets(int fd, uint32_t id, const struct tlsockd_result *r)
 			plen--;			/* padding, then the content type */
 		if (plen && plain[plen - 1] == 22)
 			fed += feed_messages(id, plain, plen - 1);
+		if (plen == 3 && plain[plen - 1] == 21)
+			*alert = plain[1];
 	}
 	if (h)
 		gnutls_aead_cipher_deinit(h);
@@ -252,9 +257,11 @@ int hst_run(struct hst_pair *p)
 	}
 	pthread_join(c.thread, NULL);
 	pthread_join(s.thread, NULL);
-	if (!p->c.status && p->c.ticket_portid) {
+	p->c_alert = -1;
+	if (!p->c.status && p->c.version == TLS_1_3_VERSION) {
 		/* the kernel would now forward the tickets (or drop the held session) */
-		if (p->s.status || feed_tickets(cfd, c.req.id, &p->c) <= 0)
+		if (after_handshake(cfd, c.req.id, &p->c, &p->c_alert) <= 0 &&
+		    p->c.ticket_portid)
 			tlsockd_resume_release(c.req.id);
 	}
 	if (hst_verbose) {

@@ -238,16 +238,22 @@ enum {
  *	ENOTCONN	the connection is not established (any more)
  *	EISCONN		SOL_TLS keys are already installed
  *	EKEYREJECTED	peer certificate not trusted (unknown issuer, bad
- *			signature, insecure algorithm, not a valid chain)
- *	EKEYEXPIRED	peer certificate (or an issuer) expired or not yet valid
- *	EKEYREVOKED	peer certificate revoked by a CRL
+ *			signature, insecure algorithm, not a valid chain), or
+ *			the peer refused ours (alert bad_certificate,
+ *			unknown_ca, unsupported_certificate, certificate_unknown)
+ *	EKEYEXPIRED	peer certificate (or an issuer) expired or not yet
+ *			valid, or the peer says so of ours
+ *	EKEYREVOKED	peer certificate revoked by a CRL, or the peer says so
+ *			of ours
  *	ENXIO		peer certificate does not match server_name (or the
  *			peer's address)
  *	ENOKEY		the peer presented no certificate where one is
  *			required, or we had none to present to a peer that
- *			required one
+ *			required one (TLS 1.2; a TLS 1.3 client learns it
+ *			only after its handshake, from the server's alert:
+ *			see tlsock(7))
  *	EPROTONOSUPPORT	no common protocol version, cipher suite or group
- *	ECONNREFUSED	the peer aborted the handshake with a fatal alert
+ *	ECONNREFUSED	the peer aborted the handshake with another fatal alert
  *	ECONNRESET	the peer closed the connection during the handshake
  *	EPROTO		malformed or unexpected handshake message
  *	EBADMSG		a handshake record failed to decrypt or verify
