@@ -121,13 +121,18 @@ int tlsockd_gnutls_errno(gnutls_session_t s, int gerr, const struct tlsockd_io *
 	}
 	case GNUTLS_E_PUSH_ERROR:
 	case GNUTLS_E_PULL_ERROR:
-		snprintf(why, whylen, "socket: %s", strerror(io_errno(io)));
-		return io_errno(io);
+	case GNUTLS_E_TIMEDOUT:
+		if (io->idle)
+			snprintf(why, whylen, "peer idle: no record from it for %u ms "
+				 "(handshake_idle_ms)", io->idle_ms);
+		else if (gerr == GNUTLS_E_TIMEDOUT)
+			return ETIMEDOUT;
+		else
+			snprintf(why, whylen, "socket: %s", strerror(io_errno(io)));
+		return gerr == GNUTLS_E_TIMEDOUT ? ETIMEDOUT : io_errno(io);
 	case GNUTLS_E_PREMATURE_TERMINATION:
 		snprintf(why, whylen, "peer closed the connection");
 		return ECONNRESET;
-	case GNUTLS_E_TIMEDOUT:
-		return ETIMEDOUT;
 	case GNUTLS_E_NO_CERTIFICATE_FOUND:
 	case GNUTLS_E_CERTIFICATE_REQUIRED:
 	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:

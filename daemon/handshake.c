@@ -187,7 +187,7 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 		goto out;
 	}
 	tlsockd_keys_keylog(s, res);
-	tlsockd_io_init(&io, req->fd, req->timeout_ms);
+	tlsockd_io_init(&io, req->fd, req->timeout_ms, gen->conf->idle_ms);
 	tlsockd_io_attach(&io, s);
 	gnutls_handshake_set_timeout(s, req->timeout_ms ? req->timeout_ms : 1);
 

@@ -27,6 +27,26 @@
  * per handshake, and every handshake uses the
  * credentials loaded once per configuration generation (creds.c).
  *
+ * Since a handshake holds its worker until it ends, the peers must not be
+ * able to hold them all.  Three bounds, each at a different point:
+ *
+ *  - Before a worker is taken at all: the kernel hands a server's request
+ *    over only once its peer sent a byte (hs_first_byte_ms), and caps each
+ *    user's pending requests (hs_max_pending_user).
+ *  - When a worker has claimed a request (admit.c, before any byte of the
+ *    handshake): server handshakes may hold all workers but
+ *    "client_workers", so outgoing connections of this host always find
+ *    one; and at most "max_per_peer" of them may be with one peer address.
+ *    A request over either bound is failed at once with EBUSY: a DONE,
+ *    not a handshake, and the worker goes on to the next request.
+ *  - While the handshake runs (transport.c): each record of the peer must
+ *    arrive whole within "handshake_idle_ms" of the last progress, so a
+ *    peer that goes quiet, or trickles, is cut with ETIMEDOUT long before
+ *    the request's deadline.
+ *
+ * A worker so held by a hostile peer is held for handshake_idle_ms per
+ * record at most; a worker refusing a request is held for a DONE.
+ *
  * SIGHUP, or a change to the configuration file or to a certificate, key,
  * trust store or CRL it names (inotify, watch.c), makes the main thread
  * load a new generation and publish it; each
@@ -145,7 +165,7 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 	struct tlsockd_result *res = w->res;
 	struct tlsockd_gen *gen;
 	int64_t t0 = tlsockd_now_ms();
-	int kerr;
+	int err, kerr;
 
 	tlsockd_result_reset(res);
 	gen = tlsockd_gen_get();
@@ -155,7 +175,13 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 		tlsockd_nl_done(w->nl, req->id, res, true);
 		return;
 	}
-	tlsockd_handshake(gen, req, res);
+	err = tlsockd_admit(gen->conf, req, res->reason, sizeof(res->reason));
+	if (err) {
+		res->status = -err;	/* at once: the worker is not held */
+	} else {
+		tlsockd_handshake(gen, req, res);
+		tlsockd_admit_end(req);
+	}
 	/*
 	 * Done with the socket before DONE: the application holds it until DONE
 	 * wakes it (if it closed it meanwhile, the request is cancelled either
@@ -381,6 +407,7 @@ int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
 	int sfd = -1, err;
 
 	pool.nworkers = conf->workers;
+	tlsockd_admit_init(pool.nworkers);
 	err = tlsockd_gen_load(conf, &gen, why, sizeof(why));
 	if (err) {
 		tlsockd_log(LOG_ERR, "%s", why);

@@ -52,6 +52,24 @@ struct hst_pair {
 
 int hst_run(struct hst_pair *p);
 
+/* Each handshake's timeout_ms. */
+#define HST_TIMEOUT_MS	5000
+
+int hst_request(struct tlsockd_request *req, int fd, uint32_t role, const char *profile,
+		const char *name);
+
+/* One end of a connection, its handshake run in a thread. */
+struct hst_end {
+	pthread_t thread;
+	const struct tlsockd_gen *gen;
+	struct tlsockd_request req;
+	struct tlsockd_result *res;
+};
+
+int hst_end_start(struct hst_end *e, const struct tlsockd_gen *gen, int fd, uint32_t role,
+		  const char *profile, const char *name, struct tlsockd_result *res);
+int hst_connect(const char *addr, const char *src, bool mapped, int *cfd, int *sfd);
+
 /* hst_main.c: assertions; a failed one prints "# ..." and fails the test */
 extern bool hst_failed;
 extern bool hst_verbose;

@@ -230,10 +230,15 @@ enum {
  *			hs_max_pending) or of the calling user there
  *			(hs_max_pending_user); or, with the connection left as it
  *			was, an application send/receive is still in progress
- *			on the plain socket
+ *			on the plain socket; for a server, also when tlsockd
+ *			refuses it at once (its workers for server handshakes
+ *			are busy, or the peer's address has max_per_peer
+ *			handshakes in progress)
  *	ETIMEDOUT	timeout_ms elapsed; for a server, also when the client
  *			sent nothing within hs_first_byte_ms (a server's
- *			request reaches a daemon only once its peer spoke)
+ *			request reaches a daemon only once its peer spoke);
+ *			or the peer took longer than the daemon's
+ *			handshake_idle_ms to send its next record
  *	EOWNERDEAD	the daemon that claimed the request exited
  *	ENOTCONN	the connection is not established (any more)
  *	EISCONN		SOL_TLS keys are already installed
