@@ -47,6 +47,12 @@
  * A worker so held by a hostile peer is held for handshake_idle_ms per
  * record at most; a worker refusing a request is held for a DONE.
  *
+ * At start the main thread loads the configuration, joins the group (from
+ * then on the kernel queues requests for us instead of failing them with
+ * ESRCH), starts the workers and waits until each has parked once; then,
+ * and only then, it logs "ready (...)" and tells a supervisor READY=1
+ * (notify.c).
+ *
  * SIGHUP, or a change to the configuration file or to a certificate, key,
  * trust store or CRL it names (inotify, watch.c), makes the main thread
  * load a new generation and publish it; each
@@ -74,11 +80,13 @@ struct worker {
 	pthread_t thread;
 	struct tlsockd_nl *nl;
 	struct tlsockd_result *res;	/* reused by each handshake, wiped after each */
+	bool parked;			/* its first ACCEPT returned (own thread only) */
 };
 
 static struct {
 	pthread_mutex_t lock;
 	unsigned int nworkers;
+	unsigned int parked;	/* lock: workers whose first ACCEPT returned */
 	bool stop;		/* lock */
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -242,6 +250,13 @@ static void *worker_main(void *arg)
 	worker_short_slice();
 	while (!stopping()) {
 		err = tlsockd_nl_accept(w->nl, &req, true);
+		if (!w->parked) {
+			/* the kernel knows this worker now: READYs find it */
+			w->parked = true;
+			pthread_mutex_lock(&pool.lock);
+			pool.parked++;
+			pthread_mutex_unlock(&pool.lock);
+		}
 		if (!err)
 			serve(w, &req);	/* closes req.fd */
 		else if (err != -EAGAIN)
@@ -321,6 +336,41 @@ static void stop_workers(struct worker *ws, unsigned int n)
 		}
 		tlsockd_secret_free(ws[i].res, sizeof(*ws[i].res));
 	}
+}
+
+/* Longest wait for the workers to park at start, before ready is said anyway. */
+#define PARK_WAIT_MS	5000
+
+/*
+ * Ready: the configuration is loaded, the listening socket is in the group
+ * (requests are queued for us from then on, not failed with ESRCH) and
+ * every worker is parked (READYs reach them).  Say so once, in the log and
+ * to the supervisor (systemd, Type=notify).
+ */
+static void say_ready(const struct tlsockd_gen *gen)
+{
+	char msg[96], state[128];
+	unsigned int parked = 0;
+	int waited, err;
+
+	for (waited = 0; waited < PARK_WAIT_MS; waited += 5) {
+		pthread_mutex_lock(&pool.lock);
+		parked = pool.parked;
+		pthread_mutex_unlock(&pool.lock);
+		if (parked == pool.nworkers)
+			break;
+		usleep(5000);
+	}
+	if (parked != pool.nworkers)
+		tlsockd_log(LOG_WARNING, "only %u of %u workers parked after %d ms", parked,
+			    pool.nworkers, PARK_WAIT_MS);
+	snprintf(msg, sizeof(msg), "ready (%u workers, %zu profiles)", pool.nworkers,
+		 gen->conf->nprofiles);
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s", msg);
+	tlsockd_log(LOG_NOTICE, "%s", msg);
+	err = tlsockd_notify(state);
+	if (err)
+		tlsockd_log(LOG_WARNING, "cannot notify $NOTIFY_SOCKET: %s", strerror(-err));
 }
 
 /* The kernel forwarded a TLS 1.3 NewSessionTicket of a client socket. */
@@ -450,9 +500,11 @@ int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
 	}
 	/* the listening socket also receives the TLS 1.3 tickets (resume.c) */
 	tlsockd_resume_set_port(tlsockd_nl_port(listen));
-	tlsockd_log(LOG_NOTICE, "ready: %u workers, configuration %s", pool.nworkers, conf_path);
+	tlsockd_log(LOG_INFO, "configuration %s", conf_path);
+	say_ready(gen);
 
 	err = event_loop(listen, sfd, conf_path);
+	tlsockd_notify("STOPPING=1");
 out_workers:
 	/* new requests now fail at once instead of waiting for us */
 	tlsockd_resume_set_port(0);

@@ -371,6 +371,9 @@ int tlsockd_admit(const struct tlsockd_conf *conf, const struct tlsockd_request 
 		  char *why, size_t whylen);
 void tlsockd_admit_end(const struct tlsockd_request *req);
 
+/* notify.c */
+int tlsockd_notify(const char *state);
+
 /* handshake.c */
 void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_request *req,
 		       struct tlsockd_result *res);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "../../daemon/tlsockd.h"
 
@@ -77,6 +78,8 @@ void hst_check(bool ok, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 #define CHECK(cond, ...) hst_check((cond), __FILE__, __LINE__, __VA_ARGS__)
 void hst_show(const char *who, const struct tlsockd_result *r);
+int hst_tlsockd_path(char *buf, size_t size);
+bool hst_wait_exit(pid_t pid, int ms, int *st);
 
 
 /* A pair over 127.0.0.1 with the shared generation on both ends. */

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "hst.h"
 #include "tests.h"
@@ -52,6 +54,33 @@ bool hst_both_ok(const struct hst_pair *p, bool res)
 		hst_show("server", &p->s);
 	}
 	return ok;
+}
+
+/* The daemon next to this test program: ../../daemon/tlsockd. */
+int hst_tlsockd_path(char *buf, size_t size)
+{
+	char exe[256], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -errno;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(buf, size, "%s/../../daemon/tlsockd", exe);
+	return access(buf, X_OK) ? -errno : 0;
+}
+
+/* Wait up to @ms for @pid; true when it exited (status in @st). */
+bool hst_wait_exit(pid_t pid, int ms, int *st)
+{
+	for (; ms > 0; ms -= 10) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static const struct hst_test *const tests[] = {

@@ -87,33 +87,6 @@ static void f6_log_escapes_control(void)
 }
 HST_DEFINE(f6_log_escapes_control);
 
-/* The daemon next to this test program: ../../daemon/tlsockd. */
-static int tlsockd_path(char *buf, size_t size)
-{
-	char exe[256], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return -errno;
-	exe[n] = 0;
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;
-	snprintf(buf, size, "%s/../../daemon/tlsockd", exe);
-	return access(buf, X_OK) ? -errno : 0;
-}
-
-/* Wait up to @ms for @pid; true when it exited (status in @st). */
-static bool wait_exit(pid_t pid, int ms, int *st)
-{
-	for (; ms > 0; ms -= 10) {
-		if (waitpid(pid, st, WNOHANG) == pid)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /*
  * A SIGHUP while the daemon loads its configuration.  The trust store is a
  * FIFO, so the test knows when the daemon is loading: its open() of the
@@ -129,7 +102,7 @@ static void f6_sighup_during_startup(void)
 	pid_t pid = -1;
 	ssize_t n;
 
-	if (tlsockd_path(daemon, sizeof(daemon))) {
+	if (hst_tlsockd_path(daemon, sizeof(daemon))) {
 		CHECK(false, "no %s", daemon);
 		return;
 	}
@@ -173,9 +146,9 @@ static void f6_sighup_during_startup(void)
 			break;
 	close(fd);
 	fd = -1;
-	if (!wait_exit(pid, 3000, &st)) {
+	if (!hst_wait_exit(pid, 3000, &st)) {
 		kill(pid, SIGTERM);	/* it runs: tlsock.ko is loaded */
-		if (!wait_exit(pid, 5000, &st)) {
+		if (!hst_wait_exit(pid, 5000, &st)) {
 			CHECK(false, "tlsockd does not stop on SIGTERM");
 			goto out;
 		}

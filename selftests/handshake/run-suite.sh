@@ -284,10 +284,14 @@ mkconf() {
 	done
 }
 
+# until it serves: it listens (tlsockctl wait-ready), and it logged "ready (...)" (tlsockd(8))
 start_daemon() {
+	local from
+	from=$(wc -l <"$work/tlsockd.log" 2>/dev/null || echo 0)
 	"$tlsockd" -f -c "$work/tlsockd.conf" >>"$work/tlsockd.log" 2>&1 &
 	dpid=$!
-	wait_for 10 sh -c "'$tlsockctl' status | grep -q '^daemon: listening'"
+	"$tlsockctl" wait-ready -t 10 >/dev/null &&
+		wait_for 10 sh -c "tail -n +$((from + 1)) '$work/tlsockd.log' | grep -q ': ready ('"
 }
 
 stop_daemon() {	# stop_daemon [SIGNAL]
