@@ -78,7 +78,7 @@ void hst_check(bool ok, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 #define CHECK(cond, ...) hst_check((cond), __FILE__, __LINE__, __VA_ARGS__)
 void hst_show(const char *who, const struct tlsockd_result *r);
-int hst_tlsockd_path(char *buf, size_t size);
+pid_t hst_tlsockd_start(const char *conf, const char *notify);
 bool hst_wait_exit(pid_t pid, int ms, int *st);
 
 

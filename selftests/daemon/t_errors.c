@@ -12,7 +12,6 @@
  * And a supervisor learns when tlsockd serves: READY=1 on $NOTIFY_SOCKET.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -26,63 +25,52 @@
 #define A_BAD_CERTIFICATE	42
 #define A_CERTIFICATE_REQUIRED	116
 
-/* TLS 1.2: the server refuses the client's Certificate message before the client's Finished. */
-static void f11_no_cert_required_tls12(void)
+/*
+ * A handshake the server refuses with @serr; the client ends with @cerr (0:
+ * its handshake completes, TLS 1.3) and then reads the alert @alert (-1:
+ * none, its handshake failed).
+ */
+static void refused(const char *cp, const char *sp, int serr, int cerr, int alert)
 {
-	struct hst_pair p = HST_PAIR("f11a", "srv12", "server.test");
+	struct hst_pair p = HST_PAIR(cp, sp, "server.test");
 
 	if (!RUN(&p))
 		return;
-	CHECK(p.s.status == ENOKEY, "server: %s (%s); expected ENOKEY",
-	      tlsockd_errname(p.s.status), p.s.reason);
-	CHECK(p.c.status == ENOKEY, "client: %s (%s); expected ENOKEY",
-	      tlsockd_errname(p.c.status), p.c.reason);
+	CHECK(p.s.status == serr, "server: %s (%s); expected %s", tlsockd_errname(p.s.status),
+	      p.s.reason, tlsockd_errname(serr));
+	CHECK(p.c.status == cerr, "client: %s (%s); expected %s", tlsockd_errname(p.c.status),
+	      p.c.reason, tlsockd_errname(cerr));
+	CHECK(p.c_alert == alert, "client reads alert %d after its handshake; expected %d",
+	      p.c_alert, alert);
+}
+
+/* TLS 1.2: the server refuses the client's Certificate message before the client's Finished. */
+static void f11_no_cert_required_tls12(void)
+{
+	refused("f11a", "srv12", ENOKEY, ENOKEY, -1);
 }
 HST_DEFINE(f11_no_cert_required_tls12);
 
 /* TLS 1.3: the client completes, then reads certificate_required. */
 static void f11_no_cert_required_tls13(void)
 {
-	struct hst_pair p = HST_PAIR("f11b", "srv", "server.test");
-
-	if (!RUN(&p))
-		return;
-	CHECK(p.s.status == ENOKEY, "server: %s (%s); expected ENOKEY",
-	      tlsockd_errname(p.s.status), p.s.reason);
-	CHECK(!p.c.status, "client: %s (%s); expected its handshake to complete",
-	      tlsockd_errname(p.c.status), p.c.reason);
-	CHECK(p.c_alert == A_CERTIFICATE_REQUIRED,
-	      "client reads alert %d after its handshake; expected certificate_required (%d)",
-	      p.c_alert, A_CERTIFICATE_REQUIRED);
+	refused("f11b", "srv", ENOKEY, 0, A_CERTIFICATE_REQUIRED);
 }
 HST_DEFINE(f11_no_cert_required_tls13);
 
-/* The client's certificate comes from ca2, which the server neither names nor trusts. */
+/*
+ * The client's certificate comes from ca2, which the server neither names
+ * nor trusts: sent anyway, it is refused for its unknown issuer.
+ */
 static void f11_issuer_not_named_tls12(void)
 {
-	struct hst_pair p = HST_PAIR("f11c", "srv12", "server.test");
-
-	if (!RUN(&p))
-		return;
-	CHECK(p.s.status == EKEYREJECTED, "server: %s (%s); expected EKEYREJECTED (the "
-	      "certificate sent, its issuer unknown)", tlsockd_errname(p.s.status), p.s.reason);
-	CHECK(p.c.status == EKEYREJECTED, "client: %s (%s); expected EKEYREJECTED",
-	      tlsockd_errname(p.c.status), p.c.reason);
+	refused("f11c", "srv12", EKEYREJECTED, EKEYREJECTED, -1);
 }
 HST_DEFINE(f11_issuer_not_named_tls12);
 
 static void f11_issuer_not_named_tls13(void)
 {
-	struct hst_pair p = HST_PAIR("f11d", "srv", "server.test");
-
-	if (!RUN(&p))
-		return;
-	CHECK(p.s.status == EKEYREJECTED, "server: %s (%s); expected EKEYREJECTED (the "
-	      "certificate sent, its issuer unknown)", tlsockd_errname(p.s.status), p.s.reason);
-	CHECK(!p.c.status, "client: %s (%s); expected its handshake to complete",
-	      tlsockd_errname(p.c.status), p.c.reason);
-	CHECK(p.c_alert == A_BAD_CERTIFICATE, "client reads alert %d after its handshake; "
-	      "expected bad_certificate (%d)", p.c_alert, A_BAD_CERTIFICATE);
+	refused("f11d", "srv", EKEYREJECTED, 0, A_BAD_CERTIFICATE);
 }
 HST_DEFINE(f11_issuer_not_named_tls13);
 
@@ -155,34 +143,22 @@ HST_DEFINE(f11_notify_socket);
  */
 static void f11_daemon_says_ready(void)
 {
-	char daemon[300], conf[128], env[128], buf[256];
-	int fd, st = 0, devnull, waited;
+	char conf[128], env[128], buf[256];
+	int fd, st = 0, waited;
 	bool ready = false, exited = false;
 	pid_t pid;
 
 	fd = notify_listen("ready.sock", env, sizeof(env));
-	if (hst_tlsockd_path(daemon, sizeof(daemon)) || fd < 0 ||
-	    hst_write("ready.conf", "[daemon]\nworkers = 2\nlog = stderr\n")) {
+	if (fd < 0 || hst_write("ready.conf", "[daemon]\nworkers = 2\nlog = stderr\n")) {
 		CHECK(false, "setup: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
 	snprintf(conf, sizeof(conf), "%s/ready.conf", hst_dir);
-	pid = fork();
-	if (!pid) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setenv("NOTIFY_SOCKET", env, 1);
-		devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, STDERR_FILENO);
-		execl(daemon, "tlsockd", "-f", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
+	pid = hst_tlsockd_start(conf, env);
 	if (pid < 0) {
-		CHECK(false, "fork: %s", strerror(errno));
+		CHECK(false, "cannot start tlsockd: %s", strerror(-pid));
 		close(fd);
 		return;
 	}

@@ -97,15 +97,11 @@ HST_DEFINE(f6_log_escapes_control);
  */
 static void f6_sighup_during_startup(void)
 {
-	char daemon[300], fifo[128], link[128], tmp[128], conf[128], ca[128], buf[4096];
+	char fifo[128], link[128], tmp[128], conf[128], ca[128], buf[4096];
 	int fd = -1, cafd = -1, st = 0;
 	pid_t pid = -1;
 	ssize_t n;
 
-	if (hst_tlsockd_path(daemon, sizeof(daemon))) {
-		CHECK(false, "no %s", daemon);
-		return;
-	}
 	snprintf(fifo, sizeof(fifo), "%s/ca.fifo", hst_dir);
 	snprintf(link, sizeof(link), "%s/ca.link", hst_dir);
 	snprintf(tmp, sizeof(tmp), "%s/ca.link.new", hst_dir);
@@ -117,20 +113,9 @@ static void f6_sighup_during_startup(void)
 		CHECK(false, "setup: %s", strerror(errno));
 		return;
 	}
-	pid = fork();
-	if (!pid) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGHUP, SIG_DFL);
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, STDERR_FILENO);
-		execl(daemon, "tlsockd", "-f", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
+	pid = hst_tlsockd_start(conf, NULL);
 	if (pid < 0) {
-		CHECK(false, "fork: %s", strerror(errno));
+		CHECK(false, "cannot start tlsockd: %s", strerror(-pid));
 		return;
 	}
 	fd = open(fifo, O_WRONLY);	/* returns once the daemon opened it: it is loading */
@@ -155,7 +140,7 @@ static void f6_sighup_during_startup(void)
 	}
 	pid = -1;
 	CHECK(!WIFSIGNALED(st) || WTERMSIG(st) != SIGHUP, "tlsockd was killed by SIGHUP");
-	CHECK(!WIFEXITED(st) || WEXITSTATUS(st) != 127, "cannot run %s", daemon);
+	CHECK(!WIFEXITED(st) || WEXITSTATUS(st) != 127, "cannot run tlsockd");
 out:
 	if (fd >= 0)
 		close(fd);
