@@ -345,3 +345,58 @@ out:
 	free(j);
 }
 HST_DEFINE(f16_trickling_peer_cut);
+
+/* Parse @text as tlsockd.conf: 0 and the configuration, or the error and why. */
+static int conf_parse(const char *text, struct tlsockd_conf **conf, char *why, size_t whylen)
+{
+	char path[128];
+	int err;
+
+	*conf = NULL;
+	err = hst_write("limits.conf", text);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/limits.conf", hst_dir);
+	return tlsockd_conf_read(path, conf, why, whylen);
+}
+
+/* The [daemon] keys of finding 16: defaults, bounds, and the reserve they make. */
+static void f16_conf_limits(void)
+{
+	struct tlsockd_conf *conf;
+	char why[512] = "";
+	int err;
+
+	err = conf_parse("[daemon]\nworkers = 8\n", &conf, why, sizeof(why));
+	CHECK(!err, "defaults: %s", why);
+	if (!err) {
+		CHECK(conf->max_per_peer == 8 && conf->idle_ms == 3000,
+		      "max_per_peer %u handshake_idle_ms %u; expected 8 and 3000",
+		      conf->max_per_peer, conf->idle_ms);
+		CHECK(tlsockd_admit_reserve(conf, 8) == 2 && tlsockd_admit_reserve(conf, 1) == 0 &&
+		      tlsockd_admit_reserve(conf, 2) == 1, "reserve of 8, 1, 2 workers: %u %u %u",
+		      tlsockd_admit_reserve(conf, 8), tlsockd_admit_reserve(conf, 1),
+		      tlsockd_admit_reserve(conf, 2));
+		tlsockd_conf_free(conf);
+	}
+	err = conf_parse("[daemon]\nworkers = 4\nclient_workers = 0\nmax_per_peer = 0\n"
+			 "handshake_idle_ms = 0\n", &conf, why, sizeof(why));
+	CHECK(!err, "all off: %s", why);
+	if (!err) {
+		CHECK(tlsockd_admit_reserve(conf, 4) == 0 && !conf->max_per_peer && !conf->idle_ms,
+		      "reserve %u max_per_peer %u handshake_idle_ms %u; expected all 0",
+		      tlsockd_admit_reserve(conf, 4), conf->max_per_peer, conf->idle_ms);
+		tlsockd_conf_free(conf);
+	}
+	err = conf_parse("[daemon]\nworkers = 4\nclient_workers = 4\n", &conf, why, sizeof(why));
+	CHECK(err && strstr(why, "client_workers"), "client_workers = workers: %s",
+	      err ? why : "accepted");
+	if (!err)
+		tlsockd_conf_free(conf);
+	err = conf_parse("[daemon]\nhandshake_idle_ms = 50\n", &conf, why, sizeof(why));
+	CHECK(err && strstr(why, ":2: bad value"), "handshake_idle_ms = 50: %s",
+	      err ? why : "accepted");
+	if (!err)
+		tlsockd_conf_free(conf);
+}
+HST_DEFINE(f16_conf_limits);
