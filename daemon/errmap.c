@@ -99,6 +99,7 @@ int tlsockd_gnutls_errno(gnutls_session_t s, int gerr, const struct tlsockd_io *
 {
 	unsigned int status;
 	gnutls_datum_t txt;
+	int err;
 
 	switch (gerr) {
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
@@ -112,8 +113,8 @@ int tlsockd_gnutls_errno(gnutls_session_t s, int gerr, const struct tlsockd_io *
 		return tlsockd_verify_errno(status);
 	case GNUTLS_E_FATAL_ALERT_RECEIVED: {
 		gnutls_alert_description_t a = gnutls_alert_get(s);
-		int err = alert_errno(s, a);
 
+		err = alert_errno(s, a);
 		snprintf(why, whylen, "peer sent alert %s%s", gnutls_alert_get_name(a),
 			 err == ENOKEY ? ": it requires a certificate, and this profile has none" :
 					 "");
@@ -122,14 +123,13 @@ int tlsockd_gnutls_errno(gnutls_session_t s, int gerr, const struct tlsockd_io *
 	case GNUTLS_E_PUSH_ERROR:
 	case GNUTLS_E_PULL_ERROR:
 	case GNUTLS_E_TIMEDOUT:
+		err = gerr == GNUTLS_E_TIMEDOUT ? ETIMEDOUT : io_errno(io);
 		if (io->idle)
 			snprintf(why, whylen, "peer idle: no record from it for %u ms "
 				 "(handshake_idle_ms)", io->idle_ms);
-		else if (gerr == GNUTLS_E_TIMEDOUT)
-			return ETIMEDOUT;
-		else
-			snprintf(why, whylen, "socket: %s", strerror(io_errno(io)));
-		return gerr == GNUTLS_E_TIMEDOUT ? ETIMEDOUT : io_errno(io);
+		else if (gerr != GNUTLS_E_TIMEDOUT)
+			snprintf(why, whylen, "socket: %s", strerror(err));
+		return err;
 	case GNUTLS_E_PREMATURE_TERMINATION:
 		snprintf(why, whylen, "peer closed the connection");
 		return ECONNRESET;

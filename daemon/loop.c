@@ -250,7 +250,7 @@ static void *worker_main(void *arg)
 	worker_short_slice();
 	while (!stopping()) {
 		err = tlsockd_nl_accept(w->nl, &req, true);
-		if (!w->parked) {
+		if (!w->parked && (!err || err == -EAGAIN)) {
 			/* the kernel knows this worker now: READYs find it */
 			w->parked = true;
 			pthread_mutex_lock(&pool.lock);
