@@ -58,7 +58,9 @@ static const char base_conf[] =
 	CLI("f11a", "")
 	CLI("f11b", "")
 	CLI("f11c", CERT("alien"))
-	CLI("f11d", CERT("alien"));
+	CLI("f11d", CERT("alien"))
+	"[profile f11e]\nca = @/ca2.pem\n"
+	CLI("f11f", "crl = @/crl.pem\n");
 
 /**
  * hst_setup() - PKI, the shared generation

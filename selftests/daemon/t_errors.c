@@ -74,6 +74,20 @@ static void f11_issuer_not_named_tls13(void)
 }
 HST_DEFINE(f11_issuer_not_named_tls13);
 
+/* The server learns why the client refused its certificate: untrusted here. */
+static void f11_refusal_reaches_server(void)
+{
+	refused("f11e", "open12", EKEYREJECTED, EKEYREJECTED, -1);
+}
+HST_DEFINE(f11_refusal_reaches_server);
+
+/* ... and revoked, in TLS 1.3 this time. */
+static void f11_revocation_reaches_server(void)
+{
+	refused("f11f", "revs-srv", EKEYREVOKED, EKEYREVOKED, -1);
+}
+HST_DEFINE(f11_revocation_reaches_server);
+
 /* A datagram socket to play systemd's end of $NOTIFY_SOCKET; @name: "@..." for abstract. */
 static int notify_listen(const char *name, char *env, size_t envlen)
 {
