@@ -2,7 +2,8 @@
 /*
  * /etc/tlsock/tlsockd.conf: INI, parsed with libinih.
  *
- *   [daemon]            workers, log
+ *   [daemon]            workers, client_workers, max_per_peer, handshake_idle_ms,
+ *                       log
  *   [profile NAME]      cert, key, ca, crl, client_auth, min_version, ciphers,
  *                       priority, tickets, verify
  *
@@ -217,16 +218,42 @@ static int profile_key(struct tlsockd_profile_conf *p, const char *k, const char
 	return -ENOENT;
 }
 
+/* A whole number from @min to @max. */
+static int parse_uint(const char *v, unsigned long min, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
 static int daemon_key(struct tlsockd_conf *conf, const char *k, const char *v)
 {
-	if (!strcmp(k, "workers")) {
-		char *end;
-		long n = strtol(v, &end, 10);
+	unsigned int n;
+	int err;
 
-		if (*end || n < 1 || n > TLSOCKD_MAX_WORKERS)
-			return -EINVAL;
-		conf->workers = n;
-		return 0;
+	if (!strcmp(k, "workers"))
+		return parse_uint(v, 1, TLSOCKD_MAX_WORKERS, &conf->workers);
+	if (!strcmp(k, "client_workers")) {
+		err = parse_uint(v, 0, TLSOCKD_MAX_WORKERS - 1, &n);
+		if (!err)
+			conf->client_workers = n;
+		return err;
+	}
+	if (!strcmp(k, "max_per_peer"))
+		return parse_uint(v, 0, TLSOCKD_MAX_WORKERS, &conf->max_per_peer);
+	if (!strcmp(k, "handshake_idle_ms")) {
+		err = parse_uint(v, 0, TLSOCK_TIMEOUT_MAX_MS, &conf->idle_ms);
+		if (!err && conf->idle_ms && conf->idle_ms < TLSOCKD_IDLE_MIN_MS)
+			err = -EINVAL;
+		return err;
 	}
 	if (!strcmp(k, "log")) {
 		if (!strcmp(v, "syslog"))
@@ -302,6 +329,11 @@ static int conf_check(struct tlsockd_conf *conf, char *why, size_t whylen)
 {
 	size_t i;
 
+	if (conf->client_workers >= 0 && (unsigned int)conf->client_workers >= conf->workers) {
+		snprintf(why, whylen, "[daemon]: client_workers (%d) must leave server handshakes "
+			 "a worker: fewer than workers (%u)", conf->client_workers, conf->workers);
+		return -EINVAL;
+	}
 	for (i = 0; i < conf->nprofiles; i++) {
 		struct tlsockd_profile_conf *p = &conf->profiles[i];
 
@@ -336,6 +368,9 @@ int tlsockd_conf_read(const char *path, struct tlsockd_conf **out, char *why, si
 	conf->path = strdup(path);
 	conf->log_syslog = -1;
 	conf->workers = ncpu > 0 ? (ncpu * 8 > 64 ? 64 : ncpu * 8) : 8;
+	conf->client_workers = -1;
+	conf->max_per_peer = TLSOCKD_MAX_PER_PEER;
+	conf->idle_ms = TLSOCKD_IDLE_MS;
 	ps.conf = conf;
 	err = -ENOMEM;
 	if (!conf->path)

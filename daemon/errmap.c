@@ -31,15 +31,41 @@ int tlsockd_verify_errno(unsigned int status)
 	return EKEYREJECTED;
 }
 
-static int alert_errno(gnutls_alert_description_t a)
+/*
+ * A fatal alert that refuses a certificate.  A TLS 1.2 server that wanted
+ * ours, which we did not have, refuses with handshake_failure (RFC 5246
+ * 7.4.6); GnuTLS sends decode_error (its alert for "no certificate found");
+ * TLS 1.3 has certificate_required.  So any of them, after a request we
+ * answered without a certificate, means ENOKEY.
+ */
+static int alert_errno(gnutls_session_t s, gnutls_alert_description_t a)
 {
+	bool none_sent = gnutls_certificate_client_get_request_status(s) &&
+			 !gnutls_certificate_get_ours(s);
+
 	switch (a) {
-	case GNUTLS_A_PROTOCOL_VERSION:
-	case GNUTLS_A_HANDSHAKE_FAILURE:
-	case GNUTLS_A_INSUFFICIENT_SECURITY:
-		return EPROTONOSUPPORT;
 	case GNUTLS_A_CERTIFICATE_REQUIRED:
 		return ENOKEY;
+	case GNUTLS_A_HANDSHAKE_FAILURE:
+	case GNUTLS_A_DECODE_ERROR:
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_ACCESS_DENIED:
+		if (none_sent)
+			return ENOKEY;
+		if (a == GNUTLS_A_HANDSHAKE_FAILURE)
+			return EPROTONOSUPPORT;
+		return a == GNUTLS_A_BAD_CERTIFICATE ? EKEYREJECTED : ECONNREFUSED;
+	case GNUTLS_A_PROTOCOL_VERSION:
+	case GNUTLS_A_INSUFFICIENT_SECURITY:
+		return EPROTONOSUPPORT;
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_UNKNOWN_CA:
+		return EKEYREJECTED;
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+		return EKEYREVOKED;
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+		return EKEYEXPIRED;
 	default:
 		return ECONNREFUSED;
 	}
@@ -73,6 +99,7 @@ int tlsockd_gnutls_errno(gnutls_session_t s, int gerr, const struct tlsockd_io *
 {
 	unsigned int status;
 	gnutls_datum_t txt;
+	int err;
 
 	switch (gerr) {
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
@@ -87,18 +114,25 @@ int tlsockd_gnutls_errno(gnutls_session_t s, int gerr, const struct tlsockd_io *
 	case GNUTLS_E_FATAL_ALERT_RECEIVED: {
 		gnutls_alert_description_t a = gnutls_alert_get(s);
 
-		snprintf(why, whylen, "peer sent alert %s", gnutls_alert_get_name(a));
-		return alert_errno(a);
+		err = alert_errno(s, a);
+		snprintf(why, whylen, "peer sent alert %s%s", gnutls_alert_get_name(a),
+			 err == ENOKEY ? ": it requires a certificate, and this profile has none" :
+					 "");
+		return err;
 	}
 	case GNUTLS_E_PUSH_ERROR:
 	case GNUTLS_E_PULL_ERROR:
-		snprintf(why, whylen, "socket: %s", strerror(io_errno(io)));
-		return io_errno(io);
+	case GNUTLS_E_TIMEDOUT:
+		err = gerr == GNUTLS_E_TIMEDOUT ? ETIMEDOUT : io_errno(io);
+		if (io->idle)
+			snprintf(why, whylen, "peer idle: no record from it for %u ms "
+				 "(handshake_idle_ms)", io->idle_ms);
+		else if (gerr != GNUTLS_E_TIMEDOUT)
+			snprintf(why, whylen, "socket: %s", strerror(err));
+		return err;
 	case GNUTLS_E_PREMATURE_TERMINATION:
 		snprintf(why, whylen, "peer closed the connection");
 		return ECONNRESET;
-	case GNUTLS_E_TIMEDOUT:
-		return ETIMEDOUT;
 	case GNUTLS_E_NO_CERTIFICATE_FOUND:
 	case GNUTLS_E_CERTIFICATE_REQUIRED:
 	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:

@@ -108,6 +108,29 @@ static bool needs_alert(int gerr)
 	}
 }
 
+/*
+ * The alerts GnuTLS would choose badly.  A certificate refused says why,
+ * as after the handshake.  A certificate missing says so: certificate_
+ * required in TLS 1.3, handshake_failure in TLS 1.2, which has no alert of
+ * its own for it (RFC 5246 7.4.6), where GnuTLS sends decode_error.
+ */
+static bool own_alert(gnutls_session_t s, int gerr, int status, gnutls_alert_description_t *a)
+{
+	switch (gerr) {
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+	case GNUTLS_E_CERTIFICATE_ERROR:
+		*a = refusal_alert(-status);
+		return true;
+	case GNUTLS_E_NO_CERTIFICATE_FOUND:
+	case GNUTLS_E_CERTIFICATE_REQUIRED:
+		*a = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ?
+		     GNUTLS_A_CERTIFICATE_REQUIRED : GNUTLS_A_HANDSHAKE_FAILURE;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /**
  * tlsockd_handshake() - run the handshake of @req
  * @gen: configuration generation (referenced by the caller)
@@ -120,6 +143,7 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 {
 	bool server = req->role == TLSOCK_ROLE_SERVER, has_cert = false;
 	const struct tlsockd_profile *p;
+	gnutls_alert_description_t alert;
 	gnutls_session_t s = NULL;
 	struct tlsockd_io io;
 	struct check ck = {};
@@ -140,7 +164,13 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 		return;
 	}
 
-	flags = server ? GNUTLS_SERVER : GNUTLS_CLIENT;
+	/*
+	 * A client sends its profile's one certificate whenever the server asks
+	 * for one, even when the issuers the server names do not include its
+	 * own: the server then says why it refuses it, where GnuTLS would send
+	 * none and the server could only say that none came.
+	 */
+	flags = server ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_FORCE_CLIENT_CERT;
 	if (!p->conf->tickets)
 		flags |= GNUTLS_NO_TICKETS;
 	if (gnutls_init(&s, flags) < 0) {
@@ -157,7 +187,7 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 		goto out;
 	}
 	tlsockd_keys_keylog(s, res);
-	tlsockd_io_init(&io, req->fd, req->timeout_ms);
+	tlsockd_io_init(&io, req->fd, req->timeout_ms, gen->conf->idle_ms);
 	tlsockd_io_attach(&io, s);
 	gnutls_handshake_set_timeout(s, req->timeout_ms ? req->timeout_ms : 1);
 
@@ -166,7 +196,9 @@ void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_reque
 	} while (ret < 0 && !gnutls_error_is_fatal(ret));
 	if (ret < 0) {
 		res->status = tlsockd_gnutls_errno(s, ret, &io, res->reason, sizeof(res->reason));
-		if (needs_alert(ret))
+		if (own_alert(s, ret, res->status, &alert))
+			gnutls_alert_send(s, GNUTLS_AL_FATAL, alert);
+		else if (needs_alert(ret))
 			gnutls_alert_send_appropriate(s, ret);
 		goto out;
 	}

@@ -27,6 +27,32 @@
  * per handshake, and every handshake uses the
  * credentials loaded once per configuration generation (creds.c).
  *
+ * Since a handshake holds its worker until it ends, the peers must not be
+ * able to hold them all.  Three bounds, each at a different point:
+ *
+ *  - Before a worker is taken at all: the kernel hands a server's request
+ *    over only once its peer sent a byte (hs_first_byte_ms), and caps each
+ *    user's pending requests (hs_max_pending_user).
+ *  - When a worker has claimed a request (admit.c, before any byte of the
+ *    handshake): server handshakes may hold all workers but
+ *    "client_workers", so outgoing connections of this host always find
+ *    one; and at most "max_per_peer" of them may be with one peer address.
+ *    A request over either bound is failed at once with EBUSY: a DONE,
+ *    not a handshake, and the worker goes on to the next request.
+ *  - While the handshake runs (transport.c): each record of the peer must
+ *    arrive whole within "handshake_idle_ms" of the last progress, so a
+ *    peer that goes quiet, or trickles, is cut with ETIMEDOUT long before
+ *    the request's deadline.
+ *
+ * A worker so held by a hostile peer is held for handshake_idle_ms per
+ * record at most; a worker refusing a request is held for a DONE.
+ *
+ * At start the main thread loads the configuration, joins the group (from
+ * then on the kernel queues requests for us instead of failing them with
+ * ESRCH), starts the workers and waits until each has parked once; then,
+ * and only then, it logs "ready (...)" and tells a supervisor READY=1
+ * (notify.c).
+ *
  * SIGHUP, or a change to the configuration file or to a certificate, key,
  * trust store or CRL it names (inotify, watch.c), makes the main thread
  * load a new generation and publish it; each
@@ -54,11 +80,13 @@ struct worker {
 	pthread_t thread;
 	struct tlsockd_nl *nl;
 	struct tlsockd_result *res;	/* reused by each handshake, wiped after each */
+	bool parked;			/* its first ACCEPT returned (own thread only) */
 };
 
 static struct {
 	pthread_mutex_t lock;
 	unsigned int nworkers;
+	unsigned int parked;	/* lock: workers whose first ACCEPT returned */
 	bool stop;		/* lock */
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -145,7 +173,7 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 	struct tlsockd_result *res = w->res;
 	struct tlsockd_gen *gen;
 	int64_t t0 = tlsockd_now_ms();
-	int kerr;
+	int err, kerr;
 
 	tlsockd_result_reset(res);
 	gen = tlsockd_gen_get();
@@ -155,7 +183,13 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 		tlsockd_nl_done(w->nl, req->id, res, true);
 		return;
 	}
-	tlsockd_handshake(gen, req, res);
+	err = tlsockd_admit(gen->conf, req, res->reason, sizeof(res->reason));
+	if (err) {
+		res->status = -err;	/* at once: the worker is not held */
+	} else {
+		tlsockd_handshake(gen, req, res);
+		tlsockd_admit_end(req);
+	}
 	/*
 	 * Done with the socket before DONE: the application holds it until DONE
 	 * wakes it (if it closed it meanwhile, the request is cancelled either
@@ -216,6 +250,13 @@ static void *worker_main(void *arg)
 	worker_short_slice();
 	while (!stopping()) {
 		err = tlsockd_nl_accept(w->nl, &req, true);
+		if (!w->parked && (!err || err == -EAGAIN)) {
+			/* the kernel knows this worker now: READYs find it */
+			w->parked = true;
+			pthread_mutex_lock(&pool.lock);
+			pool.parked++;
+			pthread_mutex_unlock(&pool.lock);
+		}
 		if (!err)
 			serve(w, &req);	/* closes req.fd */
 		else if (err != -EAGAIN)
@@ -295,6 +336,41 @@ static void stop_workers(struct worker *ws, unsigned int n)
 		}
 		tlsockd_secret_free(ws[i].res, sizeof(*ws[i].res));
 	}
+}
+
+/* Longest wait for the workers to park at start, before ready is said anyway. */
+#define PARK_WAIT_MS	5000
+
+/*
+ * Ready: the configuration is loaded, the listening socket is in the group
+ * (requests are queued for us from then on, not failed with ESRCH) and
+ * every worker is parked (READYs reach them).  Say so once, in the log and
+ * to the supervisor (systemd, Type=notify).
+ */
+static void say_ready(const struct tlsockd_gen *gen)
+{
+	char msg[96], state[128];
+	unsigned int parked = 0;
+	int waited, err;
+
+	for (waited = 0; waited < PARK_WAIT_MS; waited += 5) {
+		pthread_mutex_lock(&pool.lock);
+		parked = pool.parked;
+		pthread_mutex_unlock(&pool.lock);
+		if (parked == pool.nworkers)
+			break;
+		usleep(5000);
+	}
+	if (parked != pool.nworkers)
+		tlsockd_log(LOG_WARNING, "only %u of %u workers parked after %d ms", parked,
+			    pool.nworkers, PARK_WAIT_MS);
+	snprintf(msg, sizeof(msg), "ready (%u workers, %zu profiles)", pool.nworkers,
+		 gen->conf->nprofiles);
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s", msg);
+	tlsockd_log(LOG_NOTICE, "%s", msg);
+	err = tlsockd_notify(state);
+	if (err)
+		tlsockd_log(LOG_WARNING, "cannot notify $NOTIFY_SOCKET: %s", strerror(-err));
 }
 
 /* The kernel forwarded a TLS 1.3 NewSessionTicket of a client socket. */
@@ -381,6 +457,7 @@ int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
 	int sfd = -1, err;
 
 	pool.nworkers = conf->workers;
+	tlsockd_admit_init(pool.nworkers);
 	err = tlsockd_gen_load(conf, &gen, why, sizeof(why));
 	if (err) {
 		tlsockd_log(LOG_ERR, "%s", why);
@@ -423,9 +500,11 @@ int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
 	}
 	/* the listening socket also receives the TLS 1.3 tickets (resume.c) */
 	tlsockd_resume_set_port(tlsockd_nl_port(listen));
-	tlsockd_log(LOG_NOTICE, "ready: %u workers, configuration %s", pool.nworkers, conf_path);
+	tlsockd_log(LOG_INFO, "configuration %s", conf_path);
+	say_ready(gen);
 
 	err = event_loop(listen, sfd, conf_path);
+	tlsockd_notify("STOPPING=1");
 out_workers:
 	/* new requests now fail at once instead of waiting for us */
 	tlsockd_resume_set_port(0);

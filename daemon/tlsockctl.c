@@ -11,26 +11,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tlsockd.h"
 #include "tlsockctl.h"
 
+/* STATUS_GET; -ENOENT when tlsock.ko is not loaded. */
+static int get_status(struct tlsockd_status *st)
+{
+	struct tlsockd_nl *nl;
+	int err;
+
+	err = tlsockd_nl_open(&nl, false);
+	if (err)
+		return err;
+	err = tlsockd_nl_status(nl, st);
+	tlsockd_nl_close(nl);
+	return err;
+}
+
 static int cmd_status(const char *conf_path, int argc, char **argv)
 {
 	struct tlsockd_status st;
-	struct tlsockd_nl *nl;
 	char line[256];
 	FILE *f;
 	int err;
 
-	err = tlsockd_nl_open(&nl, false);
-	if (err) {
+	err = get_status(&st);
+	if (err == -ENOENT || err == -EPERM) {
 		printf("kernel: tlsock.ko %s\n",
 		       err == -ENOENT ? "not loaded" : strerror(-err));
 		return 1;
 	}
-	err = tlsockd_nl_status(nl, &st);
-	tlsockd_nl_close(nl);
 	if (err) {
 		fprintf(stderr, "tlsockctl: status: %s\n", strerror(-err));
 		return 1;
@@ -49,6 +61,43 @@ static int cmd_status(const char *conf_path, int argc, char **argv)
 		printf("  %s", line);
 	fclose(f);
 	return 0;
+}
+
+/*
+ * Until a daemon listens: from then on requests are queued for it, not
+ * failed with ESRCH.  The module may be loaded meanwhile.
+ */
+static int cmd_wait_ready(const char *conf_path, int argc, char **argv)
+{
+	struct tlsockd_status st;
+	int opt, err, secs = 10, tries;
+	char *e;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "t:")) != -1) {
+		if (opt != 't')
+			return 2;
+		secs = strtol(optarg, &e, 10);
+		if (*e || secs < 0 || secs > 3600)
+			return 2;
+	}
+	for (tries = secs * 20;; tries--) {	/* every 50 ms */
+		err = get_status(&st);
+		if (!err && st.listeners) {
+			printf("daemon: listening\n");
+			return 0;
+		}
+		if (err && err != -ENOENT) {
+			fprintf(stderr, "tlsockctl: status: %s\n", strerror(-err));
+			return 1;
+		}
+		if (tries <= 0)
+			break;
+		usleep(50000);
+	}
+	fprintf(stderr, "tlsockctl: %s after %d s\n", err ? "tlsock.ko not loaded" :
+		"no daemon listening", secs);
+	return 1;
 }
 
 static int load_conf(const char *path, struct tlsockd_conf **conf)
@@ -120,6 +169,8 @@ static const struct command {
 	{ "profiles", "", "profiles of the configuration file", cmd_profiles },
 	{ "certs", "[-w DAYS]", "certificates of every profile and their expiry "
 				"(warns under DAYS, default 30; exit 1 then)", cmd_certs },
+	{ "wait-ready", "[-t SECS]", "wait until a daemon listens (default 10 s; exit 1 then)",
+	  cmd_wait_ready },
 	{ "help", "", "this text", cmd_help },
 };
 
@@ -130,7 +181,7 @@ static int cmd_help(const char *conf_path, int argc, char **argv)
 	printf("usage: tlsockctl [-c FILE] COMMAND [ARGS]\n"
 	       "  -c FILE  configuration (default " TLSOCKD_CONF_DEFAULT ")\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-8s %-10s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		printf("  %-10s %-10s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	return 0;
 }
 

@@ -77,10 +77,20 @@ struct tlsockd_profile_conf {
 	bool verify;
 };
 
+/* [daemon] defaults: server handshakes in progress with one peer, idle time of a peer */
+#define TLSOCKD_MAX_PER_PEER	8
+#define TLSOCKD_IDLE_MS		3000
+#define TLSOCKD_IDLE_MIN_MS	100
+
 /**
  * struct tlsockd_conf - /etc/tlsock/tlsockd.conf
  * @path: where it was read from
  * @workers: handshake threads
+ * @client_workers: workers that server handshakes leave to clients; -1:
+ *	the default (tlsockd_admit_reserve())
+ * @max_per_peer: server handshakes in progress with one peer address (an
+ *	IPv6 /64), 0: no limit
+ * @idle_ms: longest wait for the peer's next record, 0: only the deadline
  * @log_syslog: log to syslog (else stderr); -1 when the file does not say
  * @profiles: profiles, in file order
  * @nprofiles: entries in @profiles
@@ -88,6 +98,9 @@ struct tlsockd_profile_conf {
 struct tlsockd_conf {
 	char *path;
 	unsigned int workers;
+	int client_workers;
+	unsigned int max_per_peer;
+	unsigned int idle_ms;
 	int log_syslog;
 	struct tlsockd_profile_conf *profiles;
 	size_t nprofiles;
@@ -292,21 +305,28 @@ int tlsockd_nl_status(struct tlsockd_nl *nl, struct tlsockd_status *st);
  * struct tlsockd_io - transport state of one handshake
  * @fd: socket
  * @deadline_ms: CLOCK_MONOTONIC milliseconds at which I/O gives up
+ * @idle_ms: longest wait for the peer's next record, 0: none but the deadline
+ * @idle_at: CLOCK_MONOTONIC milliseconds at which a peer that sent no
+ *	further record is cut
  * @hdr: header of the record being read
  * @hdr_have: bytes of @hdr read so far
  * @body_left: bytes of the current record's body not read yet
  * @err: errno of the last failed transport call (for the errno mapping)
+ * @idle: @err is ETIMEDOUT because the peer was idle, not the deadline
  */
 struct tlsockd_io {
 	int fd;
 	int64_t deadline_ms;
+	unsigned int idle_ms;
+	int64_t idle_at;
 	uint8_t hdr[5];
 	unsigned int hdr_have;
 	unsigned int body_left;
 	int err;
+	bool idle;
 };
 
-void tlsockd_io_init(struct tlsockd_io *io, int fd, uint32_t timeout_ms);
+void tlsockd_io_init(struct tlsockd_io *io, int fd, uint32_t timeout_ms, uint32_t idle_ms);
 void tlsockd_io_attach(struct tlsockd_io *io, gnutls_session_t s);
 int64_t tlsockd_now_ms(void);
 
@@ -330,6 +350,8 @@ void *tlsockd_secret_alloc(size_t size);
 void tlsockd_secret_free(void *p, size_t size);
 
 /* verify.c */
+bool tlsockd_peer_ip(const struct tlsockd_request *req, int *af, const void **addr,
+		     uint16_t *port);
 void tlsockd_check_names(const struct tlsockd_request *req, char *vname, size_t vsize,
 			 char *ckey, size_t csize);
 unsigned int tlsockd_verify_init(gnutls_typed_vdata_st vd[2], bool server, const char *vname);
@@ -341,6 +363,16 @@ int tlsockd_verify_again(gnutls_session_t s, const struct tlsockd_profile *p, bo
 bool tlsockd_peer_cache_get(const gnutls_datum_t *der, struct tlsockd_result *res);
 void tlsockd_peer_cache_put(const gnutls_datum_t *der, const struct tlsockd_result *res);
 void tlsockd_peer_cache_flush(void);
+
+/* admit.c: which claimed requests get a worker */
+void tlsockd_admit_init(unsigned int workers);
+unsigned int tlsockd_admit_reserve(const struct tlsockd_conf *conf, unsigned int workers);
+int tlsockd_admit(const struct tlsockd_conf *conf, const struct tlsockd_request *req,
+		  char *why, size_t whylen);
+void tlsockd_admit_end(const struct tlsockd_request *req);
+
+/* notify.c */
+int tlsockd_notify(const char *state);
 
 /* handshake.c */
 void tlsockd_handshake(const struct tlsockd_gen *gen, const struct tlsockd_request *req,

@@ -11,6 +11,13 @@
  * then exactly the body it announces.  GnuTLS is thus never handed a byte
  * that follows the handshake's last record; application data the peer
  * sends right after its Finished stays in the socket for the kernel.
+ *
+ * The peer must also keep moving (tlsockd.conf handshake_idle_ms): each of
+ * its records must arrive whole within the idle time of the last thing
+ * that moved, a record of its read whole or bytes of ours sent.  Counting
+ * records, not bytes, cuts a peer that trickles a byte at a time as surely
+ * as one that sends nothing; either fails with ETIMEDOUT long before the
+ * deadline, and frees the worker.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,14 +36,46 @@ int64_t tlsockd_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void tlsockd_io_init(struct tlsockd_io *io, int fd, uint32_t timeout_ms)
+/**
+ * tlsockd_io_init() - transport of one handshake
+ * @io: to initialise
+ * @fd: the socket
+ * @timeout_ms: the request's time left
+ * @idle_ms: longest wait for the peer's next record (0: only the deadline)
+ */
+void tlsockd_io_init(struct tlsockd_io *io, int fd, uint32_t timeout_ms, uint32_t idle_ms)
 {
 	memset(io, 0, sizeof(*io));
 	io->fd = fd;
 	io->deadline_ms = tlsockd_now_ms() + timeout_ms;
+	io->idle_ms = idle_ms;
+	io->idle_at = idle_ms ? tlsockd_now_ms() + idle_ms : io->deadline_ms;
 }
 
-/* Wait for @events until the deadline; -1 with errno set on timeout. */
+/* Something moved: the peer has the idle time again for its next record. */
+static void io_moved(struct tlsockd_io *io)
+{
+	if (io->idle_ms)
+		io->idle_at = tlsockd_now_ms() + io->idle_ms;
+}
+
+/* Milliseconds until the deadline or the idle limit, whichever is first. */
+static int64_t io_left(const struct tlsockd_io *io)
+{
+	int64_t end = io->idle_at < io->deadline_ms ? io->idle_at : io->deadline_ms;
+
+	return end - tlsockd_now_ms();
+}
+
+/* Time is up: say which limit ended it. */
+static void io_expired(struct tlsockd_io *io)
+{
+	io->idle = io->idle_at < io->deadline_ms;
+	io->err = ETIMEDOUT;
+	errno = ETIMEDOUT;
+}
+
+/* Wait for @events until the deadline or the idle limit; -1 with errno set on timeout. */
 static int io_wait(struct tlsockd_io *io, short events)
 {
 	struct pollfd pfd = { .fd = io->fd, .events = events };
@@ -44,10 +83,9 @@ static int io_wait(struct tlsockd_io *io, short events)
 	int n;
 
 	for (;;) {
-		left = io->deadline_ms - tlsockd_now_ms();
+		left = io_left(io);
 		if (left <= 0) {
-			io->err = ETIMEDOUT;
-			errno = ETIMEDOUT;
+			io_expired(io);
 			return -1;
 		}
 		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
@@ -105,6 +143,8 @@ static ssize_t io_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 		if (!io->body_left)
 			io->hdr_have = 0;
 	}
+	if (!io->hdr_have)
+		io_moved(io);	/* a record read whole */
 	return n;
 }
 
@@ -119,8 +159,10 @@ static ssize_t io_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int 
 
 	for (;;) {
 		n = sendmsg(io->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n >= 0)
+		if (n >= 0) {
+			io_moved(io);
 			return n;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN) {
@@ -149,13 +191,14 @@ static int io_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
 	struct tlsockd_io *io = ptr;
 	struct pollfd pfd = { .fd = io->fd, .events = POLLIN };
-	int64_t left = io->deadline_ms - tlsockd_now_ms();
 	int n;
 
-	if (left <= 0)
-		return 0;
+	if (io_left(io) <= 0) {
+		io_expired(io);
+		return 0;	/* GnuTLS: GNUTLS_E_TIMEDOUT */
+	}
 	if (ms)
-		return 1;	/* io_pull() waits, until the deadline at most */
+		return 1;	/* io_pull() waits, until the deadline or idle limit at most */
 	do {
 		n = poll(&pfd, 1, 0);
 	} while (n < 0 && errno == EINTR);

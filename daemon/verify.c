@@ -28,9 +28,17 @@
 
 #include "tlsockd.h"
 
-/* The peer's address with an IPv4-mapped IPv6 address unwrapped; false if none. */
-static bool peer_ip(const struct tlsockd_request *req, int *af, const void **addr,
-		    uint16_t *port)
+/**
+ * tlsockd_peer_ip() - the peer's address, an IPv4-mapped IPv6 address unwrapped
+ * @req: the request
+ * @af: set to AF_INET or AF_INET6
+ * @addr: set to the address (4 or 16 bytes) inside @req
+ * @port: set to the port
+ *
+ * Return: false if the request has no IP address.
+ */
+bool tlsockd_peer_ip(const struct tlsockd_request *req, int *af, const void **addr,
+		     uint16_t *port)
 {
 	const struct sockaddr_storage *ss = &req->peer;
 
@@ -81,7 +89,7 @@ void tlsockd_check_names(const struct tlsockd_request *req, char *vname, size_t 
 		snprintf(ckey, csize, "%s", req->server_name);
 		return;
 	}
-	if (!peer_ip(req, &af, &addr, &port) || !inet_ntop(af, addr, ip, sizeof(ip)))
+	if (!tlsockd_peer_ip(req, &af, &addr, &port) || !inet_ntop(af, addr, ip, sizeof(ip)))
 		return;
 	snprintf(vname, vsize, "%s", ip);
 	snprintf(ckey, csize, af == AF_INET ? "%s:%u" : "[%s]:%u", ip, port);

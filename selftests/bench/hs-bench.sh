@@ -98,6 +98,8 @@ mkpki "$work/pki" || die "certtool could not make the PKI"
 {
 	printf '[daemon]\n; 8 client and 8 server handshakes at once at --pairs 8\n'
 	printf 'workers = 16\nlog = stderr\n'
+	printf '; every peer is 127.0.0.1: no limit per peer address (tlsockd.conf(5))\n'
+	printf 'max_per_peer = 0\n'
 	"$hsbench" --pki "$work/pki" --print-conf
 } >"$work/tlsockd.conf"
 "$tlsockd" -t -c "$work/tlsockd.conf" >/dev/null 2>&1 ||

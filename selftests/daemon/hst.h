@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "../../daemon/tlsockd.h"
 
@@ -34,6 +35,8 @@ int hst_write(const char *name, const char *text);
  * @mapped: the client connects from an IPv6 socket to ::ffff:@addr
  * @c: client outcome
  * @s: server outcome
+ * @c_alert: TLS 1.3: the alert the client's kernel would read after a
+ *	handshake the client completed (-1: none)
  */
 struct hst_pair {
 	const struct tlsockd_gen *cgen;
@@ -45,9 +48,28 @@ struct hst_pair {
 	bool mapped;
 	struct tlsockd_result c;
 	struct tlsockd_result s;
+	int c_alert;
 };
 
 int hst_run(struct hst_pair *p);
+
+/* Each handshake's timeout_ms. */
+#define HST_TIMEOUT_MS	5000
+
+int hst_request(struct tlsockd_request *req, int fd, uint32_t role, const char *profile,
+		const char *name);
+
+/* One end of a connection, its handshake run in a thread. */
+struct hst_end {
+	pthread_t thread;
+	const struct tlsockd_gen *gen;
+	struct tlsockd_request req;
+	struct tlsockd_result *res;
+};
+
+int hst_end_start(struct hst_end *e, const struct tlsockd_gen *gen, int fd, uint32_t role,
+		  const char *profile, const char *name, struct tlsockd_result *res);
+int hst_connect(const char *addr, const char *src, bool mapped, int *cfd, int *sfd);
 
 /* hst_main.c: assertions; a failed one prints "# ..." and fails the test */
 extern bool hst_failed;
@@ -56,6 +78,8 @@ void hst_check(bool ok, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 #define CHECK(cond, ...) hst_check((cond), __FILE__, __LINE__, __VA_ARGS__)
 void hst_show(const char *who, const struct tlsockd_result *r);
+pid_t hst_tlsockd_start(const char *conf, const char *notify);
+bool hst_wait_exit(pid_t pid, int ms, int *st);
 
 
 /* A pair over 127.0.0.1 with the shared generation on both ends. */

@@ -8,11 +8,14 @@
  * but loopback (127.0.0.1 and 127.0.0.2).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "hst.h"
 #include "tests.h"
@@ -52,6 +55,68 @@ bool hst_both_ok(const struct hst_pair *p, bool res)
 		hst_show("server", &p->s);
 	}
 	return ok;
+}
+
+/* The daemon next to this test program: ../../daemon/tlsockd. */
+static int tlsockd_path(char *buf, size_t size)
+{
+	char exe[256], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -errno;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(buf, size, "%s/../../daemon/tlsockd", exe);
+	return access(buf, X_OK) ? -errno : 0;
+}
+
+/**
+ * hst_tlsockd_start() - run ../../daemon/tlsockd -f -c @conf, as a supervisor would
+ * @conf: configuration file
+ * @notify: $NOTIFY_SOCKET for it, or NULL
+ *
+ * Its signals are unblocked and default, its standard error is /dev/null;
+ * it exits 127 if it cannot be run.
+ *
+ * Return: its pid, or a negative errno.
+ */
+pid_t hst_tlsockd_start(const char *conf, const char *notify)
+{
+	char daemon[300];
+	sigset_t none;
+	pid_t pid;
+	int fd;
+
+	if (tlsockd_path(daemon, sizeof(daemon)))
+		return -ENOENT;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid)
+		return pid;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGHUP, SIG_DFL);
+	if (notify)
+		setenv("NOTIFY_SOCKET", notify, 1);
+	fd = open("/dev/null", O_WRONLY);
+	dup2(fd, STDERR_FILENO);
+	execl(daemon, "tlsockd", "-f", "-c", conf, (char *)NULL);
+	_exit(127);
+}
+
+/* Wait up to @ms for @pid; true when it exited (status in @st). */
+bool hst_wait_exit(pid_t pid, int ms, int *st)
+{
+	for (; ms > 0; ms -= 10) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static const struct hst_test *const tests[] = {

@@ -11,7 +11,9 @@
  * decrypt and forward (TICKET).  Here the test plays the kernel: it
  * decrypts the records waiting on the client's socket with the keys the
  * client's DONE carried and feeds each NewSessionTicket to
- * tlsockd_resume_ticket().
+ * tlsockd_resume_ticket().  An alert among them (a TLS 1.3 server refuses
+ * the client's certificate after the client's handshake completed) is
+ * what the kernel would see on the client's first read: it is reported.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,20 +24,11 @@
 
 #include "hst.h"
 
-#define TIMEOUT_MS	5000
-
 static uint32_t next_id = 1;
-
-struct end {
-	pthread_t thread;
-	const struct tlsockd_gen *gen;
-	struct tlsockd_request req;
-	struct tlsockd_result *res;
-};
 
 static void *end_main(void *arg)
 {
-	struct end *e = arg;
+	struct hst_end *e = arg;
 
 	tlsockd_handshake(e->gen, &e->req, e->res);
 	if (e->res->status)
@@ -43,21 +36,54 @@ static void *end_main(void *arg)
 	return NULL;
 }
 
-static int end_start(struct end *e, const struct tlsockd_gen *gen, int fd, uint32_t role,
-		     const char *profile, const char *name, struct tlsockd_result *res)
+/**
+ * hst_request() - a request for @fd as the kernel's ACCEPT would make it
+ * @req: filled in
+ * @fd: the connected socket
+ * @role: TLSOCK_ROLE_*
+ * @profile: profile name, NULL for the default
+ * @name: server name, NULL for none
+ *
+ * Return: 0 or a negative errno.
+ */
+int hst_request(struct tlsockd_request *req, int fd, uint32_t role, const char *profile,
+		const char *name)
 {
-	memset(&e->req, 0, sizeof(e->req));
+	memset(req, 0, sizeof(*req));
+	req->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	req->fd = fd;
+	req->role = role;
+	req->timeout_ms = HST_TIMEOUT_MS;
+	snprintf(req->profile, sizeof(req->profile), "%s", profile ? profile : "");
+	snprintf(req->server_name, sizeof(req->server_name), "%s", name ? name : "");
+	req->peer_len = sizeof(req->peer);
+	if (getpeername(fd, (struct sockaddr *)&req->peer, &req->peer_len))
+		return -errno;
+	return 0;
+}
+
+/**
+ * hst_end_start() - run one end's handshake in a thread of its own
+ * @e: the end; pthread_join() its thread
+ * @gen: configuration generation
+ * @fd: the end's socket
+ * @role: TLSOCK_ROLE_*
+ * @profile: profile name, NULL for the default
+ * @name: server name, NULL for none
+ * @res: the outcome
+ *
+ * Return: 0 or a negative errno.
+ */
+int hst_end_start(struct hst_end *e, const struct tlsockd_gen *gen, int fd, uint32_t role,
+		  const char *profile, const char *name, struct tlsockd_result *res)
+{
+	int err;
+
 	e->gen = gen;
 	e->res = res;
-	e->req.id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
-	e->req.fd = fd;
-	e->req.role = role;
-	e->req.timeout_ms = TIMEOUT_MS;
-	snprintf(e->req.profile, sizeof(e->req.profile), "%s", profile ? profile : "");
-	snprintf(e->req.server_name, sizeof(e->req.server_name), "%s", name ? name : "");
-	e->req.peer_len = sizeof(e->req.peer);
-	if (getpeername(fd, (struct sockaddr *)&e->req.peer, &e->req.peer_len))
-		return -errno;
+	err = hst_request(&e->req, fd, role, profile, name);
+	if (err)
+		return err;
 	tlsockd_result_reset(res);
 	return -pthread_create(&e->thread, NULL, end_main, e);
 }
@@ -137,14 +163,15 @@ static int feed_messages(uint32_t id, const uint8_t *p, size_t len)
 }
 
 /**
- * feed_tickets() - play the kernel for the tickets queued on a TLS 1.3 client
+ * after_handshake() - play the kernel for the records queued on a TLS 1.3 client
  * @fd: the client's socket
  * @id: the client's request id
  * @r: the client's outcome
+ * @alert: set to the description of an alert among them, else left alone
  *
  * Return: tickets stored, or a negative errno.
  */
-static int feed_tickets(int fd, uint32_t id, const struct tlsockd_result *r)
+static int after_handshake(int fd, uint32_t id, const struct tlsockd_result *r, int *alert)
 {
 	gnutls_aead_cipher_hd_t h = NULL;
 	gnutls_cipher_algorithm_t alg;
@@ -178,6 +205,8 @@ static int feed_tickets(int fd, uint32_t id, const struct tlsockd_result *r)
 			plen--;			/* padding, then the content type */
 		if (plen && plain[plen - 1] == 22)
 			fed += feed_messages(id, plain, plen - 1);
+		if (plen == 3 && plain[plen - 1] == 21)
+			*alert = plain[1];
 	}
 	if (h)
 		gnutls_aead_cipher_deinit(h);
@@ -185,15 +214,25 @@ static int feed_tickets(int fd, uint32_t id, const struct tlsockd_result *r)
 	return err ? err : fed;
 }
 
-static int connect_pair(const struct hst_pair *p, int *cfd, int *sfd)
+/**
+ * hst_connect() - a TCP connection over loopback
+ * @addr: IPv4 address the server end listens on (NULL: 127.0.0.1)
+ * @src: IPv4 address the client end binds to (NULL: the kernel's choice)
+ * @mapped: the client connects from an IPv6 socket to ::ffff:@addr
+ * @cfd: set to the client end
+ * @sfd: set to the server end
+ *
+ * Return: 0 or a negative errno (the caller closes what is not -1).
+ */
+int hst_connect(const char *addr, const char *src, bool mapped, int *cfd, int *sfd)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin = { .sin_family = AF_INET }, from = { .sin_family = AF_INET };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	socklen_t len = sizeof(sin);
 	int lfd, one = 1, err = 0;
 
 	*cfd = *sfd = -1;
-	inet_pton(AF_INET, p->addr ? p->addr : "127.0.0.1", &sin.sin_addr);
+	inet_pton(AF_INET, addr ? addr : "127.0.0.1", &sin.sin_addr);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		return -errno;
@@ -203,7 +242,7 @@ static int connect_pair(const struct hst_pair *p, int *cfd, int *sfd)
 		err = -errno;
 		goto out;
 	}
-	if (p->mapped) {
+	if (mapped) {
 		sin6.sin6_port = sin.sin_port;
 		sin6.sin6_addr.s6_addr[10] = 0xff;
 		sin6.sin6_addr.s6_addr[11] = 0xff;
@@ -213,7 +252,12 @@ static int connect_pair(const struct hst_pair *p, int *cfd, int *sfd)
 			err = -errno;
 	} else {
 		*cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (*cfd < 0 || connect(*cfd, (struct sockaddr *)&sin, sizeof(sin)))
+		if (*cfd >= 0 && src) {
+			inet_pton(AF_INET, src, &from.sin_addr);
+			if (bind(*cfd, (struct sockaddr *)&from, sizeof(from)))
+				err = -errno;
+		}
+		if (!err && (*cfd < 0 || connect(*cfd, (struct sockaddr *)&sin, sizeof(sin))))
 			err = -errno;
 	}
 	if (!err) {
@@ -235,16 +279,16 @@ out:
  */
 int hst_run(struct hst_pair *p)
 {
-	struct end c, s;
+	struct hst_end c, s;
 	int cfd, sfd, err;
 
-	err = connect_pair(p, &cfd, &sfd);
+	err = hst_connect(p->addr, NULL, p->mapped, &cfd, &sfd);
 	if (err)
 		goto out;
-	err = end_start(&s, p->sgen, sfd, TLSOCK_ROLE_SERVER, p->sprofile, NULL, &p->s);
+	err = hst_end_start(&s, p->sgen, sfd, TLSOCK_ROLE_SERVER, p->sprofile, NULL, &p->s);
 	if (err)
 		goto out;
-	err = end_start(&c, p->cgen, cfd, TLSOCK_ROLE_CLIENT, p->cprofile, p->server_name, &p->c);
+	err = hst_end_start(&c, p->cgen, cfd, TLSOCK_ROLE_CLIENT, p->cprofile, p->server_name, &p->c);
 	if (err) {
 		shutdown(sfd, SHUT_RDWR);
 		pthread_join(s.thread, NULL);
@@ -252,9 +296,11 @@ int hst_run(struct hst_pair *p)
 	}
 	pthread_join(c.thread, NULL);
 	pthread_join(s.thread, NULL);
-	if (!p->c.status && p->c.ticket_portid) {
+	p->c_alert = -1;
+	if (!p->c.status && p->c.version == TLS_1_3_VERSION) {
 		/* the kernel would now forward the tickets (or drop the held session) */
-		if (p->s.status || feed_tickets(cfd, c.req.id, &p->c) <= 0)
+		if (after_handshake(cfd, c.req.id, &p->c, &p->c_alert) <= 0 &&
+		    p->c.ticket_portid)
 			tlsockd_resume_release(c.req.id);
 	}
 	if (hst_verbose) {

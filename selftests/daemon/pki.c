@@ -14,6 +14,8 @@
  *   nl          IP 127.0.0.1, serverAuth, a newline in its subject (openssl)
  *   manysan     server.test, serverAuth; SANs: a 253-byte DNS name, n0.test to
  *               n19.test, server.test (more than a DONE can carry)
+ *   ca2         another trust anchor, which no profile trusts
+ *   alien       like client, issued by ca2: a server names another issuer
  *
  * ECDSA P-256 keys: certtool makes the whole set in well under a second.
  */
@@ -76,8 +78,27 @@ static int key(const char *name)
 		  hst_dir, name, name);
 }
 
-/* @tmpl: template lines, "\n"-separated */
-static int cert(const char *name, const char *tmpl)
+/* A self-signed trust anchor @name.pem, key @name.key, named @cn. */
+static int anchor(const char *name, const char *cn)
+{
+	char file[32], tmpl[160];
+	int err;
+
+	err = key(name);
+	if (err)
+		return err;
+	snprintf(file, sizeof(file), "%s.tmpl", name);
+	snprintf(tmpl, sizeof(tmpl), "cn = \"%s\"\nca\ncert_signing_key\ncrl_signing_key\n"
+		 "expiration_days = 30\n", cn);
+	err = hst_write(file, tmpl);
+	if (err)
+		return err;
+	return sh("cd %s && certtool --generate-self-signed --load-privkey %s.key "
+		  "--template %s.tmpl --outfile %s.pem >/dev/null 2>&1", hst_dir, name, name, name);
+}
+
+/* @tmpl: template lines, "\n"-separated; issued by the anchor @ca */
+static int cert_by(const char *ca, const char *name, const char *tmpl)
 {
 	char file[32];
 	int err;
@@ -90,8 +111,13 @@ static int cert(const char *name, const char *tmpl)
 	if (err)
 		return err;
 	return sh("cd %s && certtool --generate-certificate --load-privkey %s.key "
-		  "--load-ca-certificate ca.pem --load-ca-privkey ca.key --template %s.tmpl "
-		  "--outfile %s.pem >/dev/null 2>&1", hst_dir, name, name, name);
+		  "--load-ca-certificate %s.pem --load-ca-privkey %s.key --template %s.tmpl "
+		  "--outfile %s.pem >/dev/null 2>&1", hst_dir, name, ca, ca, name, name);
+}
+
+static int cert(const char *name, const char *tmpl)
+{
+	return cert_by("ca", name, tmpl);
 }
 
 #define VALID	"expiration_days = 30\nsigning_key\n"
@@ -126,13 +152,11 @@ int hst_pki_make(void)
 	snprintf(hst_dir, sizeof(hst_dir), "/tmp/tlsockd-hst.XXXXXX");
 	if (!mkdtemp(hst_dir))
 		return -errno;
-	err = key("ca");
+	err = anchor("ca", "hst CA");
 	if (!err)
-		err = hst_write("ca.tmpl", "cn = \"hst CA\"\nca\ncert_signing_key\n"
-				"crl_signing_key\nexpiration_days = 30\n");
+		err = anchor("ca2", "hst other CA");
 	if (!err)
-		err = sh("cd %s && certtool --generate-self-signed --load-privkey ca.key "
-			 "--template ca.tmpl --outfile ca.pem >/dev/null 2>&1", hst_dir);
+		err = cert_by("ca2", "alien", CLIENT VALID "tls_www_client\n");
 	if (!err)
 		err = cert("server", SERVER VALID "tls_www_server\n");
 	if (!err)

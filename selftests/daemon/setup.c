@@ -54,7 +54,13 @@ static const char base_conf[] =
 	CLI("mapped", "")
 	CLI("nl", "")
 	CLI("manysan", "")
-	CLI("dump12", CERT("client"));
+	CLI("dump12", CERT("client"))
+	CLI("f11a", "")
+	CLI("f11b", "")
+	CLI("f11c", CERT("alien"))
+	CLI("f11d", CERT("alien"))
+	"[profile f11e]\nca = @/ca2.pem\n"
+	CLI("f11f", "crl = @/crl.pem\n");
 
 /**
  * hst_setup() - PKI, the shared generation

@@ -87,33 +87,6 @@ static void f6_log_escapes_control(void)
 }
 HST_DEFINE(f6_log_escapes_control);
 
-/* The daemon next to this test program: ../../daemon/tlsockd. */
-static int tlsockd_path(char *buf, size_t size)
-{
-	char exe[256], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return -errno;
-	exe[n] = 0;
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;
-	snprintf(buf, size, "%s/../../daemon/tlsockd", exe);
-	return access(buf, X_OK) ? -errno : 0;
-}
-
-/* Wait up to @ms for @pid; true when it exited (status in @st). */
-static bool wait_exit(pid_t pid, int ms, int *st)
-{
-	for (; ms > 0; ms -= 10) {
-		if (waitpid(pid, st, WNOHANG) == pid)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /*
  * A SIGHUP while the daemon loads its configuration.  The trust store is a
  * FIFO, so the test knows when the daemon is loading: its open() of the
@@ -124,15 +97,11 @@ static bool wait_exit(pid_t pid, int ms, int *st)
  */
 static void f6_sighup_during_startup(void)
 {
-	char daemon[300], fifo[128], link[128], tmp[128], conf[128], ca[128], buf[4096];
+	char fifo[128], link[128], tmp[128], conf[128], ca[128], buf[4096];
 	int fd = -1, cafd = -1, st = 0;
 	pid_t pid = -1;
 	ssize_t n;
 
-	if (tlsockd_path(daemon, sizeof(daemon))) {
-		CHECK(false, "no %s", daemon);
-		return;
-	}
 	snprintf(fifo, sizeof(fifo), "%s/ca.fifo", hst_dir);
 	snprintf(link, sizeof(link), "%s/ca.link", hst_dir);
 	snprintf(tmp, sizeof(tmp), "%s/ca.link.new", hst_dir);
@@ -144,20 +113,9 @@ static void f6_sighup_during_startup(void)
 		CHECK(false, "setup: %s", strerror(errno));
 		return;
 	}
-	pid = fork();
-	if (!pid) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGHUP, SIG_DFL);
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, STDERR_FILENO);
-		execl(daemon, "tlsockd", "-f", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
+	pid = hst_tlsockd_start(conf, NULL);
 	if (pid < 0) {
-		CHECK(false, "fork: %s", strerror(errno));
+		CHECK(false, "cannot start tlsockd: %s", strerror(-pid));
 		return;
 	}
 	fd = open(fifo, O_WRONLY);	/* returns once the daemon opened it: it is loading */
@@ -173,16 +131,16 @@ static void f6_sighup_during_startup(void)
 			break;
 	close(fd);
 	fd = -1;
-	if (!wait_exit(pid, 3000, &st)) {
+	if (!hst_wait_exit(pid, 3000, &st)) {
 		kill(pid, SIGTERM);	/* it runs: tlsock.ko is loaded */
-		if (!wait_exit(pid, 5000, &st)) {
+		if (!hst_wait_exit(pid, 5000, &st)) {
 			CHECK(false, "tlsockd does not stop on SIGTERM");
 			goto out;
 		}
 	}
 	pid = -1;
 	CHECK(!WIFSIGNALED(st) || WTERMSIG(st) != SIGHUP, "tlsockd was killed by SIGHUP");
-	CHECK(!WIFEXITED(st) || WEXITSTATUS(st) != 127, "cannot run %s", daemon);
+	CHECK(!WIFEXITED(st) || WEXITSTATUS(st) != 127, "cannot run tlsockd");
 out:
 	if (fd >= 0)
 		close(fd);

@@ -221,10 +221,14 @@ mkconf() {
 	EOF
 }
 
+# until it serves: it listens (tlsockctl wait-ready), and it logged "ready (...)" (tlsockd(8))
 start_daemon() {
+	local from
+	from=$(wc -l <"$work/tlsockd.log" 2>/dev/null || echo 0)
 	"$tlsockd" -f -c "$work/tlsockd.conf" >>"$work/tlsockd.log" 2>&1 &
 	dpid=$!
-	wait_for 20 sh -c "'$tlsockctl' status | grep -q '^daemon: listening'"
+	"$tlsockctl" wait-ready -t 20 >/dev/null &&
+		wait_for 20 sh -c "tail -n +$((from + 1)) '$work/tlsockd.log' | grep -q ': ready ('"
 }
 
 # text data (some peers echo lines): base64 lines of 76 characters

@@ -230,24 +230,35 @@ enum {
  *			hs_max_pending) or of the calling user there
  *			(hs_max_pending_user); or, with the connection left as it
  *			was, an application send/receive is still in progress
- *			on the plain socket
+ *			on the plain socket; for a server, also when tlsockd
+ *			refuses it at once (its workers for server handshakes
+ *			are busy, or the peer's address has max_per_peer
+ *			handshakes in progress)
  *	ETIMEDOUT	timeout_ms elapsed; for a server, also when the client
  *			sent nothing within hs_first_byte_ms (a server's
- *			request reaches a daemon only once its peer spoke)
+ *			request reaches a daemon only once its peer spoke);
+ *			or the peer took longer than the daemon's
+ *			handshake_idle_ms to send its next record
  *	EOWNERDEAD	the daemon that claimed the request exited
  *	ENOTCONN	the connection is not established (any more)
  *	EISCONN		SOL_TLS keys are already installed
  *	EKEYREJECTED	peer certificate not trusted (unknown issuer, bad
- *			signature, insecure algorithm, not a valid chain)
- *	EKEYEXPIRED	peer certificate (or an issuer) expired or not yet valid
- *	EKEYREVOKED	peer certificate revoked by a CRL
+ *			signature, insecure algorithm, not a valid chain), or
+ *			the peer refused ours (alert bad_certificate,
+ *			unknown_ca, unsupported_certificate, certificate_unknown)
+ *	EKEYEXPIRED	peer certificate (or an issuer) expired or not yet
+ *			valid, or the peer says so of ours
+ *	EKEYREVOKED	peer certificate revoked by a CRL, or the peer says so
+ *			of ours
  *	ENXIO		peer certificate does not match server_name (or the
  *			peer's address)
  *	ENOKEY		the peer presented no certificate where one is
  *			required, or we had none to present to a peer that
- *			required one
+ *			required one (TLS 1.2; a TLS 1.3 client learns it
+ *			only after its handshake, from the server's alert:
+ *			see tlsock(7))
  *	EPROTONOSUPPORT	no common protocol version, cipher suite or group
- *	ECONNREFUSED	the peer aborted the handshake with a fatal alert
+ *	ECONNREFUSED	the peer aborted the handshake with another fatal alert
  *	ECONNRESET	the peer closed the connection during the handshake
  *	EPROTO		malformed or unexpected handshake message
  *	EBADMSG		a handshake record failed to decrypt or verify
