@@ -5,7 +5,9 @@
  * handled here.
  *
  *   alert        close_notify ends the stream (reads return 0); a fatal
- *                alert fails the socket with ECONNRESET.
+ *                alert fails the socket: with the errno of a certificate
+ *                refusal (a TLS 1.3 client learns of one only here, after
+ *                its handshake), else with ECONNRESET.
  *   KeyUpdate    (TLS 1.3) the next receive key is derived from the receive
  *                traffic secret and installed; update_requested makes us
  *                send our own KeyUpdate before the next data record.
@@ -192,6 +194,29 @@ static int tlsock_ph_handshake(struct sock *sk, struct tlsock_ctx *ctx, struct t
 	return 0;
 }
 
+/*
+ * The errno a fatal alert from the peer leaves on the socket: the same as
+ * tlsockd reports for the alert during a handshake (tlsock(7)).
+ */
+static int tlsock_ph_alert_errno(u8 desc)
+{
+	switch (desc) {
+	case 116:			/* certificate_required */
+		return -ENOKEY;
+	case 42:			/* bad_certificate */
+	case 43:			/* unsupported_certificate */
+	case 46:			/* certificate_unknown */
+	case 48:			/* unknown_ca */
+		return -EKEYREJECTED;
+	case 44:			/* certificate_revoked */
+		return -EKEYREVOKED;
+	case 45:			/* certificate_expired */
+		return -EKEYEXPIRED;
+	default:
+		return -ECONNRESET;
+	}
+}
+
 /**
  * tlsock_ph_rx_control() - handle a control record of a managed socket
  * @sk: socket
@@ -219,7 +244,7 @@ int tlsock_ph_rx_control(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_
 		if (level == TLSOCK_ALERT_WARNING &&
 		    (desc == TLSOCK_ALERT_USER_CANCELED || !tlsock_is_13(ctx)))
 			return 0;
-		return -ECONNRESET;
+		return tlsock_ph_alert_errno(desc);
 	case TLSOCK_CT_HANDSHAKE:
 		return tlsock_ph_handshake(sk, ctx, rec);
 	default:

@@ -18,6 +18,7 @@
  *   -E           client: the server echoes (gnutls-serv --echo): send text lines
  *                (BYTES a multiple of 64) and expect them back
  *   -F           expect the handshake to succeed and the data exchange to fail
+ *   -X ERRNOS    with -F: the exchange must fail with one of these errnos
  *                (TLS 1.3: a server rejects the client after the client's
  *                handshake is complete)
  *   -r FILE      server/sink: create FILE once listening
@@ -60,6 +61,7 @@ struct opts {
 	size_t bytes;
 	const char *expect;	/* NULL: success */
 	bool exchange_fails;
+	const char *exchange_expect;
 	bool echo;
 	const char *ready;
 	bool info;
@@ -114,7 +116,7 @@ static bool expected(const char *list, int err)
 static void usage(void)
 {
 	fprintf(stderr, "usage: hs_peer server|client|sink -p PORT [-P PROFILE] [-n NAME] "
-			"[-t MS] [-N] [-b BYTES] [-e ERRNOS] [-F] [-E] [-r FILE] [-i] [-g] [-c] [-k N] "
+			"[-t MS] [-N] [-b BYTES] [-e ERRNOS] [-F] [-X ERRNOS] [-E] [-r FILE] [-i] [-g] [-c] [-k N] "
 			"[-x SECRET] [-W FILE]\n");
 	exit(2);
 }
@@ -367,8 +369,14 @@ static int run_peer(const struct opts *o, int fd, bool server)
 			usleep(20000);
 	}
 	if (o->exchange_fails) {
-		if (!exchange(o, fd, server)) {
+		err = exchange(o, fd, server);
+		if (!err) {
 			fprintf(stderr, "the data exchange should have failed\n");
+			return 1;
+		}
+		if (o->exchange_expect && !expected(o->exchange_expect, -err)) {
+			fprintf(stderr, "the data exchange failed with %s, expected %s\n",
+				errname(-err), o->exchange_expect);
 			return 1;
 		}
 		return 0;
@@ -478,7 +486,7 @@ int main(int argc, char **argv)
 		usage();
 	o.mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:P:n:t:Nb:e:FEr:igck:x:W:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:P:n:t:Nb:e:FX:Er:igck:x:W:")) != -1) {
 		switch (opt) {
 		case 'p': o.port = atoi(optarg); break;
 		case 'P': o.profile = optarg; break;
@@ -488,6 +496,7 @@ int main(int argc, char **argv)
 		case 'b': o.bytes = strtoul(optarg, NULL, 0); break;
 		case 'e': o.expect = optarg; break;
 		case 'F': o.exchange_fails = true; break;
+		case 'X': o.exchange_expect = optarg; break;
 		case 'E': o.echo = true; break;
 		case 'r': o.ready = optarg; break;
 		case 'i': o.info = true; break;

@@ -558,8 +558,8 @@ pair "expired certificate: client EKEYEXPIRED" -P expired -e EKEYEXPIRED,ECONNRE
 pair "revoked by CRL: client EKEYREVOKED" -P revoked -e EKEYREVOKED,ECONNRESET -- \
 	-P client-crl -n server.test -e EKEYREVOKED
 # TLS 1.3: the client's handshake is complete before the server checks it
-pair "client certificate missing where required: server ENOKEY, client's data fails" \
-	-P server -e ENOKEY -- -P anon -n server.test -F
+pair "client certificate missing where required: server ENOKEY, client's first read ENOKEY (TLS 1.3)" \
+	-P server -e ENOKEY -- -P anon -n server.test -F -X ENOKEY
 pair "version below the minimum: EPROTONOSUPPORT" -P server12 -e EPROTONOSUPPORT -- \
 	-P client13 -n server.test -e EPROTONOSUPPORT
 pair "unknown profile: ENOENT" -P server -e fail -- -P nosuch -n server.test -e ENOENT
