@@ -11,7 +11,8 @@
 # KTAP subtests are the suite's own detail). A SKIP is not a pass: it counts as failed. A suite
 # that exits non-zero without a failing line, prints fewer results than its plan, or prints none,
 # gets one failure more. A suite's time limit is "timeout=" in its directory's settings file, else
-# the one in selftests/settings.
+# the one in selftests/settings. A suite whose settings say "requires=fault-injection" is only
+# selected by default on a kernel with fault injection (make check KERNEL=debug); named, it runs.
 #
 # The last line is "N passed, N failed"; the exit status is non-zero unless N failed is 0 and at
 # least one test passed. In the VM, running totals go to $TLSOCK_VM_RESULTS/tally.
@@ -122,7 +123,15 @@ if [ $# -gt 0 ]; then
 	done
 else
 	for s in "$here"/*/run-suite.sh; do
-		[ -x "$s" ] && suites+=("$s")
+		[ -x "$s" ] || continue
+		# a suite that needs a kernel feature this one lacks is left to the runs that have it
+		if [ "$(setting "$(dirname "$s")/settings" requires)" = fault-injection ] &&
+		   [ ! -e /proc/self/fail-nth ]; then
+			echo "# suite $(basename "$(dirname "$s")"): needs fault injection" \
+			     "(make check KERNEL=debug); not selected on this kernel"
+			continue
+		fi
+		suites+=("$s")
 	done
 fi
 

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fail every allocation tlsock makes, one at a time.
+ *
+ * The kernel's fault injection (failslab, fail_page_alloc) is limited to
+ * call chains through tlsock.ko's code (require-start/-end, the module's
+ * range in /proc/modules) and steered per thread with
+ * /proc/thread-self/fail-nth: "fail the Nth allocation this thread makes
+ * from now on".  For each scenario, N runs from 1 up until a run finishes
+ * with the failure not consumed (every allocation on the path was failed
+ * once).  Each run must end with the data intact or with an errno, never
+ * hang (alarm), never hand over wrong bytes; leaks and warnings are the VM
+ * runner's verdict (kmemleak, dmesg) after the whole run.
+ *
+ * Scenarios:
+ *   keys      SOL_TLS keys both ways, a record each way, a peek past two
+ *             records, close (the application's thread)
+ *   request   a managed handshake: the application's TLSOCK_HANDSHAKE
+ *   done      ... the daemon's ACCEPT and DONE (key installation happens
+ *             in the daemon's thread), then a record each way
+ *   ticket    a TLS 1.3 client session receiving a NewSessionTicket
+ *
+ * TAP on stdout, one result per scenario.  Needs root, tlsock.ko and a
+ * kernel with CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC and the
+ * stack-trace filter (make check KERNEL=debug).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/tlsock.h>
+
+#include "lib.h"
+#include "fake_daemon.h"
+
+#ifndef SOL_TLSOCK
+#define SOL_TLSOCK 287
+#endif
+
+#define FD_MAX_NTH	400
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+/* Fault injection only for call chains through tlsock.ko, for every GFP kind. */
+static int fd_setup(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/debug/failslab",
+					    "/sys/kernel/debug/fail_page_alloc" };
+	unsigned long base = 0, size = 0;
+	char line[512], name[64], val[64];
+	FILE *f = fopen("/proc/modules", "r");
+	size_t i;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lu %*s %*s %*s %lx", name, &size, &base) == 3 &&
+		    !strcmp(name, "tlsock"))
+			break;
+		else
+			base = 0;
+	fclose(f);
+	if (!base || !size)
+		return -ENOENT;
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/require-start", dirs[i]);
+		snprintf(val, sizeof(val), "%#lx", base);
+		if (write_str(path, val))
+			return -ENOSYS;
+		snprintf(path, sizeof(path), "%s/require-end", dirs[i]);
+		snprintf(val, sizeof(val), "%#lx", base + size);
+		write_str(path, val);
+		snprintf(path, sizeof(path), "%s/stacktrace-depth", dirs[i]);
+		write_str(path, "32");
+		snprintf(path, sizeof(path), "%s/ignore-gfp-wait", dirs[i]);
+		write_str(path, "N");
+		snprintf(path, sizeof(path), "%s/verbose", dirs[i]);
+		write_str(path, "0");
+	}
+	return 0;
+}
+
+/* Arm the Nth allocation of this thread; 0 disarms. */
+static void fd_arm(int nth)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", nth);
+	write_str("/proc/thread-self/fail-nth", v);
+}
+
+/* True when the armed failure happened (the counter reached 0). */
+static bool fd_fired(void)
+{
+	char v[16] = "";
+	int fd = open("/proc/thread-self/fail-nth", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, v, sizeof(v) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	fd_arm(0);
+	return n > 0 && atoi(v) == 0;
+}
+
+static const char msg[] = "sixteen bytes!!!then thirty-two bytes of a second record..";
+
+/*
+ * One exchange over keys set on @a (the kernel) and the peer @b (userspace
+ * records).  Returns 0 when the bytes came through intact, -errno when a call
+ * failed cleanly, -EILSEQ when wrong bytes came out.
+ */
+static int fd_exchange(int a, int b, struct tlsock_keys *ktx, struct tlsock_keys *krx)
+{
+	struct tlsock_rec_spec spec = { .type = TLSOCK_CT_DATA };
+	struct tlsock_urec seal, open_;
+	uint8_t rec[512], out[256], type;
+	ssize_t n, total;
+	int err = -EIO;
+
+	if (tlsock_urec_init(&seal, krx))
+		return -EIO;
+	if (tlsock_urec_init(&open_, ktx)) {
+		tlsock_urec_free(&seal);
+		return -EIO;
+	}
+	/* peer -> kernel: two records, peeked past then read */
+	n = tlsock_urec_seal(&seal, &spec, msg, 16, rec, sizeof(rec));
+	total = n + tlsock_urec_seal(&seal, &spec, msg + 16, sizeof(msg) - 17, rec + n,
+				     sizeof(rec) - n);
+	if (tlsock_write_all(b, rec, total) != total)
+		goto out;
+	n = recv(a, out, sizeof(out), MSG_PEEK | MSG_WAITALL);
+	if (n < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (n > 0 && memcmp(out, msg, n)) {
+		err = -EILSEQ;
+		goto out;
+	}
+	n = tlsock_read_full(a, out, sizeof(msg) - 1);
+	if (n < 0) {
+		err = n;
+		goto out;
+	}
+	if (memcmp(out, msg, n)) {
+		err = -EILSEQ;
+		goto out;
+	}
+	/* kernel -> peer */
+	if (send(a, msg, sizeof(msg) - 1, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	n = tlsock_read_full(b, rec, 5);
+	if (n != 5)
+		goto out;
+	total = tlsock_rec_total(rec, 5);
+	if (total > (ssize_t)sizeof(rec) || tlsock_read_full(b, rec + 5, total - 5) != total - 5)
+		goto out;
+	n = tlsock_urec_open(&open_, rec, total, &type, out, sizeof(out));
+	err = n == sizeof(msg) - 1 && !memcmp(out, msg, n) ? 0 : -EILSEQ;
+out:
+	tlsock_urec_free(&seal);
+	tlsock_urec_free(&open_);
+	return err;
+}
+
+enum fd_scenario { FD_KEYS, FD_REQUEST, FD_DONE, FD_TICKET, FD_NSCEN };
+static const char *const fd_names[] = { "keys", "request", "done", "ticket" };
+
+/* The daemon side of a managed run, in a child; @nth arms its own thread. */
+static int fd_daemon(int ctl, int nth, const struct tlsock_keys *tx, const struct tlsock_keys *rx,
+		     bool tls13)
+{
+	struct tlsock_fd d;
+	struct tlsock_fd_done done = { 0 };
+	uint32_t id;
+	int sockfd, err, fired;
+
+	if (tlsock_fd_open(&d, true))
+		return 1;
+	if (write(ctl, "r", 1) != 1)
+		return 1;
+	fd_arm(nth);
+	err = tlsock_fd_accept_wait(&d, &id, &sockfd, 10000);
+	if (!err) {
+		tlsock_fd_done_keys(&done, tx, rx);
+		done.secret_len = tls13 ? 32 : 0;
+		done.ticket_portid = tls13 ? d.portid : 0;
+		err = tlsock_fd_send_done(&d, id, &done);
+		close(sockfd);
+	}
+	fired = fd_fired();
+	/* a ticket scenario: keep the port open until the parent is done */
+	if (write(ctl, fired ? "f" : "n", 1) == 1) {
+		char c;
+
+		if (read(ctl, &c, 1) < 0)
+			err = -EIO;
+	}
+	tlsock_fd_close(&d);
+	return 0;
+}
+
+/* One run of @s with the @nth allocation failed.  *@fired: the failure happened. */
+static int fd_run(enum fd_scenario s, int nth, bool *fired)
+{
+	struct tlsock_handshake req = { .role = TLSOCK_ROLE_CLIENT, .timeout_ms = 10000 };
+	struct tlsock_keys tx, rx;
+	int a = -1, b = -1, sv[2] = { -1, -1 }, err = 0;
+	bool tls13 = true;
+	pid_t pid = -1;
+	char c = 0;
+
+	*fired = false;
+	tlsock_keys_init(&tx, tls13 ? TLS_1_3_VERSION : TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128);
+	tlsock_keys_init(&rx, tls13 ? TLS_1_3_VERSION : TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128);
+	if (tlsock_tcp_pair(AF_INET, 0, &a, &b) || tlsock_attach(a, "tlsock"))
+		return -EIO;
+
+	if (s == FD_KEYS) {
+		fd_arm(nth);
+		err = tlsock_set_keys(a, true, &tx);
+		if (!err)
+			err = tlsock_set_keys(a, false, &rx);
+		if (!err)
+			err = fd_exchange(a, b, &tx, &rx);
+		*fired = fd_fired();
+		goto out;
+	}
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -EIO;
+	pid = fork();
+	if (pid < 0)
+		return -EIO;
+	if (!pid) {
+		close(sv[0]);
+		_exit(fd_daemon(sv[1], s == FD_DONE ? nth : 0, &tx, &rx, tls13));
+	}
+	close(sv[1]);
+	if (read(sv[0], &c, 1) != 1)
+		return -EIO;
+	if (s == FD_REQUEST || s == FD_TICKET)
+		fd_arm(nth);
+	err = setsockopt(a, SOL_TLSOCK, TLSOCK_HANDSHAKE, &req, sizeof(req)) ? -errno : 0;
+	if (!err && s == FD_TICKET) {
+		static const uint8_t nst[] = { 4, 0, 0, 8, 0, 0, 0, 60, 1, 2, 3, 4 };
+		struct tlsock_rec_spec spec = { .type = TLSOCK_CT_HANDSHAKE };
+		struct tlsock_urec u;
+		uint8_t rec[128];
+		ssize_t n;
+
+		if (!tlsock_urec_init(&u, &rx)) {
+			n = tlsock_urec_seal(&u, &spec, nst, sizeof(nst), rec, sizeof(rec));
+			if (n > 0)
+				tlsock_write_all(b, rec, n);
+			tlsock_urec_free(&u);
+			/* the exchange's records come after the ticket */
+			for (n = 7; n >= 0 && !++rx.seq[n]; n--)
+				;
+		}
+	}
+	if (!err)
+		err = fd_exchange(a, b, &tx, &rx);
+	if (s == FD_REQUEST || s == FD_TICKET)
+		*fired = fd_fired();
+	if (read(sv[0], &c, 1) == 1 && c == 'f')
+		*fired = true;
+out:
+	if (sv[0] >= 0) {
+		if (write(sv[0], "x", 1) < 0)
+			err = err ?: -EIO;
+		close(sv[0]);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	close(a);
+	close(b);
+	tlsock_keys_wipe(&tx);
+	tlsock_keys_wipe(&rx);
+	return err;
+}
+
+static void fd_alarm(int sig)
+{
+	static const char m[] = "# a run hung: no data and no errno within 60 s\n";
+
+	(void)sig;
+	if (write(1, m, sizeof(m) - 1) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+int main(void)
+{
+	int s, failed = 0, err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n1..%d\n", FD_NSCEN);
+	err = tlsock_netns_enter();
+	if (!err)
+		err = fd_setup();
+	if (err) {
+		for (s = 0; s < FD_NSCEN; s++)
+			printf("not ok %d - fault %s: no fault injection here (%s): needs "
+			       "make check KERNEL=debug\n", s + 1, fd_names[s], strerror(-err));
+		return 1;
+	}
+	signal(SIGALRM, fd_alarm);
+	for (s = 0; s < FD_NSCEN; s++) {
+		int nth, errors = 0, intact = 0, bad = 0;
+		bool fired = true;
+
+		for (nth = 1; fired && nth <= FD_MAX_NTH; nth++) {
+			alarm(60);
+			err = fd_run(s, nth, &fired);
+			alarm(0);
+			if (!fired)
+				break;	/* the path has fewer than nth allocations: done */
+			if (err == -EILSEQ) {
+				printf("# %s: allocation %d failed: wrong bytes came out\n",
+				       fd_names[s], nth);
+				bad++;
+			} else if (err) {
+				errors++;
+			} else {
+				intact++;
+			}
+		}
+		if (fired)
+			bad++;	/* still failing at FD_MAX_NTH: the path never ended */
+		/* a scenario whose path allocates nothing through tlsock tests nothing */
+		if (nth - 1 < 2) {
+			printf("# %s: no allocation of tlsock was reached: the filter is wrong\n",
+			       fd_names[s]);
+			bad++;
+		}
+		printf("%s %d - fault %s: %d allocations failed one by one: %d ended in an errno, "
+		       "%d went through intact, %d wrong\n", bad ? "not ok" : "ok", s + 1,
+		       fd_names[s], nth - 1, errors, intact, bad);
+		failed += !!bad;
+	}
+	return failed ? 1 : 0;
+}
