@@ -82,6 +82,7 @@ fi
 
 export TLSOCK_VM=1 TLSOCK_VM_RESULTS=$res TLSOCK_KO=$JOB_TLSOCK_KO
 [ "${JOB_ICOUNT:-0}" = 0 ] || export TLSOCK_VM_ICOUNT=1
+[ "${JOB_TIMEOUT_SCALE:-1}" = 1 ] || export TLSOCK_TIMEOUT_SCALE=$JOB_TIMEOUT_SCALE
 if [ -z "$setup_failed" ]; then
 	say "running: ${JOB_CMD[*]}"
 	start=$(date +%s)

@@ -11,6 +11,8 @@
 #   --module PATH      tlsock.ko to load (default: tlsock.ko at the top of the tree)
 #   --modprobe MOD     also modprobe MOD before the command (repeatable, e.g. --modprobe tls)
 #   --timeout S        whole-run limit in seconds, boot included (default 900)
+#   --timeout-scale N  the command sees TLSOCK_TIMEOUT_SCALE=N: selftests/run-all.sh multiplies
+#                      each suite's time limit by it (a slower kernel, e.g. the debug kernel)
 #   --tally            the command writes "PASSED FAILED" to $TLSOCK_VM_RESULTS/tally; print
 #                      "N passed, N failed" last, counting VM-level failures as failed
 #   --quiet            keep the guest console in the log only; print its tail on failure
@@ -38,6 +40,7 @@ vmdir=$top/selftests/vm
 load_tlsock=1
 module=$top/tlsock.ko
 timeout=900
+timeout_scale=1
 tally=0
 quiet=0
 kernel=${TLSOCK_KERNEL:-}
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--module) module=$(realpath "$2"); shift ;;
 	--modprobe) extra_mods+=("$2"); shift ;;
 	--timeout) timeout=$2; shift ;;
+	--timeout-scale) timeout_scale=$2; shift ;;
 	--tally) tally=1 ;;
 	--quiet) quiet=1 ;;
 	--kernel) kernel=$2; shift ;;
@@ -78,6 +82,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || usage
 [[ $timeout =~ ^[0-9]+$ ]] || die "--timeout needs seconds"
+[[ $timeout_scale =~ ^[1-9][0-9]*$ ]] || die "--timeout-scale needs a whole number from 1"
 
 # One log per kind of job, so a bench run does not overwrite the log of the suite run before it.
 if [ -z "$log" ]; then
@@ -228,6 +233,7 @@ cp "$vmdir/guest.sh" "$share/guest.sh"
 	printf 'JOB_TLSOCK_KO=%q\n' "$module"
 	printf 'JOB_CWD=%q\n' "$cwd"
 	printf 'JOB_ICOUNT=%q\n' "$icount"
+	printf 'JOB_TIMEOUT_SCALE=%q\n' "$timeout_scale"
 	printf 'JOB_MODULES=('
 	for m in ${extra_mods[@]+"${extra_mods[@]}"}; do
 		printf '%q ' "$m"
