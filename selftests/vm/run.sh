@@ -278,7 +278,8 @@ rm -f "$(side_log kmemleak)"
 report_re='BUG:|WARNING:|UBSAN:|KASAN|possible circular|inconsistent lock state|Kernel panic'
 print_first_report() {
 	local first
-	first=$(grep -n -m 1 -E "$report_re" "$log" | cut -d: -f1)
+	# guest.sh's own lines quote the patterns: they are not reports
+	first=$(grep -n -E "$report_re" "$log" | grep -v '^[0-9]*:tlsock-vm' | head -n 1 | cut -d: -f1)
 	[ -n "$first" ] || return 0
 	echo "vm: first kernel report in $log (line $first):" >&2
 	sed -n "${first},$((first + 79))p" "$log" >&2
