@@ -3,6 +3,11 @@
 #
 #   make                 module + userspace programs
 #   make check           build everything, boot the test VM, run every suite
+#                        (SUITES="tlsock ktls" runs only those; see selftests/run-all.sh)
+#   make check KERNEL=debug
+#                        the same on the debug kernel (KASAN, lockdep, kmemleak, UBSAN, fault
+#                        injection), built once and cached by selftests/vm/debug-kernel.sh;
+#                        tlsock.ko for it is built under build/debug, apart from the default build
 #   make check-daemon    tlsockd's handshake code on this host, over loopback (no VM, seconds)
 #   make fuzz            a long hostile-stream campaign in the VM (FUZZ_RECORDS, default 10^6)
 #   make check-ktls      the kTLS conformance suite against the kernel's own tls module
@@ -32,6 +37,20 @@ CHECK_TIMEOUT ?= 3600
 BENCH_TIMEOUT ?= 3600
 DEMO_TIMEOUT ?= 900
 LINUX_SOURCE ?= /usr/src/linux-source-6.12.tar.xz
+SUITES ?=
+
+# The debug kernel: selftests/vm/debug-kernel.sh prints its paths (KDEBUG_IMAGE, KDEBUG_KDIR,
+# KDEBUG_MODDIR) into DEBUG_ENV. kbuild writes objects next to the sources (6.12 has no MO=), so
+# tlsock.ko for it is built from a copy of the module's sources in DEBUG_DIR.
+KERNEL ?=
+DEBUG_DIR := build/debug
+DEBUG_ENV := $(DEBUG_DIR)/kernel.env
+DEBUG_MOD_SOURCES := Kbuild kmod uapi
+# The debug kernel runs the suites about 3-4 times slower: the VM's limit and each suite's.
+DEBUG_CHECK_TIMEOUT ?= 7200
+ifneq ($(filter-out debug,$(KERNEL)),)
+$(error KERNEL=$(KERNEL): only KERNEL=debug is known (or leave it unset for Debian's kernel))
+endif
 
 all: module userspace
 
@@ -46,8 +65,27 @@ userspace:
 selftests:
 	$(MAKE) -C selftests
 
+ifeq ($(KERNEL),debug)
+check: userspace module-debug
+	@. ./$(DEBUG_ENV) && $(VM) --tally --timeout $(DEBUG_CHECK_TIMEOUT) --timeout-scale 4 \
+		--kernel "$$KDEBUG_IMAGE" --moddir "$$KDEBUG_MODDIR" --module $(DEBUG_DIR)/tlsock.ko \
+		--log build/vm/debug-run-all.console.log -- selftests/run-all.sh $(SUITES)
+else
 check: all
-	$(VM) --tally --timeout $(CHECK_TIMEOUT) -- selftests/run-all.sh
+	$(VM) --tally --timeout $(CHECK_TIMEOUT) -- selftests/run-all.sh $(SUITES)
+endif
+
+debug-kernel:
+	@mkdir -p $(DEBUG_DIR)
+	selftests/vm/debug-kernel.sh > $(DEBUG_ENV).tmp
+	@mv $(DEBUG_ENV).tmp $(DEBUG_ENV)
+
+# cp -a keeps the sources' times, so kbuild rebuilds only what changed since the last copy.
+module-debug: debug-kernel
+	@mkdir -p $(DEBUG_DIR)/mod
+	cp -a $(DEBUG_MOD_SOURCES) $(DEBUG_DIR)/mod/
+	@. ./$(DEBUG_ENV) && $(MAKE) -C "$$KDEBUG_KDIR" M=$(CURDIR)/$(DEBUG_DIR)/mod modules
+	cp $(DEBUG_DIR)/mod/tlsock.ko $(DEBUG_DIR)/tlsock.ko
 
 # tlsockd's handshakes over loopback on this machine: no module, no VM, a few seconds.
 check-daemon:
@@ -107,4 +145,5 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
+.PHONY: all module userspace selftests check debug-kernel module-debug check-ktls bench demo install style clean
 .PHONY: all module userspace selftests check check-daemon check-ktls bench demo fuzz install style clean

@@ -11,8 +11,9 @@
 # KTAP subtests are the suite's own detail). A SKIP is not a pass: it counts as failed. A suite
 # that exits non-zero without a failing line, prints fewer results than its plan, or prints none,
 # gets one failure more. A suite's time limit is "timeout=" in its directory's settings file, else
-# the one in selftests/settings. A suite whose settings say "requires=fault-injection" is only
-# selected by default on a kernel with fault injection (make check KERNEL=debug); named, it runs.
+# the one in selftests/settings, multiplied by $TLSOCK_TIMEOUT_SCALE if set (a slower kernel).
+# A suite whose settings say "requires=fault-injection" is only selected by default on a kernel
+# with fault injection (make check KERNEL=debug); named, it runs.
 #
 # The last line is "N passed, N failed"; the exit status is non-zero unless N failed is 0 and at
 # least one test passed. In the VM, running totals go to $TLSOCK_VM_RESULTS/tally.
@@ -27,6 +28,8 @@ setting() {
 
 default_timeout=$(setting "$here/settings" timeout)
 default_timeout=${default_timeout:-3600}
+timeout_scale=${TLSOCK_TIMEOUT_SCALE:-1}
+[[ $timeout_scale =~ ^[1-9][0-9]*$ ]] || timeout_scale=1
 
 total_pass=0
 total_fail=0
@@ -71,6 +74,7 @@ run_suite() {
 
 	limit=$(setting "$(dirname "$script")/settings" timeout)
 	limit=${limit:-$default_timeout}
+	limit=$((limit * timeout_scale))
 	out=$(mktemp)
 	echo "# suite $name: $script (timeout $limit s)"
 	start=$(date +%s)

@@ -4,15 +4,20 @@
 # Runs inside the test VM, chrooted into the host's root (see init.sh). Reads the job run.sh
 # wrote into the results share, loads the accelerated crypto modules and tlsock.ko, runs the
 # command, then checks the kernel: tlsock must unload and dmesg must be clean. Writes the
-# verdict file last; run.sh treats a missing verdict as a failure.
+# verdict file last; run.sh treats a missing verdict as a failure. On a kernel with kmemleak (the
+# debug kernel, selftests/vm/debug-kernel.sh) the leak scan is part of the verdict too.
 
 set -u
 res=/run/tlsock-vm
 # shellcheck source=/dev/null
 . "$res/job"
 
-# dmesg lines that fail a run, whatever the command's exit code.
+# dmesg lines that fail a run, whatever the command's exit code: the generic ones, then what the
+# debug kernel's checkers print (KASAN, UBSAN, lockdep, kmemleak, might_sleep).
 bad_re='WARNING|BUG|refcount|leak|Oops|KASAN|general protection'
+bad_re+='|UBSAN|kmemleak|possible circular|inconsistent lock state|possible recursive locking'
+bad_re+='|suspicious RCU usage|sleeping function called|lock held when returning'
+kmemleak=/sys/kernel/debug/kmemleak
 crypto_mods=(aesni_intel ghash_clmulni_intel chacha_x86_64 poly1305_x86_64
 	     gcm ccm chacha20poly1305)
 
@@ -29,6 +34,22 @@ modprobe_vm() {
 setup_failed=
 insmod_state=skipped
 cmd_rc=
+
+# kmemleak: forget what booting left behind (scan, then clear what it found); only objects
+# allocated from here on can fail the run. Objects younger than 5 s are never reported, hence
+# the pause before the final scans.
+kmemleak_scan() {
+	echo scan > "$kmemleak" && sleep 6 && echo scan > "$kmemleak"
+}
+
+kmemleak_state=off
+if [ -w "$kmemleak" ]; then
+	kmemleak_state=clean
+	if ! kmemleak_scan || ! echo clear > "$kmemleak"; then
+		say "kmemleak: the scan at job start failed"
+		kmemleak_state=failed
+	fi
+fi
 
 # Everything the kernel logs from here on is scanned at the end.
 echo "tlsock-vm: job start" > /dev/kmsg
@@ -61,6 +82,7 @@ fi
 
 export TLSOCK_VM=1 TLSOCK_VM_RESULTS=$res TLSOCK_KO=$JOB_TLSOCK_KO
 [ "${JOB_ICOUNT:-0}" = 0 ] || export TLSOCK_VM_ICOUNT=1
+[ "${JOB_TIMEOUT_SCALE:-1}" = 1 ] || export TLSOCK_TIMEOUT_SCALE=$JOB_TIMEOUT_SCALE
 if [ -z "$setup_failed" ]; then
 	say "running: ${JOB_CMD[*]}"
 	start=$(date +%s)
@@ -70,6 +92,27 @@ if [ -z "$setup_failed" ]; then
 else
 	say "setup failed ($setup_failed): command not run"
 fi
+
+# Before rmmod, so a leak's backtrace still names tlsock's functions; again after it below, for
+# what the module's exit path left behind.
+kmemleak_check() {
+	[ "$kmemleak_state" = clean ] || return 0
+	if ! kmemleak_scan; then
+		say "kmemleak: scan failed ($1)"
+		kmemleak_state=failed
+		return 0
+	fi
+	cat "$kmemleak" > "$res/kmemleak.log.tmp"
+	if [ -s "$res/kmemleak.log.tmp" ]; then
+		kmemleak_state=leaks
+		say "kmemleak ($1): $(grep -c '^unreferenced object' "$res/kmemleak.log.tmp") leaks"
+		cat "$res/kmemleak.log.tmp"
+		{ echo "# $1"; cat "$res/kmemleak.log.tmp"; } >> "$res/kmemleak.log"
+	fi
+	rm -f "$res/kmemleak.log.tmp"
+}
+
+kmemleak_check "after the command"
 
 rmmod_state=skipped
 if [ "$insmod_state" = ok ]; then
@@ -84,6 +127,8 @@ if [ "$insmod_state" = ok ]; then
 	done
 	[ "$rmmod_state" = ok ] || say "rmmod tlsock failed: $(/sbin/rmmod tlsock 2>&1)"
 fi
+
+kmemleak_check "after rmmod tlsock"
 
 dmesg > "$res/dmesg.log" 2>&1
 sed -n '/tlsock-vm: job start/,$p' "$res/dmesg.log" | grep -E "$bad_re" > "$res/dmesg.bad"
@@ -101,6 +146,7 @@ fi
 	echo "rc=${cmd_rc:-none}"
 	echo "rmmod=$rmmod_state"
 	echo "dmesg=$dmesg_state"
+	echo "kmemleak=$kmemleak_state"
 } > "$res/verdict.tmp"
 sync
 mv "$res/verdict.tmp" "$res/verdict"

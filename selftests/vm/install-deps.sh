@@ -31,6 +31,8 @@ pkgs=(
 	"linux-headers-$abi" "linux-image-$abi-unsigned" linux-source-6.12
 	libgnutls28-dev gnutls-bin libnl-genl-3-dev libnl-3-dev libinih-dev pkg-config
 	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml python3-jsonschema
+	# the debug kernel (selftests/vm/debug-kernel.sh) is built from linux-source
+	flex bison bc libelf-dev libssl-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -11,10 +11,15 @@
 #   --module PATH      tlsock.ko to load (default: tlsock.ko at the top of the tree)
 #   --modprobe MOD     also modprobe MOD before the command (repeatable, e.g. --modprobe tls)
 #   --timeout S        whole-run limit in seconds, boot included (default 900)
+#   --timeout-scale N  the command sees TLSOCK_TIMEOUT_SCALE=N: selftests/run-all.sh multiplies
+#                      each suite's time limit by it (a slower kernel, e.g. the debug kernel)
 #   --tally            the command writes "PASSED FAILED" to $TLSOCK_VM_RESULTS/tally; print
 #                      "N passed, N failed" last, counting VM-level failures as failed
 #   --quiet            keep the guest console in the log only; print its tail on failure
-#   --kernel PATH      kernel image (default: newest /boot/vmlinuz-6.12.*-amd64, or $TLSOCK_KERNEL)
+#   --kernel PATH      kernel image (default: newest /boot/vmlinuz-6.12.*-amd64, or $TLSOCK_KERNEL);
+#                      its name must be vmlinuz-RELEASE
+#   --moddir DIR       the kernel's module tree, with depmod run (default: /lib/modules/RELEASE, or
+#                      $TLSOCK_KERNEL_MODDIR), e.g. the debug kernel's (selftests/vm/debug-kernel.sh)
 #   --icount           run QEMU with -icount shift=1,sleep=off: the guest clock counts executed
 #                      instructions, so timings repeat whatever the host's load (benchmarks);
 #                      the command sees TLSOCK_VM_ICOUNT=1
@@ -35,9 +40,11 @@ vmdir=$top/selftests/vm
 load_tlsock=1
 module=$top/tlsock.ko
 timeout=900
+timeout_scale=1
 tally=0
 quiet=0
 kernel=${TLSOCK_KERNEL:-}
+moddir=${TLSOCK_KERNEL_MODDIR:-}
 log=
 keep=0
 icount=0
@@ -59,9 +66,11 @@ while [ $# -gt 0 ]; do
 	--module) module=$(realpath "$2"); shift ;;
 	--modprobe) extra_mods+=("$2"); shift ;;
 	--timeout) timeout=$2; shift ;;
+	--timeout-scale) timeout_scale=$2; shift ;;
 	--tally) tally=1 ;;
 	--quiet) quiet=1 ;;
 	--kernel) kernel=$2; shift ;;
+	--moddir) moddir=$(realpath "$2"); shift ;;
 	--log) log=$2; shift ;;
 	--keep) keep=1 ;;
 	--icount) icount=1 ;;
@@ -73,6 +82,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || usage
 [[ $timeout =~ ^[0-9]+$ ]] || die "--timeout needs seconds"
+[[ $timeout_scale =~ ^[1-9][0-9]*$ ]] || die "--timeout-scale needs a whole number from 1"
 
 # One log per kind of job, so a bench run does not overwrite the log of the suite run before it.
 if [ -z "$log" ]; then
@@ -106,8 +116,17 @@ if [ -z "$kernel" ]; then
 fi
 [ -r "$kernel" ] || die "cannot read $kernel"
 release=${kernel##*/vmlinuz-}
-moddir=/lib/modules/$release
-[ -d "$moddir/kernel" ] || die "$moddir/kernel missing (linux-image-$release-unsigned not installed?)"
+[ "$release" != "$kernel" ] || die "$kernel: the kernel image's name must be vmlinuz-RELEASE"
+if [ -z "$moddir" ]; then
+	moddir=/lib/modules/$release
+	[ -d "$moddir/kernel" ] ||
+		die "$moddir/kernel missing (linux-image-$release-unsigned not installed?)"
+else
+	[ "$(basename "$moddir")" = "$release" ] || die "--moddir $moddir is not a tree for $release"
+	[ -s "$moddir/modules.dep" ] && [ -f "$moddir/modules.builtin" ] ||
+		die "$moddir has no modules.dep or modules.builtin (make modules_install there)"
+	! hidden_path "$moddir" || die "$moddir is under a path the VM does not share"
+fi
 
 if [ "$load_tlsock" = 1 ]; then
 	[ -r "$module" ] || die "$module not built (make module)"
@@ -166,7 +185,13 @@ initrd=$work/initrd
 mkdir -p "$share" "$initrd"/{bin,lib/vm,proc,sys,dev,newroot}
 
 depmod_base=()
-if [ ! -s "$moddir/modules.dep" ]; then
+if [ "$moddir" != "/lib/modules/$release" ]; then
+	# A module tree of its own (a kernel built here): the guest's modprobe uses it through the
+	# same -d base as below; the link resolves inside the guest, which sees the host's paths.
+	mkdir -p "$share/depmod/lib/modules"
+	ln -s "$moddir" "$share/depmod/lib/modules/$release"
+	depmod_base=(-d "$share/depmod")
+elif [ ! -s "$moddir/modules.dep" ]; then
 	# No depmod output on the host for this release: build one for the guest's modprobe
 	# (modprobe.sh and guest.sh use it when it exists).
 	d=$share/depmod/lib/modules/$release
@@ -182,10 +207,12 @@ ln -s busybox "$initrd/bin/sh"
 cp "$vmdir/init.sh" "$initrd/init"
 cp "$vmdir/modprobe.sh" "$initrd/bin/tlsock-modprobe"
 chmod 755 "$initrd/init" "$initrd/bin/tlsock-modprobe"
-# 9p over virtio and overlayfs, decompressed so busybox's insmod can load them.
-/sbin/modprobe ${depmod_base[@]+"${depmod_base[@]}"} -S "$release" --show-depends -a \
-		9p 9pnet_virtio overlay |
-	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
+# 9p over virtio and overlayfs, decompressed so busybox's insmod can load them; nothing to load
+# for what the kernel has built in (modprobe says "builtin NAME").
+boot_mods=$(/sbin/modprobe ${depmod_base[@]+"${depmod_base[@]}"} -S "$release" --show-depends -a \
+		9p 9pnet_virtio overlay) || die "cannot resolve the 9p modules of $release"
+: > "$initrd/lib/vm/order"
+awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<< "$boot_mods" |
 	while read -r ko; do
 		name=$(basename "$ko")
 		name=${name%.xz}
@@ -199,7 +226,6 @@ chmod 755 "$initrd/init" "$initrd/bin/tlsock-modprobe"
 		esac
 		echo "$name" >> "$initrd/lib/vm/order"
 	done
-[ -s "$initrd/lib/vm/order" ] || die "cannot resolve the 9p modules of $release"
 (cd "$initrd" && find . | cpio --quiet -o -H newc | gzip -1) > "$work/initrd.img"
 
 cp "$vmdir/guest.sh" "$share/guest.sh"
@@ -207,6 +233,7 @@ cp "$vmdir/guest.sh" "$share/guest.sh"
 	printf 'JOB_TLSOCK_KO=%q\n' "$module"
 	printf 'JOB_CWD=%q\n' "$cwd"
 	printf 'JOB_ICOUNT=%q\n' "$icount"
+	printf 'JOB_TIMEOUT_SCALE=%q\n' "$timeout_scale"
 	printf 'JOB_MODULES=('
 	for m in ${extra_mods[@]+"${extra_mods[@]}"}; do
 		printf '%q ' "$m"
@@ -237,11 +264,26 @@ fi
 qemu_rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(($(date +%s) - start))
-if [ -f "$share/dmesg.log" ]; then
-	dlog=${log%.log}
-	dlog=${dlog%.console}.dmesg.log
-	cp "$share/dmesg.log" "$dlog"
-fi
+# The guest's dmesg and kmemleak report land next to the console log: NAME.dmesg.log, ...
+side_log() {
+	local base=${log%.log}
+	echo "${base%.console}.$1.log"
+}
+[ ! -f "$share/dmesg.log" ] || cp "$share/dmesg.log" "$(side_log dmesg)"
+rm -f "$(side_log kmemleak)"
+[ ! -f "$share/kmemleak.log" ] || cp "$share/kmemleak.log" "$(side_log kmemleak)"
+
+# The first kernel report (KASAN, UBSAN, lockdep, BUG, WARNING) in the console log, from its
+# first line on: what a failed run on the debug kernel is about.
+report_re='BUG:|WARNING:|UBSAN:|KASAN|possible circular|inconsistent lock state|Kernel panic'
+print_first_report() {
+	local first
+	# guest.sh's own lines quote the patterns: they are not reports
+	first=$(grep -n -E "$report_re" "$log" | grep -v '^[0-9]*:tlsock-vm' | head -n 1 | cut -d: -f1)
+	[ -n "$first" ] || return 0
+	echo "vm: first kernel report in $log (line $first):" >&2
+	sed -n "${first},$((first + 79))p" "$log" >&2
+}
 
 # --- verdict ----------------------------------------------------------------------------------
 fail=()
@@ -267,6 +309,11 @@ else
 	[ "${v[setup]}" = ok ] || fail+=("setup: ${v[setup]}")
 	[ "${v[rmmod]}" != failed ] || fail+=("rmmod tlsock failed")
 	[ "${v[dmesg]}" = clean ] || fail+=("dmesg: $(head -n 3 "$share/dmesg.bad" | tr '\n' ' ')")
+	case ${v[kmemleak]:-off} in
+	clean|off) ;;
+	leaks) fail+=("kmemleak: $(grep -c '^unreferenced object' "$share/kmemleak.log") suspected leaks (see $(side_log kmemleak))") ;;
+	*) fail+=("kmemleak: ${v[kmemleak]}") ;;
+	esac
 fi
 cmd_failed=0
 if [ -f "$share/verdict" ] && [ "${v[rc]}" != 0 ] && [ "${v[setup]}" = ok ]; then
@@ -276,6 +323,13 @@ fi
 if [ "$quiet" = 1 ] && { [ "${#fail[@]}" -gt 0 ] || [ "$cmd_failed" = 1 ]; }; then
 	echo "vm: last lines of the console ($log):" >&2
 	tail -n 60 "$log" >&2
+fi
+if [ "${#fail[@]}" -gt 0 ]; then
+	print_first_report
+	if [ "${v[kmemleak]:-}" = leaks ]; then
+		echo "vm: kmemleak's first reports:" >&2
+		head -n 60 "$share/kmemleak.log" >&2
+	fi
 fi
 for f in "${fail[@]}"; do
 	echo "vm: FAIL: $f" >&2
