@@ -770,6 +770,34 @@ static int tlsock_rx_lock_reader(struct sock *sk, struct tlsock_ctx *ctx, bool n
 	return tlsock_rx_reader_lock(sk, ctx, timeo);
 }
 
+/*
+ * Start a receive call: the socket lock and the reader slot, after waiting
+ * in the handshake gate.  Only past the gate, under the lock, is rx_on what
+ * the call must obey: a reader that waited there finds the keys the
+ * handshake installed, never TCP's raw bytes.
+ * Return: 0 with the lock and the slot held (RX is configured); 1 with
+ * neither held and the call counted as plain I/O (tlsock_plain_end() after
+ * TCP's own read); or a negative errno with neither held.
+ */
+static int tlsock_rx_enter(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long *timeo)
+{
+	int ret;
+
+	lock_sock(sk);
+	*timeo = sock_rcvtimeo(sk, nonblock);
+	ret = tlsock_rx_lock_reader(sk, ctx, nonblock, timeo);
+	if (ret)
+		goto out;
+	if (ctx->rx_on)
+		return 0;
+	tlsock_plain_begin(ctx);
+	tlsock_rx_reader_unlock(ctx);
+	ret = 1;
+out:
+	release_sock(sk);
+	return ret;
+}
+
 /**
  * tlsock_recvmsg() - proto recvmsg of a tlsock socket
  * @sk: socket
@@ -797,20 +825,10 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 	if (unlikely(flags & MSG_ERRQUEUE))
 		goto plain;
 
-	lock_sock(sk);
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	ret = tlsock_rx_lock_reader(sk, ctx, flags & MSG_DONTWAIT, &timeo);
-	if (ret)
-		goto out_unlock;
-	/*
-	 * Only now, past the handshake gate and with the socket lock held, is
-	 * rx_on what this call must obey: a reader that waited in the gate finds
-	 * the keys the handshake installed, never TCP's raw bytes.
-	 */
-	if (!ctx->rx_on) {
-		tlsock_plain_begin(ctx);
-		tlsock_rx_reader_unlock(ctx);
-		release_sock(sk);
+	ret = tlsock_rx_enter(sk, ctx, flags & MSG_DONTWAIT, &timeo);
+	if (ret < 0)
+		return ret;
+	if (ret) {
 		ret = ctx->sk_proto->recvmsg(sk, msg, len, flags, addr_len);
 		tlsock_plain_end(ctx);
 		return ret;
@@ -927,7 +945,6 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 	}
 out_reader:
 	tlsock_rx_reader_unlock(ctx);
-out_unlock:
 	release_sock(sk);
 	return ret;
 
@@ -1000,16 +1017,10 @@ ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_
 	ssize_t ret;
 	long timeo;
 
-	lock_sock(sk);
-	timeo = sock_rcvtimeo(sk, nonblock);
-	ret = tlsock_rx_lock_reader(sk, ctx, nonblock, &timeo);
-	if (ret)
-		goto out_unlock;
-	/* decided past the gate, under the lock: see tlsock_recvmsg() */
-	if (!ctx->rx_on) {
-		tlsock_plain_begin(ctx);
-		tlsock_rx_reader_unlock(ctx);
-		release_sock(sk);
+	ret = tlsock_rx_enter(sk, ctx, nonblock, &timeo);
+	if (ret < 0)
+		return ret;
+	if (ret) {
 		ret = ctx->sk_ops->splice_read(sock, ppos, pipe, len, flags);
 		tlsock_plain_end(ctx);
 		return ret;
@@ -1041,7 +1052,6 @@ ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_
 	tlsock_rx_update_ready(ctx);
 out_reader:
 	tlsock_rx_reader_unlock(ctx);
-out_unlock:
 	release_sock(sk);
 	return ret;
 }
