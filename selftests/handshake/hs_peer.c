@@ -20,8 +20,11 @@
  *   -F           expect the handshake to succeed and the data exchange to fail
  *   -X ERRNOS    with -F: the exchange must fail with one of these errnos
  *                (TLS 1.3: a server rejects the client after the client's
- *                handshake is complete)
+ *                handshake is complete).  A client whose write fails with
+ *                ECONNRESET or EPIPE (the server's reset came first) still
+ *                reads, and the read's errno is the exchange's
  *   -r FILE      server/sink: create FILE once listening
+ *   -D FILE      server: create FILE once the connection is closed
  *   -i           print TLSOCK_INFO
  *   -g           check the gate: before the handshake finishes, a
  *                non-blocking recv/send must fail with EAGAIN (needs -N)
@@ -70,6 +73,7 @@ struct opts {
 	int many;
 	const char *secret;
 	const char *wait_file;
+	const char *done_file;
 };
 
 static const struct {
@@ -116,8 +120,8 @@ static bool expected(const char *list, int err)
 static void usage(void)
 {
 	fprintf(stderr, "usage: hs_peer server|client|sink -p PORT [-P PROFILE] [-n NAME] "
-			"[-t MS] [-N] [-b BYTES] [-e ERRNOS] [-F] [-X ERRNOS] [-E] [-r FILE] [-i] [-g] [-c] [-k N] "
-			"[-x SECRET] [-W FILE]\n");
+			"[-t MS] [-N] [-b BYTES] [-e ERRNOS] [-F] [-X ERRNOS] [-E] [-r FILE] "
+			"[-D FILE] [-i] [-g] [-c] [-k N] [-x SECRET] [-W FILE]\n");
 	exit(2);
 }
 
@@ -333,6 +337,11 @@ static int exchange(const struct opts *o, int fd, bool server)
 			err = send_all(fd, o->bytes, true);
 	} else {
 		err = send_all(fd, o->bytes, false);
+		if (o->exchange_fails && (err == -ECONNRESET || err == -EPIPE)) {
+			/* the reset only ends the connection; why it ended is in the stream */
+			fprintf(stderr, "exchange: write %s, then read\n", errname(-err));
+			err = 0;
+		}
 		if (!err)
 			err = recv_all(fd, o->bytes, !o->echo);
 	}
@@ -399,6 +408,13 @@ static int run_server(const struct opts *o)
 		return 1;
 	rc = run_peer(o, fd, true);
 	close(fd);
+	if (o->done_file) {
+		int dfd = open(o->done_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (dfd < 0)
+			return 1;
+		close(dfd);
+	}
 	return rc;
 }
 
@@ -486,7 +502,7 @@ int main(int argc, char **argv)
 		usage();
 	o.mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:P:n:t:Nb:e:FX:Er:igck:x:W:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:P:n:t:Nb:e:FX:Er:igck:x:W:D:")) != -1) {
 		switch (opt) {
 		case 'p': o.port = atoi(optarg); break;
 		case 'P': o.profile = optarg; break;
@@ -505,6 +521,7 @@ int main(int argc, char **argv)
 		case 'k': o.many = atoi(optarg); break;
 		case 'x': o.secret = optarg; break;
 		case 'W': o.wait_file = optarg; break;
+		case 'D': o.done_file = optarg; break;
 		default: usage();
 		}
 	}

@@ -19,7 +19,7 @@ param=/sys/module/tlsock/parameters
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=73
+plan=74
 n=0
 failed=0
 dpid=
@@ -560,6 +560,12 @@ pair "revoked by CRL: client EKEYREVOKED" -P revoked -e EKEYREVOKED,ECONNRESET -
 # TLS 1.3: the client's handshake is complete before the server checks it
 pair "client certificate missing where required: server ENOKEY, client's first read ENOKEY (TLS 1.3)" \
 	-P server -e ENOKEY -- -P anon -n server.test -F -X ENOKEY
+# ... also when the server's reset arrives before the client's first write: that write fails
+# (ECONNRESET or EPIPE), the alert still waits in the stream for the read after it
+rm -f "$work/srv-closed"
+pair "client certificate missing, the client writes after the server's reset: its read still ENOKEY" \
+	-P server -e ENOKEY -D "$work/srv-closed" -- -P anon -n server.test -W "$work/srv-closed" \
+	-F -X ENOKEY
 pair "version below the minimum: EPROTONOSUPPORT" -P server12 -e EPROTONOSUPPORT -- \
 	-P client13 -n server.test -e EPROTONOSUPPORT
 pair "unknown profile: ENOENT" -P server -e fail -- -P nosuch -n server.test -e ENOENT
