@@ -257,9 +257,9 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G -nographic -no-reboot
 start=$(date +%s)
 set +e
 if [ "$quiet" = 1 ]; then
-	timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null 2>&1 | tr -d '\r' > "$log"
+	timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null 2>&1 | stdbuf -oL tr -d '\r' > "$log"
 else
-	timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null 2>&1 | tr -d '\r' | tee "$log"
+	timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log"
 fi
 qemu_rc=${PIPESTATUS[0]}
 set -e
