@@ -685,30 +685,61 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 	}
 }
 
+/*
+ * Pages a peek holds are charged to the socket the way TCP charges its own
+ * receive queue (sk_forward_alloc, the protocol's memory_allocated and the
+ * socket's memory cgroup): TCP uncharged those bytes when they left its
+ * queue.  Socket lock held.  False: over the protocol's or the cgroup's limit.
+ */
+static bool tlsock_rx_charge(struct sock *sk, int size)
+{
+	int delta = size - sk->sk_forward_alloc;
+
+	if (delta > 0 && !__sk_mem_schedule(sk, delta, SK_MEM_RECV))
+		return false;
+	sk_mem_charge(sk, size);
+	return true;
+}
+
 static void tlsock_rx_consume(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec)
 {
+	u32 size;
+
 	if (rec == &ctx->rx.cur) {
 		tlsock_rx_cur_done(sk, ctx);
 		return;
 	}
-	ctx->rx.held_bytes -= rec->npages * PAGE_SIZE;
+	size = rec->npages * PAGE_SIZE;
+	ctx->rx.held_bytes -= size;
 	list_del(&rec->list);
 	tlsock_rec_free(rec);
 	kfree(rec);
+	sk_mem_uncharge(sk, size);
 }
 
-/* Move the decrypted cur onto held so cur can take the next record. */
-static struct tlsock_rec *tlsock_rx_spill(struct tlsock_ctx *ctx)
+/*
+ * Move the decrypted cur onto held so cur can take the next record.
+ * -ENOBUFS: the socket may hold no more; -ENOMEM: no memory.
+ */
+static int tlsock_rx_spill(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec **moved)
 {
-	struct tlsock_rec *rec = kmalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+	u32 size = ctx->rx.cur.npages * PAGE_SIZE;
+	struct tlsock_rec *rec;
 
-	if (!rec)
-		return NULL;
+	/* taken off TCP's queue, these bytes are no longer bounded by its window */
+	if (ctx->rx.held_bytes + size > READ_ONCE(sk->sk_rcvbuf) || !tlsock_rx_charge(sk, size))
+		return -ENOBUFS;
+	rec = kmalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+	if (!rec) {
+		sk_mem_uncharge(sk, size);
+		return -ENOMEM;
+	}
 	*rec = ctx->rx.cur;
-	ctx->rx.held_bytes += rec->npages * PAGE_SIZE;
+	ctx->rx.held_bytes += size;
 	list_add_tail(&rec->list, &ctx->rx.held);
 	memset(&ctx->rx.cur, 0, sizeof(ctx->rx.cur));
-	return rec;
+	*moved = rec;
+	return 0;
 }
 
 static int tlsock_rx_reader_lock(struct sock *sk, struct tlsock_ctx *ctx, long *timeo)
@@ -858,19 +889,10 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 				/* only a peek gets here: keep cur, open the next */
 				struct tlsock_rec *moved;
 
-				/*
-				 * What a peek holds was taken off TCP's queue, so TCP's
-				 * window no longer bounds it: the receive buffer does.
-				 */
-				if (ctx->rx.held_bytes + ctx->rx.cur.npages * PAGE_SIZE >
-				    READ_ONCE(sk->sk_rcvbuf)) {
-					ret = copied ? 0 : -ENOBUFS;
-					break;
-				}
-				moved = tlsock_rx_spill(ctx);
-
-				if (!moved) {
-					ret = -ENOMEM;
+				ret = tlsock_rx_spill(sk, ctx, &moved);
+				if (ret) {
+					if (ret == -ENOBUFS && copied)
+						ret = 0;
 					break;
 				}
 				if (prev == &ctx->rx.cur)
@@ -1129,12 +1151,13 @@ void tlsock_rx_release(struct sock *sk, struct tlsock_ctx *ctx)
 {
 	struct tlsock_rec *rec, *tmp;
 
-	ctx->rx.held_bytes = 0;
 	list_for_each_entry_safe(rec, tmp, &ctx->rx.held, list) {
 		list_del(&rec->list);
 		tlsock_rec_free(rec);
 		kfree(rec);
 	}
+	sk_mem_uncharge(sk, ctx->rx.held_bytes);
+	ctx->rx.held_bytes = 0;
 	tlsock_rec_free(&ctx->rx.cur);
 	tlsock_crypto_free(&ctx->rx.crypto);
 }

@@ -179,7 +179,8 @@ static inline u8 *tlsock_rec_ptr(const struct tlsock_rec *rec, u32 at)
  * @crypto: keys of the receive direction
  * @cur: record being assembled from TCP, or decrypted and being read
  * @held: decrypted records moved aside so MSG_PEEK could look past them
- * @held_bytes: pages of @held in bytes; kept within sk_rcvbuf
+ * @held_bytes: pages of @held in bytes; kept within sk_rcvbuf and charged to the
+ *	socket (sk_mem_charge)
  * @err: sticky error (negative errno) after a record failed to open
  * @stopped: the stream can no longer be parsed (bad header seen)
  * @key_expired: a KeyUpdate was received; no record is opened until new

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <linux/io_uring.h>
 #include <linux/sockios.h>
 #include <linux/tlsock.h>
 
@@ -47,7 +48,7 @@ static const char secret[56] = "the real application data, sealed in one TLS rec
 
 enum gate_op {
 	OP_RECV, OP_PEEK, OP_WAITALL, OP_READ, OP_READV, OP_RECVMMSG,
-	OP_SPLICE, OP_SENDFILE, OP_SEND, OP_SPLICE_IN,
+	OP_SPLICE, OP_SENDFILE, OP_SEND, OP_SPLICE_IN, OP_URING_RECV, OP_URING_SEND,
 };
 
 /* One application call, run in a thread of its own so that it can block. */
@@ -91,6 +92,82 @@ static ssize_t call_via_pipe(struct call *c, bool from_socket)
 	return n;
 }
 
+/*
+ * One io_uring operation (IORING_OP_RECV or IORING_OP_SEND) on c->fd, through
+ * a ring of its own made with the raw system calls.  io_uring first tries the
+ * call without blocking and, on EAGAIN, waits for the socket's poll to report
+ * readiness, then retries from its own context: a path of its own through the
+ * gate.  The thread sleeps in io_uring_enter() until the completion.
+ */
+static ssize_t call_uring(struct call *c, uint8_t opcode)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	size_t sq_size, cq_size;
+	void *sq = MAP_FAILED, *cq = MAP_FAILED, *sqes = MAP_FAILED;
+	unsigned int *tail, *head;
+	ssize_t n = -1;
+	int fd;
+
+	fd = syscall(__NR_io_uring_setup, 2, &p);
+	if (fd < 0) {
+		c->err = errno;
+		return -1;
+	}
+	sq_size = p.sq_off.array + p.sq_entries * sizeof(__u32);
+	cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sq_size = cq_size = sq_size > cq_size ? sq_size : cq_size;
+	sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_SQ_RING);
+	cq = p.features & IORING_FEAT_SINGLE_MMAP ? sq :
+	     mmap(NULL, cq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(*sqe), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
+		c->err = errno;
+		goto out;
+	}
+	sqe = sqes;
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = opcode;
+	sqe->fd = c->fd;
+	sqe->addr = (unsigned long)c->buf;
+	sqe->len = c->len;
+	sqe->msg_flags = c->flags;
+	((__u32 *)((char *)sq + p.sq_off.array))[0] = 0;
+	tail = (unsigned int *)((char *)sq + p.sq_off.tail);
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+
+	c->entered = 1;
+	if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+		c->err = errno;
+		goto out;
+	}
+	head = (unsigned int *)((char *)cq + p.cq_off.head);
+	tail = (unsigned int *)((char *)cq + p.cq_off.tail);
+	if (*head == __atomic_load_n(tail, __ATOMIC_ACQUIRE)) {
+		c->err = EIO;		/* woken without a completion */
+		goto out;
+	}
+	cqe = (struct io_uring_cqe *)((char *)cq + p.cq_off.cqes) +
+	      (*head & *(unsigned int *)((char *)cq + p.cq_off.ring_mask));
+	n = cqe->res < 0 ? -1 : cqe->res;
+	c->err = cqe->res < 0 ? -cqe->res : 0;
+	__atomic_store_n(head, *head + 1, __ATOMIC_RELEASE);
+out:
+	if (sqes != MAP_FAILED)
+		munmap(sqes, p.sq_entries * sizeof(*sqe));
+	if (cq != MAP_FAILED && cq != sq)
+		munmap(cq, cq_size);
+	if (sq != MAP_FAILED)
+		munmap(sq, sq_size);
+	close(fd);
+	return n;
+}
+
 /* sendfile() from the socket, into a pipe (a socket's data cannot go to a regular file). */
 static ssize_t call_sendfile(struct call *c)
 {
@@ -125,6 +202,11 @@ static void *call_run(void *arg)
 		return NULL;
 	case OP_SENDFILE:
 		c->ret = call_sendfile(c);
+		c->finished = 1;
+		return NULL;
+	case OP_URING_RECV:
+	case OP_URING_SEND:
+		c->ret = call_uring(c, c->op == OP_URING_RECV ? IORING_OP_RECV : IORING_OP_SEND);
 		c->finished = 1;
 		return NULL;
 	default:
@@ -436,6 +518,7 @@ GATE_READ_TESTS(readv, OP_READV)
 GATE_READ_TESTS(recvmmsg, OP_RECVMMSG)
 GATE_READ_TESTS(splice, OP_SPLICE)
 GATE_READ_TESTS(sendfile, OP_SENDFILE)
+GATE_READ_TESTS(io_uring_recv, OP_URING_RECV)
 
 /* A writer blocked in the gate: its bytes leave as one record under the handshake's keys. */
 static void writer_blocked(struct __test_metadata *_metadata,
@@ -458,6 +541,7 @@ static void writer_blocked(struct __test_metadata *_metadata,
 
 TEST_F(gate, send_blocked) { writer_blocked(_metadata, variant, self, OP_SEND); }
 TEST_F(gate, splice_in_blocked) { writer_blocked(_metadata, variant, self, OP_SPLICE_IN); }
+TEST_F(gate, io_uring_send_blocked) { writer_blocked(_metadata, variant, self, OP_URING_SEND); }
 
 /* poll during the handshake: no readiness, whatever the peer writes */
 TEST_F(gate, poll_hides_raw_bytes)
@@ -684,6 +768,72 @@ TEST_F(gate, peek_memory_bounded)
 	ASSERT_EQ(0, pthread_join(w.th, NULL));
 	EXPECT_EQ(0, w.err);
 	EXPECT_EQ(-1, tlsock_pat_check(7, 0, buf, total));
+	free(buf);
+}
+
+/* TCP's memory in pages (the "mem" of /proc/net/sockstat's TCP line); -1 if unreadable. */
+static long tcp_mem_pages(void)
+{
+	char line[256];
+	long pages = -1;
+	FILE *f = fopen("/proc/net/sockstat", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *m = strstr(line, " mem ");
+
+		if (!strncmp(line, "TCP:", 4) && m)
+			pages = atol(m + 5);
+	}
+	if (f)
+		fclose(f);
+	return pages;
+}
+
+/*
+ * What a peek holds is charged to the socket like TCP's own receive queue
+ * (which it left): TCP's memory counter shows it while it is held and drops
+ * again once it is read.  The counter is batched per CPU (up to 256 pages
+ * each), so the peek holds far more than that: 8 MiB.
+ */
+TEST_F(gate, peek_memory_charged)
+{
+	const int records = 512;
+	const size_t total = (size_t)records * TLSOCK_MAX_PAYLOAD;
+	const long held_pages = total / 4096;
+	int rcvbuf = 2 * total;
+	struct writer w = { .self = self, .records = records };
+	uint8_t *buf = malloc(total);
+	long before, peeked, after;
+	size_t got = 0;
+	ssize_t n;
+
+	ASSERT_NE(NULL, buf);
+	gate_claim(_metadata, self);
+	gate_done(_metadata, variant, self);
+	ASSERT_EQ(0, setsockopt(self->app, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)));
+	before = tcp_mem_pages();
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, pthread_create(&w.th, NULL, write_records, &w));
+
+	n = recv(self->app, buf, total, MSG_PEEK | MSG_WAITALL);
+	ASSERT_EQ((ssize_t)total, n) TH_LOG("peek: %s", strerror(errno));
+	ASSERT_EQ(0, pthread_join(w.th, NULL));
+	EXPECT_EQ(0, w.err);
+	peeked = tcp_mem_pages();
+	EXPECT_GE(peeked - before, held_pages / 2)
+		TH_LOG("a peek holding %ld pages raised TCP's memory by %ld pages", held_pages,
+		       peeked - before);
+
+	while (got < total) {
+		n = recv(self->app, buf + got, total - got, 0);
+		ASSERT_GT(n, 0) TH_LOG("after %zu: %s", got, strerror(errno));
+		got += n;
+	}
+	EXPECT_EQ(-1, tlsock_pat_check(7, 0, buf, total));
+	after = tcp_mem_pages();
+	EXPECT_LT(after - before, held_pages / 2)
+		TH_LOG("%ld pages still charged after the held records were read",
+		       after - before);
 	free(buf);
 }
 
