@@ -97,7 +97,7 @@ FUZZ_RECORDS ?= 1000000
 FUZZ_TIMEOUT ?= 5400
 fuzz: all
 	$(MAKE) -C selftests/fuzz
-	$(VM) --timeout $(FUZZ_TIMEOUT) -- selftests/fuzz/run-fuzz.sh --cases 0 --records-min $(FUZZ_RECORDS)
+	$(VM) --timeout $(FUZZ_TIMEOUT) -- selftests/fuzz/run-suite.sh --cases 0 --records-min $(FUZZ_RECORDS)
 
 # The conformance suite against the kernel's own kTLS (no tlsock): validates the harness.
 check-ktls:

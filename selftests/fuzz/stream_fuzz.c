@@ -17,6 +17,7 @@
  * an errno, and the stream never hangs.
  *
  *   stream_fuzz [--cases N] [--seed S] [--records-min M] [--replay FILE] [--tlsock-only]
+ *   stream_fuzz --dump SEED    (the case's stream only: no sockets, no module)
  *
  * TAP on stdout: one result per replayed seed (FILE holds one seed a line,
  * '#' comments) and one for the random campaign.  A failing seed is printed
@@ -84,6 +85,7 @@ struct fz_case {
 	uint16_t cipher;
 	int mode;		/* reader mode, see fz_read() */
 	bool property;		/* tlsock only: urgent, reset, KeyUpdate */
+	bool outer_flip;	/* a TLS 1.3 record's outer content type was changed */
 	enum fz_end end;
 	size_t urgent_at;	/* offset of an urgent byte, or SIZE_MAX */
 	size_t len;
@@ -96,11 +98,12 @@ struct fz_case {
 /* What one receiver made of the stream. */
 struct fz_result {
 	size_t len;
-	uint8_t *ev;		/* (type, 3-byte length, bytes)... merged for data */
+	uint8_t *ev;		/* (type, 3-byte length, bytes)... merged by type */
 	uint8_t last_type;
 	size_t last_at;		/* where the last event's length field is */
 	int end;		/* 0: EOF, > 0: errno, -1: hang */
 	long records_read;
+	bool empty_ctl;		/* an empty record of a type other than data came out */
 };
 
 static const uint16_t fz_suites[][2] = {
@@ -177,7 +180,13 @@ static bool fz_record(struct fz_rng *r, struct fz_case *c, struct tlsock_urec *u
 		return false;
 	what = fz_below(r, 100);
 	if (what < 5) {
-		out[fz_below(r, n)] ^= 1 << fz_below(r, 8);	/* a flipped bit anywhere */
+		/* drawn in this order since the first corpus was found with it */
+		int bit = fz_below(r, 8);
+		size_t at = fz_below(r, n);
+
+		out[at] ^= 1 << bit;				/* a flipped bit anywhere */
+		/* kTLS authenticates TLS 1.3 records as if their outer type were 23 */
+		c->outer_flip |= v13 && at == 0;
 		fatal = true;
 	} else if (what < 7) {
 		n = 1 + fz_below(r, n - 1);			/* truncated, then the end */
@@ -239,8 +248,13 @@ static void fz_event(struct fz_result *res, uint8_t type, const uint8_t *buf, si
 
 	if (res->len + 4 + n > FZ_EVENTS_MAX)
 		return;
-	/* consecutive data merges: kTLS and tlsock may cut a stream of data differently */
-	if (type == TLSOCK_CT_DATA && res->last_type == TLSOCK_CT_DATA && res->len) {
+	/*
+	 * Consecutive bytes of one type merge: kTLS and tlsock may cut a stream
+	 * of data differently, and once their cuts differ, the reads that follow
+	 * (of random sizes) cut a control record differently too.  A read never
+	 * spans two records of another type than data on either.
+	 */
+	if (type == res->last_type && res->len) {
 		have = (res->ev[res->last_at] << 16) | (res->ev[res->last_at + 1] << 8) |
 		       res->ev[res->last_at + 2];
 		have += n;
@@ -264,7 +278,7 @@ static void fz_event(struct fz_result *res, uint8_t type, const uint8_t *buf, si
 /*
  * One read in mode @mode.  Returns bytes (with *type), 0 at EOF, or -errno.
  *   0: recvmsg, 64 KiB     1: recvmsg, 1-97 bytes    2: MSG_PEEK then recvmsg
- *   3: MSG_WAITALL 3000    4: splice for data, recvmsg for the rest
+ *   3: MSG_WAITALL 3000    4: splice for data, recvmsg for the rest (and after a 0)
  */
 static ssize_t fz_read(int fd, int mode, struct fz_rng *r, uint8_t *type, uint8_t *buf,
 		       size_t size)
@@ -279,6 +293,8 @@ static ssize_t fz_read(int fd, int mode, struct fz_rng *r, uint8_t *type, uint8_
 	case 2:
 		n = tlsock_recv_type(fd, type, peek, 1 + fz_below(r, sizeof(peek) - 1),
 				     MSG_DONTWAIT | MSG_PEEK);
+		if (!n && *type)	/* an empty record: the read takes it */
+			return tlsock_recv_type(fd, type, buf, size, MSG_DONTWAIT);
 		if (n <= 0)
 			return n;
 		m = tlsock_recv_type(fd, type, buf, n, MSG_DONTWAIT);
@@ -297,7 +313,12 @@ static ssize_t fz_read(int fd, int mode, struct fz_rng *r, uint8_t *type, uint8_
 		close(p[0]);
 		close(p[1]);
 		*type = TLSOCK_CT_DATA;
-		if (m == -EINVAL)	/* a control record: splice takes data only */
+		/*
+		 * A control record: splice takes data only.  And 0 is not always
+		 * the end: kTLS's splice returns 0 for an empty data record it
+		 * consumed (tlsock's skips it); recvmsg tells the two apart.
+		 */
+		if (m == -EINVAL || !m)
 			return tlsock_recv_type(fd, type, buf, size, MSG_DONTWAIT);
 		return m;
 	default:
@@ -312,6 +333,7 @@ static ssize_t fz_read(int fd, int mode, struct fz_rng *r, uint8_t *type, uint8_
 static bool fz_drain(int fd, int mode, struct fz_rng *r, struct fz_result *res, bool drain)
 {
 	static uint8_t buf[65536];
+	int empty = 0;
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -320,6 +342,20 @@ static bool fz_drain(int fd, int mode, struct fz_rng *r, struct fz_result *res, 
 
 		if (n > 0) {
 			fz_event(res, type ? type : TLSOCK_CT_DATA, buf, n);
+			res->records_read++;
+			continue;
+		}
+		/*
+		 * 0 with a record type is no EOF: kTLS hands over an empty record of
+		 * a control or unknown type that way (tlsock refuses them), and an
+		 * empty data record to a peek.  Bounded, in case a receiver returned
+		 * the same empty record forever.
+		 */
+		if (!n && type && empty++ < 64) {
+			if (type != TLSOCK_CT_DATA) {
+				fz_event(res, type, buf, 0);
+				res->empty_ctl = true;
+			}
 			res->records_read++;
 			continue;
 		}
@@ -430,7 +466,94 @@ static const char *fz_end_name(int end, char *buf, size_t size)
 	return buf;
 }
 
-static long fz_records;
+static long fz_records, fz_known;
+
+/*
+ * Is @a's event sequence a prefix of @b's?  Its last event may be data that
+ * @b's event carries more of (consecutive bytes of one type merge into one event).
+ */
+static bool fz_prefix(const struct fz_result *a, const struct fz_result *b)
+{
+	size_t at = 0, na, nb;
+
+	while (at + 4 <= a->len) {
+		if (at + 4 > b->len || a->ev[at] != b->ev[at])
+			return false;
+		na = (a->ev[at + 1] << 16) | (a->ev[at + 2] << 8) | a->ev[at + 3];
+		nb = (b->ev[at + 1] << 16) | (b->ev[at + 2] << 8) | b->ev[at + 3];
+		if (na > nb || (na < nb && at + 4 + na != a->len) ||
+		    memcmp(a->ev + at + 4, b->ev + at + 4, na))
+			return false;
+		at += 4 + na;
+	}
+	return at == a->len;
+}
+
+/*
+ * Where tlsock is stricter than kTLS on purpose, it must stop with EBADMSG
+ * at the record kTLS let through, having delivered what kTLS delivered
+ * before it:
+ *  - an empty record of a type other than data (RFC 8446 5.1, RFC 5246
+ *    6.2.1; kTLS returns it as a 0-byte read, which looks like EOF);
+ *  - a TLS 1.3 record whose outer type is not 23: the header is the AEAD's
+ *    additional data (RFC 8446 5.2), kTLS authenticates with 23 in its place.
+ */
+static bool fz_known_divergence(const struct fz_case *c, const struct fz_result *ktls,
+				const struct fz_result *tlsock)
+{
+	if (!ktls->empty_ctl && !c->outer_flip)
+		return false;
+	return tlsock->end == EBADMSG && fz_prefix(tlsock, ktls);
+}
+/* The events one receiver saw, as (type, length) pairs. */
+static void fz_dump(const char *who, const struct fz_result *res)
+{
+	size_t at = 0, n;
+	int shown = 0;
+
+	printf("#   %s:", who);
+	while (at + 4 <= res->len && shown++ < 64) {
+		n = (res->ev[at + 1] << 16) | (res->ev[at + 2] << 8) | res->ev[at + 3];
+		printf(" %u/%zu", res->ev[at], n);
+		at += 4 + n;
+	}
+	printf("%s\n", at < res->len ? " ..." : "");
+}
+
+/*
+ * The stream as the writer built it, record by record: outer type, version
+ * and length, then what a userspace receiver with the same keys makes of it
+ * (inner type/length, or "bad").
+ */
+static void fz_dump_stream(const struct fz_case *c, const struct tlsock_keys *k)
+{
+	static uint8_t out[TLSOCK_REC_BUF];
+	struct tlsock_urec u;
+	bool opened = !tlsock_urec_init(&u, k);
+	size_t at = 0, n;
+	int shown = 0;
+
+	printf("#   stream %zu bytes:", c->len);
+	while (at + 5 <= c->len && shown++ < 64) {
+		uint8_t type;
+		ssize_t m = -1;
+
+		n = (c->stream[at + 3] << 8) | c->stream[at + 4];
+		if (opened && at + 5 + n <= c->len)
+			m = tlsock_urec_open(&u, c->stream + at, 5 + n, &type, out, sizeof(out));
+		printf(" [%02x %02x%02x %zu", c->stream[at], c->stream[at + 1], c->stream[at + 2], n);
+		if (m >= 0)
+			printf(" %u/%zd]", type, m);
+		else
+			printf(" bad]");
+		at += 5 + n;
+	}
+	if (at != c->len)
+		printf(" (the last header points %zd bytes past the end)", (ssize_t)(at - c->len));
+	printf("\n");
+	if (opened)
+		tlsock_urec_free(&u);
+}
 
 /* Run one seed.  Returns 0, or -1 with the divergence printed as TAP comments. */
 static int fz_case_run(uint64_t seed, bool property)
@@ -470,14 +593,21 @@ static int fz_case_run(uint64_t seed, bool property)
 	if (fz_side_open(&sides[0], "tls", &k, seed) || fz_side_open(&sides[1], "tlsock", &k, seed))
 		goto setup;
 	fz_run(&c, sides, 2);
-	if (sides[0].res.end != sides[1].res.end || sides[0].res.len != sides[1].res.len ||
-	    memcmp(sides[0].res.ev, sides[1].res.ev, sides[0].res.len) ||
-	    sides[1].res.end < 0) {
+	if ((sides[0].res.end != sides[1].res.end || sides[0].res.len != sides[1].res.len ||
+	     memcmp(sides[0].res.ev, sides[1].res.ev, sides[0].res.len)) &&
+	    fz_known_divergence(&c, &sides[0].res, &sides[1].res)) {
+		fz_known++;
+	} else if (sides[0].res.end != sides[1].res.end || sides[0].res.len != sides[1].res.len ||
+		   memcmp(sides[0].res.ev, sides[1].res.ev, sides[0].res.len) ||
+		   sides[1].res.end < 0) {
 		printf("# seed %" PRIu64 " (TLS 1.%d cipher %u, mode %d, %d records, %zu bytes): "
 		       "kTLS %s with %zu event bytes, tlsock %s with %zu\n", seed,
 		       c.version == TLS_1_3_VERSION ? 3 : 2, c.cipher, c.mode, c.records, c.len,
 		       fz_end_name(sides[0].res.end, b1, sizeof(b1)), sides[0].res.len,
 		       fz_end_name(sides[1].res.end, b2, sizeof(b2)), sides[1].res.len);
+		fz_dump_stream(&c, &k);
+		fz_dump("kTLS", &sides[0].res);
+		fz_dump("tlsock", &sides[1].res);
 		err = -1;
 	}
 	fz_side_close(&sides[0]);
@@ -489,6 +619,24 @@ setup:
 	       seed);
 	tlsock_keys_wipe(&k);
 	return -1;
+}
+
+/* --dump: what a seed writes, without running it. */
+static int fz_dump_seed(uint64_t seed)
+{
+	static struct fz_case c;
+	struct tlsock_keys k;
+
+	c.stream = malloc(FZ_STREAM_MAX);
+	if (!c.stream || fz_build(&c, &k, seed, seed % 4 == 3))
+		return 1;
+	printf("# seed %" PRIu64 ": TLS 1.%d cipher %u, mode %d, %d records, %zu bytes%s\n", seed,
+	       c.version == TLS_1_3_VERSION ? 3 : 2, c.cipher, c.mode, c.records, c.len,
+	       c.property ? ", property" : "");
+	fz_dump_stream(&c, &k);
+	tlsock_keys_wipe(&k);
+	free(c.stream);
+	return 0;
 }
 
 static int fz_replay(const char *file, int *count, bool property)
@@ -540,9 +688,11 @@ int main(int argc, char **argv)
 			replay[nreplay++] = argv[++i];
 		else if (!strcmp(argv[i], "--tlsock-only"))
 			property_only = true;
+		else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
+			return fz_dump_seed(strtoull(argv[++i], NULL, 0));
 		else {
 			fprintf(stderr, "usage: %s [--cases N] [--seed S] [--records-min M] "
-				"[--replay FILE]... [--tlsock-only]\n", argv[0]);
+				"[--replay FILE]... [--tlsock-only] [--dump SEED]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -556,6 +706,7 @@ int main(int argc, char **argv)
 	printf("# campaign: first seed %" PRIu64 ", %ld cases%s\n", seed, cases,
 	       min_records ? " or more" : "");
 	fz_records = 0;
+	fz_known = 0;
 	for (s = seed; done < cases || fz_records < min_records; s++, done++) {
 		/* one case in four checks tlsock alone with what kTLS cannot be compared on */
 		bool property = property_only || (s % 4) == 3;
@@ -566,8 +717,9 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
-	printf("%s %d - campaign: %ld cases, %ld records, %ld failing\n", bad ? "not ok" : "ok",
-	       ++count, done, fz_records, bad);
+	printf("%s %d - campaign: %ld cases, %ld records, %ld failing, %ld where tlsock is "
+	       "stricter than kTLS on purpose\n", bad ? "not ok" : "ok", ++count, done, fz_records,
+	       bad, fz_known);
 	failed += !!bad;
 	printf("1..%d\n", count);
 	return failed ? 1 : 0;
