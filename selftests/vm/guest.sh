@@ -31,6 +31,14 @@ modprobe_vm() {
 	fi
 }
 
+# The command's own modprobe (the suites load kTLS's tls module as their oracle) must use the
+# same module tree: a debug kernel's has no /lib/modules/<release> on the host.
+if [ -d "$res/depmod" ]; then
+	mkdir -p "$res/bin" &&
+		printf '#!/bin/sh\nexec /sbin/modprobe -d %s "$@"\n' "$res/depmod" >"$res/bin/modprobe" &&
+		chmod +x "$res/bin/modprobe" && export PATH="$res/bin:$PATH"
+fi
+
 setup_failed=
 insmod_state=skipped
 cmd_rc=
