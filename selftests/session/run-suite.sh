@@ -31,6 +31,8 @@ saved_rekey=
 tool_pid=
 tool_fd=
 work=$(mktemp -d /tmp/tlsock-sess.XXXXXX)
+# shellcheck source=../lib/tlsenv.sh
+. "$here/../lib/tlsenv.sh"
 
 cleanup() {
 	[ -n "$tool_fd" ] && eval "exec $tool_fd>&-"
@@ -78,20 +80,6 @@ bail() {
 		not_ok "skipped: $1"
 	done
 	exit 1
-}
-
-wait_for() {	# wait_for SECONDS CMD...: until CMD succeeds
-	local t=$(($1 * 10))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		t=$((t - 1))
-		[ $t -le 0 ] && return 1
-		sleep 0.1
-	done
-}
-
-listening() {
-	ss -ltnH "sport = :$1" | grep -q .
 }
 
 port=22000
@@ -167,30 +155,6 @@ tool_exited() {
 }
 
 # --- PKI, configuration, daemon ---------------------------------------------------
-mkpki() {
-	local d=$work/pki
-	mkdir -p "$d" && cd "$d" || return 1
-	key() { certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
-		--outfile "$1.key" >/dev/null 2>&1; }
-	key ca &&
-	printf 'cn = "tlsock session CA"\nca\ncert_signing_key\nexpiration_days = 30\n' >ca.tmpl &&
-	certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
-		--outfile ca.pem >/dev/null 2>&1 &&
-	leaf() {	# leaf NAME CN USAGE EXTRA
-		key "$1" &&
-		printf 'cn = "%s"\ndns_name = "%s"\n%s\nsigning_key\nexpiration_days = 30\n%s\n' \
-			"$2" "$2" "$3" "$4" >"$1.tmpl" &&
-		certtool --generate-certificate --load-privkey "$1.key" --load-ca-certificate \
-			ca.pem --load-ca-privkey ca.key --template "$1.tmpl" \
-			--outfile "$1.pem" >/dev/null 2>&1
-	}
-	leaf server server.test tls_www_server 'ip_address = "127.0.0.1"' &&
-	leaf client client.test tls_www_client ''
-	local rc=$?
-	cd - >/dev/null
-	return $rc
-}
-
 TLS12='NORMAL:-VERS-ALL:+VERS-TLS1.2'
 TLS13='NORMAL:-VERS-ALL:+VERS-TLS1.3'
 
@@ -219,21 +183,6 @@ mkconf() {
 	key = $p/client.key
 	ca = $p/ca.pem
 	EOF
-}
-
-# until it serves: it listens (tlsockctl wait-ready), and it logged "ready (...)" (tlsockd(8))
-start_daemon() {
-	local from
-	from=$(wc -l <"$work/tlsockd.log" 2>/dev/null || echo 0)
-	"$tlsockd" -f -c "$work/tlsockd.conf" >>"$work/tlsockd.log" 2>&1 &
-	dpid=$!
-	"$tlsockctl" wait-ready -t 20 >/dev/null &&
-		wait_for 20 sh -c "tail -n +$((from + 1)) '$work/tlsockd.log' | grep -q ': ready ('"
-}
-
-# text data (some peers echo lines): base64 lines of 76 characters
-mkdata() {	# mkdata FILE BYTES
-	head -c $(($2 * 3 / 4 + 100)) /dev/urandom | base64 -w 76 | head -c "$2" >"$1"
 }
 
 pki=$work/pki
@@ -695,7 +644,7 @@ fi
 if "$tlsockctl" status | grep -q '^daemon: listening'; then
 	bail "no other tlsockd runs in this namespace"
 fi
-mkpki || bail "test PKI generated with certtool"
+mkpki "tlsock session CA" || bail "test PKI generated with certtool"
 mkconf
 start_daemon || bail "tlsockd starts" "$(tail -n 20 "$work/tlsockd.log")"
 ok "tlsockd starts with the test PKI"
