@@ -9,13 +9,7 @@
  * caches, crypto transforms and per-task page fragments already exist; the program allocates
  * nothing of its own while measuring (the fd table is sized beforehand).
  *
- * A reading counts objects, not pages, wherever it can, because page-level counters move in
- * steps much larger than one socket's share:
- *  - every slab cache is shrunk first (/sys/kernel/slab/X/shrink flushes the per-CPU slabs back
- *    to the node lists), so /proc/slabinfo's active_objs x objsize is exact: "slab";
- *  - the rest of the kernel's pages, MemTotal - MemFree - Buffers - Cached - AnonPages - Slab,
- *    with the pages parked on the per-CPU free lists (/proc/zoneinfo "count:") counted as free:
- *    large kmallocs, skb data, page tables, stacks: "pages".
+ * A reading (kmem.c) has two parts, live slab objects and the kernel's other pages.
  * Their sum is the figure reported. Plain TCP sockets measured the same way give TCP's share;
  * the difference is what the TLS layer costs. The caller takes the median of several runs.
  *
@@ -26,9 +20,7 @@
  * TlsockCurrRx. At the peak each must have risen by exactly the number of sockets; after close
  * each must be back to its value before the run.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +30,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "kmem.h"
 
 #define TB_WARM_PAIRS	16
 #define TB_SETTLE_MS	500
@@ -48,118 +41,6 @@ const char *const tlsock_bench_gauge_name[TB_NGAUGES] = {
 	[TB_G_CURR_TX] = "TlsockCurrTx",
 	[TB_G_CURR_RX] = "TlsockCurrRx",
 };
-
-struct tb_meminfo {
-	double slab_kb;		/* live slab objects */
-	double pages_kb;	/* kernel pages outside the slab */
-};
-
-/* Flush every cache's per-CPU slabs so that slabinfo counts objects exactly. */
-static int tb_shrink_slabs(void)
-{
-	DIR *d = opendir("/sys/kernel/slab");
-	struct dirent *e;
-	char path[512];
-	int fd, err = 0;
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (write(fd, "1", 1) != 1)
-			err = -errno;
-		close(fd);
-		if (err)
-			break;
-	}
-	closedir(d);
-	return err;
-}
-
-/* Bytes in live objects of all caches: sum of active_objs * objsize. */
-static int tb_slabinfo(double *kb)
-{
-	FILE *f = fopen("/proc/slabinfo", "re");
-	unsigned long long active, total, size;
-	char line[512], name[128];
-	double sum = 0;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%127s %llu %llu %llu", name, &active, &total, &size) == 4)
-			sum += (double)active * size;
-	fclose(f);
-	*kb = sum / 1024;
-	return sum > 0 ? 0 : -EPROTO;
-}
-
-/* Pages waiting on the per-CPU free lists, in KiB. */
-static int tb_pcp_kb(long long *kb)
-{
-	FILE *f = fopen("/proc/zoneinfo", "re");
-	long long pages = 0, v;
-	char line[256];
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " count: %lld", &v) == 1)
-			pages += v;
-	fclose(f);
-	*kb = pages * (sysconf(_SC_PAGESIZE) / 1024);
-	return 0;
-}
-
-static int tb_meminfo(struct tb_meminfo *m)
-{
-	long long total = -1, freekb = -1, buffers = -1, cached = -1, anon = -1, slab = -1;
-	long long v, pcp = 0;
-	char line[256], key[64];
-	FILE *f;
-	int err;
-
-	err = tb_shrink_slabs();
-	if (!err)
-		err = tb_slabinfo(&m->slab_kb);
-	if (!err)
-		err = tb_pcp_kb(&pcp);
-	if (err)
-		return err;
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63[^:]: %lld", key, &v) != 2)
-			continue;
-		if (!strcmp(key, "MemTotal"))
-			total = v;
-		else if (!strcmp(key, "MemFree"))
-			freekb = v;
-		else if (!strcmp(key, "Buffers"))
-			buffers = v;
-		else if (!strcmp(key, "Cached"))
-			cached = v;
-		else if (!strcmp(key, "AnonPages"))
-			anon = v;
-		else if (!strcmp(key, "Slab"))
-			slab = v;
-	}
-	fclose(f);
-	if (total < 0 || freekb < 0 || buffers < 0 || cached < 0 || anon < 0 || slab < 0)
-		return -EPROTO;
-	m->pages_kb = total - freekb - pcp - buffers - cached - anon - slab;
-	return 0;
-}
 
 static void tb_sleep_ms(unsigned int ms)
 {
@@ -335,7 +216,7 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 {
 	long g0[TB_NGAUGES], g1[TB_NGAUGES], g2[TB_NGAUGES];
 	struct tlsock_bench_crypto c;
-	struct tb_meminfo m0, m1, m2;
+	struct tlsock_bench_kmem m0, m1, m2;
 	int *fds, lfd, err, i;
 
 	memset(res, 0, sizeof(*res));
@@ -364,13 +245,13 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	if (err)
 		goto out_listen;
 	tb_settle();
-	err = tb_meminfo(&m0);
+	err = tlsock_bench_kmem_read(&m0);
 	if (err)
 		goto out_listen;
 	err = tb_open(stack, lfd, &c, pairs, fds);
 	if (!err) {
 		tb_settle();
-		err = tb_meminfo(&m1);
+		err = tlsock_bench_kmem_read(&m1);
 		tb_gauges(stack, g1);
 	}
 	tb_close(fds, pairs);
@@ -379,7 +260,7 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	/* a gauge that never comes back shows in gauge_left */
 	tb_drain(stack, res->gauges, g0, g2);
 	tb_settle();
-	err = tb_meminfo(&m2);
+	err = tlsock_bench_kmem_read(&m2);
 	if (err)
 		goto out_listen;
 	for (i = 0; i < TB_NGAUGES; i++) {
