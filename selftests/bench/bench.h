@@ -134,6 +134,7 @@ struct tlsock_bench_mem_res {
 	double slab_kib;	/* per socket: live slab objects */
 	double pages_kib;	/* per socket: other kernel pages */
 	double residue_kib;	/* whole run: kernel memory above the baseline once all closed */
+	double residue_slab_kib;	/* the slab part of it */
 	long gauge_peak[TB_NGAUGES];	/* at the peak minus before; 0 where not read */
 	long gauge_left[TB_NGAUGES];	/* after close minus before */
 	unsigned int gauges;	/* bit mask of the gauges read */

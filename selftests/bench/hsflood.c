@@ -255,6 +255,20 @@ static int hf_user_turn(struct hf_user *u, unsigned int slot, unsigned int n)
 	return 0;
 }
 
+/*
+ * Throw away the READY announcements queued on the daemon's socket: they hold memory, and on a
+ * full socket the kernel's answer to our next request would be dropped.
+ */
+static void hf_drain_daemon(struct tlsock_fd *d)
+{
+	uint8_t cmd;
+	int err;
+
+	do {
+		err = tlsock_fd_wait_msg(d, 0, &cmd);
+	} while (err != -ETIMEDOUT);
+}
+
 /* Pending and active requests in this namespace, from the daemon's side. */
 static int hf_status(struct tlsock_fd *d, unsigned int *pending, unsigned int *active)
 {
@@ -263,6 +277,7 @@ static int hf_status(struct tlsock_fd *d, unsigned int *pending, unsigned int *a
 	const void *p, *a;
 	int err;
 
+	hf_drain_daemon(d);
 	err = tlsock_fd_request(d, TLSOCK_CMD_STATUS_GET, NULL, reply, &rlen);
 	if (err)
 		return err;
@@ -275,17 +290,6 @@ static int hf_status(struct tlsock_fd *d, unsigned int *pending, unsigned int *a
 	memcpy(pending, p, sizeof(*pending));
 	memcpy(active, a, sizeof(*active));
 	return 0;
-}
-
-/* Throw away the READY announcements queued on the daemon's socket (they hold memory). */
-static void hf_drain_daemon(struct tlsock_fd *d)
-{
-	uint8_t cmd;
-	int err;
-
-	do {
-		err = tlsock_fd_wait_msg(d, 0, &cmd);
-	} while (err != -ETIMEDOUT);
 }
 
 /* Wait until no request is left and tlsock's refcount is back to @ref0. */
@@ -337,6 +341,7 @@ static int hf_complete(struct tlsock_fd *d, struct hf_pair *target, unsigned int
 	port = hf_tcp_port(target->app);
 	if (port < 0)
 		return port;
+	hf_drain_daemon(d);
 	for (*claimed = 0;; ) {
 		err = tlsock_fd_accept(d, &id, &fd);
 		if (err)
@@ -588,6 +593,7 @@ int main(int argc, char **argv)
 	       active, ref - ref0);
 	if (err)
 		hf_fail("requests or sockets left after close");
+	hf_drain_daemon(&d);
 	err = tlsock_fd_accept(&d, &(uint32_t){ 0 }, &(int){ -1 });
 	if (err != -EAGAIN)
 		hf_fail("ACCEPT after close: %s, expected EAGAIN (nothing left)", strerror(-err));

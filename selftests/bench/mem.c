@@ -274,6 +274,7 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	res->pages_kib = (m1.pages_kb - m0.pages_kb) / res->sockets;
 	res->kernel_kib = res->slab_kib + res->pages_kib;
 	res->residue_kib = m2.slab_kb + m2.pages_kb - m0.slab_kb - m0.pages_kb;
+	res->residue_slab_kib = m2.slab_kb - m0.slab_kb;
 	/* every gauge counted every socket, and came back */
 	res->gauges_ok = 1;
 	for (i = 0; i < TB_NGAUGES; i++)

@@ -343,6 +343,8 @@ static void tb_summary_mem(FILE *out, const struct tlsock_bench_results *r)
 		tb_kv(out, key, r->mem[st].err, r->mem[st].sockets);
 		snprintf(key, sizeof(key), "mem.%s.residue_kib", name);
 		tb_kv(out, key, r->mem[st].err, r->mem[st].residue_kib);
+		snprintf(key, sizeof(key), "mem.%s.residue_slab_kib", name);
+		tb_kv(out, key, r->mem[st].err, r->mem[st].residue_slab_kib);
 		if (!r->mem[st].err && r->mem[st].gauges)
 			fprintf(out, "mem.%s.gauges=%s\n", name,
 				r->mem[st].gauges_ok ? "consistent" : "INCONSISTENT");

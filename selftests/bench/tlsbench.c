@@ -393,9 +393,9 @@ static void tb_run_mem(const struct tlsock_bench_opts *o, struct tlsock_bench_re
 			if (x.err)
 				tb_progress(what, tlsock_bench_stack_name[st], x.err, "", 0);
 			else
-				fprintf(stderr, "tlsbench: %-28s %-7s %.2f KiB/socket (slab %.2f, pages %.2f), residue %.0f KiB\n",
+				fprintf(stderr, "tlsbench: %-28s %-7s %.2f KiB/socket (slab %.2f, pages %.2f), residue %.0f KiB (slab %.0f)\n",
 					what, tlsock_bench_stack_name[st], x.kernel_kib, x.slab_kib,
-					x.pages_kib, x.residue_kib);
+					x.pages_kib, x.residue_kib, x.residue_slab_kib);
 			tb_gauge_check(what, st, &x);
 			if (x.err)
 				r->mem[st] = x;
