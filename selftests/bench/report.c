@@ -339,8 +339,8 @@ static void tb_summary_mem(FILE *out, const struct tlsock_bench_results *r)
 		tb_kv(out, key, r->mem[st].err, r->mem[st].pages_kib);
 		snprintf(key, sizeof(key), "mem.%s.bytes_per_socket", name);
 		tb_kv(out, key, r->mem[st].err, r->mem[st].kernel_kib * 1024);
-		snprintf(key, sizeof(key), "mem.%s.sockets", name);
-		tb_kv(out, key, r->mem[st].err, r->mem[st].sockets);
+		if (!r->mem[st].err)
+			fprintf(out, "mem.%s.sockets=%u\n", name, r->mem[st].sockets);
 		snprintf(key, sizeof(key), "mem.%s.residue_kib", name);
 		tb_kv(out, key, r->mem[st].err, r->mem[st].residue_kib);
 		snprintf(key, sizeof(key), "mem.%s.residue_slab_kib", name);
