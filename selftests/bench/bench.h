@@ -14,6 +14,8 @@
 #include <linux/tls.h>
 #include <gnutls/gnutls.h>
 
+#include "kmem.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define TB_RECORD	16384		/* full TLS record payload, also the application chunk */
@@ -127,6 +129,8 @@ enum tlsock_bench_gauge { TB_G_MODREF, TB_G_CURR_TX, TB_G_CURR_RX, TB_NGAUGES };
 
 extern const char *const tlsock_bench_gauge_name[TB_NGAUGES];
 
+#define TB_MEM_TOP	6
+
 struct tlsock_bench_mem_res {
 	int err;
 	unsigned int sockets;
@@ -138,6 +142,9 @@ struct tlsock_bench_mem_res {
 	long gauge_peak[TB_NGAUGES];	/* at the peak minus before; 0 where not read */
 	long gauge_left[TB_NGAUGES];	/* after close minus before */
 	unsigned int gauges;	/* bit mask of the gauges read */
+	/* the slab caches that grew most: at the peak (whole run, KiB) and after close */
+	struct tlsock_bench_slab_delta peak_top[TB_MEM_TOP], residue_top[TB_MEM_TOP];
+	unsigned int npeak_top, nresidue_top;
 	int gauges_ok;		/* each rose by exactly `sockets` and came back to its start */
 };
 

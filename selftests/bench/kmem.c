@@ -129,3 +129,69 @@ int tlsock_bench_kmem_read(struct tlsock_bench_kmem *m)
 	m->pages_kb = total - freekb - pcp - buffers - cached - anon - slab;
 	return 0;
 }
+
+/**
+ * tlsock_bench_slabs_read() - snapshot every slab cache's live bytes
+ * @s: where they go
+ *
+ * Call right after tlsock_bench_kmem_read(), which shrank the caches, for exact figures.
+ * Return: 0, or a negative errno; caches past TB_SLABS_MAX are left out.
+ */
+int tlsock_bench_slabs_read(struct tlsock_bench_slabs *s)
+{
+	FILE *f = fopen("/proc/slabinfo", "re");
+	unsigned long long active, total, size;
+	char line[512], name[48];
+
+	if (!f)
+		return -errno;
+	s->n = 0;
+	while (s->n < TB_SLABS_MAX && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%47s %llu %llu %llu", name, &active, &total, &size) != 4)
+			continue;
+		memcpy(s->c[s->n].name, name, sizeof(name));
+		s->c[s->n].kb = (double)active * size / 1024;
+		s->n++;
+	}
+	fclose(f);
+	return s->n ? 0 : -EPROTO;
+}
+
+/**
+ * tlsock_bench_slabs_grew() - the caches that grew most from @a to @b
+ * @a: earlier snapshot
+ * @b: later snapshot
+ * @top: up to @n of them, largest growth first
+ * @n: room in @top
+ *
+ * Return: how many of @top were filled (only caches that grew count).
+ */
+unsigned int tlsock_bench_slabs_grew(const struct tlsock_bench_slabs *a,
+				     const struct tlsock_bench_slabs *b,
+				     struct tlsock_bench_slab_delta *top, unsigned int n)
+{
+	unsigned int i, j, k, got = 0;
+	double d;
+
+	for (i = 0; i < b->n; i++) {
+		d = b->c[i].kb;
+		for (j = 0; j < a->n; j++)
+			if (!strcmp(a->c[j].name, b->c[i].name)) {
+				d -= a->c[j].kb;
+				break;
+			}
+		if (d <= 0)
+			continue;
+		/* insertion into the sorted top n */
+		for (k = got; k > 0 && top[k - 1].kib < d; k--)
+			if (k < n)
+				top[k] = top[k - 1];
+		if (k >= n)
+			continue;
+		snprintf(top[k].name, sizeof(top[k].name), "%s", b->c[i].name);
+		top[k].kib = d;
+		if (got < n)
+			got++;
+	}
+	return got;
+}

@@ -13,6 +13,28 @@ struct tlsock_bench_kmem {
 
 int tlsock_bench_kmem_read(struct tlsock_bench_kmem *m);
 
+#define TB_SLABS_MAX	1024
+
+/* Bytes in live objects of each slab cache, as /proc/slabinfo shows them. */
+struct tlsock_bench_slabs {
+	unsigned int n;
+	struct {
+		char name[48];
+		double kb;
+	} c[TB_SLABS_MAX];
+};
+
+/* How much one cache grew between two snapshots. */
+struct tlsock_bench_slab_delta {
+	char name[48];
+	double kib;
+};
+
+int tlsock_bench_slabs_read(struct tlsock_bench_slabs *s);
+unsigned int tlsock_bench_slabs_grew(const struct tlsock_bench_slabs *a,
+				     const struct tlsock_bench_slabs *b,
+				     struct tlsock_bench_slab_delta *top, unsigned int n);
+
 static inline double tlsock_bench_kmem_kb(const struct tlsock_bench_kmem *m)
 {
 	return m->slab_kb + m->pages_kb;

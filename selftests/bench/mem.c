@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "kmem.h"
 
 #define TB_WARM_PAIRS	16
 #define TB_SETTLE_MS	500
@@ -215,6 +214,7 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 		     unsigned int pairs, struct tlsock_bench_mem_res *res)
 {
 	long g0[TB_NGAUGES], g1[TB_NGAUGES], g2[TB_NGAUGES];
+	struct tlsock_bench_slabs *sl;
 	struct tlsock_bench_crypto c;
 	struct tlsock_bench_kmem m0, m1, m2;
 	int *fds, lfd, err, i;
@@ -226,9 +226,10 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	if (err)
 		goto out;
 	fds = calloc(2 * (pairs + TB_WARM_PAIRS), sizeof(*fds));
-	if (!fds) {
+	sl = calloc(3, sizeof(*sl));	/* per-cache snapshots before, at the peak, after */
+	if (!fds || !sl) {
 		err = -ENOMEM;
-		goto out;
+		goto out_free;
 	}
 	err = tlsock_bench_crypto_random(s, &c);
 	if (err)
@@ -246,12 +247,16 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 		goto out_listen;
 	tb_settle();
 	err = tlsock_bench_kmem_read(&m0);
+	if (!err)
+		err = tlsock_bench_slabs_read(&sl[0]);
 	if (err)
 		goto out_listen;
 	err = tb_open(stack, lfd, &c, pairs, fds);
 	if (!err) {
 		tb_settle();
 		err = tlsock_bench_kmem_read(&m1);
+		if (!err)
+			err = tlsock_bench_slabs_read(&sl[1]);
 		tb_gauges(stack, g1);
 	}
 	tb_close(fds, pairs);
@@ -261,8 +266,12 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	tb_drain(stack, res->gauges, g0, g2);
 	tb_settle();
 	err = tlsock_bench_kmem_read(&m2);
+	if (!err)
+		err = tlsock_bench_slabs_read(&sl[2]);
 	if (err)
 		goto out_listen;
+	res->npeak_top = tlsock_bench_slabs_grew(&sl[0], &sl[1], res->peak_top, TB_MEM_TOP);
+	res->nresidue_top = tlsock_bench_slabs_grew(&sl[0], &sl[2], res->residue_top, TB_MEM_TOP);
 	for (i = 0; i < TB_NGAUGES; i++) {
 		if (!(res->gauges & 1u << i))
 			continue;
@@ -286,6 +295,7 @@ out_listen:
 out_wipe:
 	tlsock_bench_crypto_wipe(&c);
 out_free:
+	free(sl);
 	free(fds);
 out:
 	res->err = err;

@@ -186,6 +186,20 @@ static void tb_report_residue(FILE *out, const struct tlsock_bench_results *r)
 					x->gauge_peak[g], x->gauge_left[g]);
 		fprintf(out, "%s\n", x->gauges && !x->gauges_ok ? " INCONSISTENT" : "");
 	}
+	fprintf(out, "\n== Slab caches that grew most: at the peak (B/socket), after close (KiB) ==\n");
+	for (st = 0; st < TB_NSTACKS; st++) {
+		x = &r->mem[st];
+		if (st == TB_GNUTLS || x->err || !x->sockets)
+			continue;
+		fprintf(out, "%-7s peak:   ", tlsock_bench_stack_name[st]);
+		for (g = 0; g < (int)x->npeak_top; g++)
+			fprintf(out, " %s %.0f", x->peak_top[g].name,
+				x->peak_top[g].kib * 1024 / x->sockets);
+		fprintf(out, "\n%-7s residue:", tlsock_bench_stack_name[st]);
+		for (g = 0; g < (int)x->nresidue_top; g++)
+			fprintf(out, " %s %.1f", x->residue_top[g].name, x->residue_top[g].kib);
+		fputc('\n', out);
+	}
 }
 
 static void tb_report_mem(FILE *out, const struct tlsock_bench_opts *o,
