@@ -623,7 +623,7 @@ int main(int argc, char **argv)
 		goto fatal;
 	hf_drain_daemon(&d);
 	hf_sleep_ms(500);
-	err = tlsock_bench_kmem_read(&m2);
+	err = tlsock_bench_kmem_read_settled(&m2);
 	if (err)
 		goto fatal;
 	printf("hsflood: kernel memory: %.0f KiB above the start at the peak, %.0f KiB after close (residue)\n",

@@ -13,9 +13,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kmem.h"
+
+#define TB_RESIDUE_WAIT_S	15
+#define TB_RESIDUE_STEP_KB	8
 
 /* Flush every cache's per-CPU slabs so that slabinfo counts objects exactly. */
 static int tb_shrink_slabs(void)
@@ -128,6 +132,38 @@ int tlsock_bench_kmem_read(struct tlsock_bench_kmem *m)
 		return -EPROTO;
 	m->pages_kb = total - freekb - pcp - buffers - cached - anon - slab;
 	return 0;
+}
+
+/**
+ * tlsock_bench_kmem_read_settled() - a reading once it stops falling
+ * @m: the reading
+ *
+ * For a reading after close: contexts freed with kfree_rcu() or call_rcu()
+ * leave their slabs some time after the gauges came back (RCU batches them, lazily), and a
+ * reading taken too early would count them as residue. Re-read every second, up to
+ * TB_RESIDUE_WAIT_S times, while the total still falls by more than TB_RESIDUE_STEP_KB.
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsock_bench_kmem_read_settled(struct tlsock_bench_kmem *m)
+{
+	struct tlsock_bench_kmem next;
+	struct timespec sec = { 1, 0 };
+	int err, i;
+
+	err = tlsock_bench_kmem_read(m);
+	for (i = 0; !err && i < TB_RESIDUE_WAIT_S; i++) {
+		nanosleep(&sec, NULL);
+		err = tlsock_bench_kmem_read(&next);
+		if (err)
+			break;
+		if (tlsock_bench_kmem_kb(&next) > tlsock_bench_kmem_kb(m) - TB_RESIDUE_STEP_KB) {
+			*m = next;
+			break;
+		}
+		*m = next;
+	}
+	return err;
 }
 
 /**

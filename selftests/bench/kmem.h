@@ -12,6 +12,7 @@ struct tlsock_bench_kmem {
 };
 
 int tlsock_bench_kmem_read(struct tlsock_bench_kmem *m);
+int tlsock_bench_kmem_read_settled(struct tlsock_bench_kmem *m);
 
 #define TB_SLABS_MAX	1024
 

@@ -265,7 +265,7 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	/* a gauge that never comes back shows in gauge_left */
 	tb_drain(stack, res->gauges, g0, g2);
 	tb_settle();
-	err = tlsock_bench_kmem_read(&m2);
+	err = tlsock_bench_kmem_read_settled(&m2);
 	if (!err)
 		err = tlsock_bench_slabs_read(&sl[2]);
 	if (err)
