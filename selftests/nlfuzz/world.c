@@ -298,8 +298,8 @@ int nf_send(struct nf_world *w, struct tlsock_fd *d, int who, int sock, const st
 		}
 		w->req[x.claim].state = NF_CLAIMED;
 		w->req[x.claim].owner = sock;
-	} else if (ack.replied && tlsock_fd_find_attr(ack.reply, ack.reply_len,
-						      TLSOCK_A_ACCEPT_SOCKFD, &at)) {
+	} else if (ack.replied && m->cmd == TLSOCK_CMD_ACCEPT) {
+		/* only ACCEPT's reply carries a descriptor (other replies reuse the number) */
 		nf_accept_reply(&ack, &id);
 		snprintf(why, size, "a socket was handed over unexpectedly (id %u); %s", id, desc);
 		return -1;
