@@ -12,7 +12,7 @@
  * record arrives decrypted and the application's bytes leave sealed.
  *
  *   header_shapes      lying netlink and genetlink headers
- *   done_shapes        DONE messages one by one: lengths, duplicates, missing
+ *   done_shapes        48 DONE messages one by one: lengths, duplicates, missing
  *                      and unknown attributes, nests, keys, secrets, status
  *   request_ids        ids 0, never issued, finished, cancelled, timed out,
  *                      claimed by another socket, of another namespace
@@ -206,7 +206,7 @@ enum nf_shape {
 	NF_SH_TYPE_TOP, NF_SH_NESTED, NF_SH_CUT, NF_SH_NLA_LEN_SHORT, NF_SH_NLA_LEN_LONG,
 	NF_SH_DUP_ID_OWN_LAST, NF_SH_DUP_ID_VICTIM_LAST, NF_SH_DUP_TX_GOOD_LAST, NF_SH_NO_VERSION,
 	NF_SH_NO_CIPHER, NF_SH_NO_RX, NF_SH_VERSION_11, NF_SH_CIPHER_UNKNOWN, NF_SH_CIPHER_SPLIT,
-	NF_SH_TX_39, NF_SH_TX_57, NF_SH_TX_3, NF_SH_RX_41, NF_SH_RX_55, NF_SH_RX_VERSION,
+	NF_SH_TX_39, NF_SH_TX_57, NF_SH_TX_3, NF_SH_RX_39, NF_SH_RX_41, NF_SH_RX_55, NF_SH_RX_VERSION,
 	NF_SH_ONE_SECRET, NF_SH_SECRET_31, NF_SH_SECRET_49, NF_SH_SECRETS_UNEQUAL,
 	NF_SH_SECRETS_12, NF_SH_GCM256_SECRET_32, NF_SH_SUBJECT_NO_NUL, NF_SH_SUBJECT_1024,
 	NF_SH_SUBJECT_1023, NF_SH_SAN_256, NF_SH_SAN_EMPTY, NF_SH_SAN_MANY, NF_SH_FLAG_VALUE,
@@ -248,6 +248,7 @@ static const struct {
 	[NF_SH_TX_39] = { "tx-crypto one byte short", -EINVAL, NF_FAILED, EIO },
 	[NF_SH_TX_57] = { "tx-crypto past the largest", -EINVAL, NF_FAILED, EIO },
 	[NF_SH_TX_3] = { "tx-crypto of 3 bytes", -EINVAL, NF_FAILED, EIO },
+	[NF_SH_RX_39] = { "rx-crypto one byte short", -EINVAL, NF_FAILED, EIO },
 	[NF_SH_RX_41] = { "rx-crypto one byte long", -EINVAL, NF_FAILED, EIO },
 	[NF_SH_RX_55] = { "rx-crypto of 55 bytes", -EINVAL, NF_FAILED, EIO },
 	[NF_SH_RX_VERSION] = { "rx-crypto of TLS 1.2", -EINVAL, NF_FAILED, EIO },
@@ -390,9 +391,10 @@ static void nf_done_shape(struct nf_msg *m, uint16_t family, int sh, uint32_t id
 	case NF_SH_TX_3:
 		nf_msg_find(m, TLSOCK_A_DONE_TX_CRYPTO)->len = 3;
 		break;
+	case NF_SH_RX_39:
 	case NF_SH_RX_41:
 		/* the transmit keys are fine: nothing may be installed all the same */
-		nf_msg_find(m, TLSOCK_A_DONE_RX_CRYPTO)->len = 41;
+		nf_msg_find(m, TLSOCK_A_DONE_RX_CRYPTO)->len = sh == NF_SH_RX_39 ? 39 : 41;
 		break;
 	case NF_SH_RX_55:
 		nf_msg_find(m, TLSOCK_A_DONE_RX_CRYPTO)->len = 55;
