@@ -433,9 +433,8 @@ int nf_victim_finish(struct nf_world *w, struct tlsock_fdp *real, struct nf_vict
 	if (nf_world_check(w, why, size))
 		return -1;
 
-	if (tlsock_wait_readable(r->app, 5000) <= 0 ||
-	    (n = recv(r->app, buf, sizeof(buf), 0)) != sizeof(nf_to_app) ||
-	    memcmp(buf, nf_to_app, sizeof(nf_to_app))) {
+	n = tlsock_wait_readable(r->app, 5000) > 0 ? recv(r->app, buf, sizeof(buf), 0) : -1;
+	if (n != sizeof(nf_to_app) || memcmp(buf, nf_to_app, sizeof(nf_to_app))) {
 		snprintf(why, size, "victim: the peer's record did not arrive decrypted");
 		return -1;
 	}
