@@ -156,18 +156,29 @@ struct nf_req {
 
 #define NF_REQS_MAX	1024
 
+#define NF_RULES_MAX	32
+
 /**
  * struct nf_world - the requests of the test's network namespace
  * @family: id of the "tlsock" family
  * @next_id: id the next request gets
  * @n: entries in @req, oldest first (the order of the kernel's queue)
- * @req: every request made in the namespace
+ * @req: the requests made in the namespace (the oldest closed ones are
+ *	forgotten when room runs out: an id the world does not know is not
+ *	pending, which is all the model needs to know of them)
+ * @nrules: entries in @rules
+ * @rules: how many messages each rule of the model decided (coverage)
  */
 struct nf_world {
 	uint16_t family;
 	uint32_t next_id;
 	unsigned int n;
 	struct nf_req req[NF_REQS_MAX];
+	unsigned int nrules;
+	struct {
+		const char *why;
+		unsigned int n;
+	} rules[NF_RULES_MAX];
 };
 
 /* What the kernel must do with one message (nf_model()). */

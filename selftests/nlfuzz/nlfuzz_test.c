@@ -20,7 +20,7 @@
  *                      senders without CAP_NET_ADMIN in the initial user
  *                      namespace, then a random batch from each
  *   campaign           seeded random messages from every kind of sender
- *                      (NLFUZZ_SEED, NLFUZZ_MSGS; the seed is printed)
+ *                      (NLFUZZ_SEED, NLFUZZ_MSGS (20000); the seed is printed)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@
 #include "nlfuzz.h"
 
 #define NF_DEFAULT_SEED		0x746c736f636bull
-#define NF_DEFAULT_MSGS		3000
+#define NF_DEFAULT_MSGS		20000
 #define NF_BATCH		125
 #define NF_NOBODY		65534
 
@@ -920,7 +920,10 @@ TEST_F_TIMEOUT(nlfuzz, campaign, 900)
 			TH_LOG("seed %llu batch %d: %s", (unsigned long long)seed, batch,
 			       self->why);
 	}
-	TH_LOG("campaign: %d messages in %d batches", sent, batch);
+	TH_LOG("campaign: %d messages in %d batches; root's, by the rule that decided:", sent,
+	       batch);
+	for (n = 0; n < (int)w->nrules; n++)
+		TH_LOG("%7u  %s", w->rules[n].n, w->rules[n].why);
 }
 
 TEST_HARNESS_MAIN

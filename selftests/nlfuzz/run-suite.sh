@@ -9,7 +9,7 @@
 #
 #   run-suite.sh [HARNESS-FILTERS...]     (-f FIXTURE, -t TEST, ... as the harness takes them)
 #
-# The campaign's seed and length: NLFUZZ_SEED (default fixed, printed) and NLFUZZ_MSGS (3000).
+# The campaign's seed and length: NLFUZZ_SEED (default fixed, printed) and NLFUZZ_MSGS (20000).
 # Binary: next to this script (kselftest install), else build/nlfuzz; or TLSOCK_BIN_DIR.
 
 set -u

@@ -101,14 +101,19 @@ void nf_world_close(struct nf_world *w, int i)
 	r->state = NF_GONE;
 }
 
-/* Close every request but @keep (-1: all). */
+/* Close every request but @keep (-1: all, and forget the oldest when room runs short). */
 void nf_world_close_all(struct nf_world *w, int keep)
 {
+	const unsigned int remember = 32;
 	unsigned int i;
 
 	for (i = 0; i < w->n; i++)
 		if ((int)i != keep && w->req[i].state != NF_GONE)
 			nf_world_close(w, i);
+	if (keep < 0 && w->n > NF_REQS_MAX / 2) {
+		memmove(w->req, w->req + w->n - remember, remember * sizeof(w->req[0]));
+		w->n = remember;
+	}
 }
 
 static const char *const nf_state_names[] = {
@@ -254,6 +259,13 @@ int nf_send(struct nf_world *w, struct tlsock_fd *d, int who, int sock, const st
 
 	nf_msg_encode(m, tlsock_fd_next_seq(d), &wire);
 	nf_model(w, who, sock, &wire, &x);
+	for (at = 0; at < w->nrules && w->rules[at].why != x.why; at++)
+		;
+	if (at < NF_RULES_MAX) {
+		w->rules[at].why = x.why;
+		w->rules[at].n++;
+		w->nrules += at == w->nrules;
+	}
 	nf_msg_describe(m, desc, sizeof(desc));
 	at = snprintf(why, size, "[%s] ", x.why);
 	why += at < size ? at : size;
