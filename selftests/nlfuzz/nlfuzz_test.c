@@ -16,7 +16,7 @@
  *                      and unknown attributes, nests, keys, secrets, status
  *   request_ids        ids 0, never issued, finished, cancelled, timed out,
  *                      claimed by another socket, of another namespace
- *   unprivileged_*, userns_*, opener_unprivileged
+ *   unprivileged_*, userns_*, root_without_net_admin, opener_unprivileged
  *                      senders without CAP_NET_ADMIN in the initial user
  *                      namespace, then a random batch from each
  *   campaign           seeded random messages from every kind of sender
@@ -30,7 +30,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/tlsock.h>
@@ -627,6 +629,7 @@ enum nf_ident {
 	NF_ID_UNPRIV_INHERITED,	/* root's socket, then setresuid(nobody) */
 	NF_ID_USERNS_OWN,	/* root of a new user namespace, a socket in its new netns */
 	NF_ID_USERNS_INHERITED,	/* root's socket of our netns, then a new user namespace */
+	NF_ID_ROOT_NO_NET_ADMIN,	/* uid 0 without CAP_NET_ADMIN, its own socket */
 	NF_ID_COUNT
 };
 
@@ -635,7 +638,21 @@ static const char *const nf_ident_names[] = {
 	[NF_ID_UNPRIV_INHERITED] = "unprivileged user, root's socket",
 	[NF_ID_USERNS_OWN] = "user namespace root, own namespaces",
 	[NF_ID_USERNS_INHERITED] = "user namespace root, root's socket",
+	[NF_ID_ROOT_NO_NET_ADMIN] = "uid 0 without CAP_NET_ADMIN",
 };
+
+/* Keep uid 0, lose CAP_NET_ADMIN (effective and permitted): it is the capability that counts. */
+static int nf_drop_net_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, c))
+		return -errno;
+	c[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &= ~CAP_TO_MASK(CAP_NET_ADMIN);
+	c[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted &= ~CAP_TO_MASK(CAP_NET_ADMIN);
+	return syscall(SYS_capset, &h, c) ? -errno : 0;
+}
 
 /*
  * The fixed messages of an unprivileged sender: claim, complete the victim
@@ -720,6 +737,10 @@ static int nf_hostile_child(struct nf_world *w, int ident, uint64_t seed, int co
 			    setresuid(NF_NOBODY, NF_NOBODY, NF_NOBODY))
 				_exit(10);
 			break;
+		case NF_ID_ROOT_NO_NET_ADMIN:
+			if (nf_drop_net_admin())
+				_exit(13);
+			break;
 		default:
 			err = tlsock_userns_enter();
 			if (err) {
@@ -728,7 +749,8 @@ static int nf_hostile_child(struct nf_world *w, int ident, uint64_t seed, int co
 			}
 			break;
 		}
-		if (ident == NF_ID_UNPRIV_OWN || ident == NF_ID_USERNS_OWN) {
+		if (ident == NF_ID_UNPRIV_OWN || ident == NF_ID_USERNS_OWN ||
+		    ident == NF_ID_ROOT_NO_NET_ADMIN) {
 			if (tlsock_fd_open(&d, false))
 				_exit(12);
 		} else {
@@ -781,6 +803,11 @@ TEST_F_TIMEOUT(nlfuzz, userns_own_namespaces, 120)
 TEST_F_TIMEOUT(nlfuzz, userns_inherited_socket, 120)
 {
 	nf_hostile_batch(_metadata, self, NF_ID_USERNS_INHERITED, 14, 150);
+}
+
+TEST_F_TIMEOUT(nlfuzz, root_without_net_admin, 120)
+{
+	nf_hostile_batch(_metadata, self, NF_ID_ROOT_NO_NET_ADMIN, 16, 150);
 }
 
 /* A descriptor from a child over a unix socket. */
@@ -868,7 +895,7 @@ static uint64_t nf_env(const char *name, uint64_t dflt)
 }
 
 /*
- * The campaign: batches of NF_BATCH random messages.  Four of eight batches
+ * The campaign: batches of NF_BATCH random messages.  Four of nine batches
  * come from S0 and S1 (root; each claims decoys of its own, so a DONE may
  * reach its own request, the other's, the victim or none), the others from
  * each kind of unprivileged sender.  A new queued request now and then keeps
@@ -888,7 +915,7 @@ TEST_F_TIMEOUT(nlfuzz, campaign, 900)
 	       (unsigned long long)seed, total);
 	nf_seed(&r, seed);
 	for (batch = 0; sent < total; batch++) {
-		int kind = batch % 8;
+		int kind = batch % (4 + NF_ID_COUNT);
 
 		if (kind >= 4) {
 			nf_hostile_batch(_metadata, self, kind - 4, seed + batch, NF_BATCH);
