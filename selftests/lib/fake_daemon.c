@@ -299,6 +299,18 @@ int tlsock_fd_wait_msg(struct tlsock_fd *d, int timeout_ms, uint8_t *cmd)
 	return 0;
 }
 
+/*
+ * Read and drop whatever piled up on @d (READY floods, overrun notices): a
+ * full receive buffer would drop the kernel's answer to our next request.
+ */
+void tlsock_fd_drain(struct tlsock_fd *d)
+{
+	uint8_t buf[8192] __attribute__((aligned(4)));
+
+	while (recv(d->nl, buf, sizeof(buf), MSG_DONTWAIT) >= 0 || errno == ENOBUFS)
+		;
+}
+
 void tlsock_fd_close(struct tlsock_fd *d)
 {
 	if (d->nl >= 0)
@@ -450,6 +462,8 @@ static void tlsock_fdp_child(int ctl)
 		_exit(1);
 	while (read(ctl, &cmd, sizeof(cmd)) == sizeof(cmd)) {
 		ans.err = 0;
+		if (d.nl >= 0)
+			tlsock_fd_drain(&d);
 		switch (cmd.op) {
 		case TLSOCK_FDP_ACCEPT:
 			if (sockfd >= 0)

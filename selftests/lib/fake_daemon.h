@@ -86,6 +86,7 @@ struct tlsock_fd_ack {
 int tlsock_fd_open(struct tlsock_fd *d, bool join);
 int tlsock_fd_open_at(struct tlsock_fd *d, bool join, uint32_t portid);
 int tlsock_fd_wait_msg(struct tlsock_fd *d, int timeout_ms, uint8_t *cmd);
+void tlsock_fd_drain(struct tlsock_fd *d);
 void tlsock_fd_close(struct tlsock_fd *d);
 int tlsock_fd_attr(struct tlsock_fd_attrs *a, uint16_t type, const void *data, size_t len);
 int tlsock_fd_attr_u32(struct tlsock_fd_attrs *a, uint16_t type, uint32_t v);
@@ -111,7 +112,9 @@ int tlsock_fd_send_done(struct tlsock_fd *d, uint32_t id, const struct tlsock_fd
  * process that claimed a request pass the gate (its handshake I/O is what
  * the application waits for), so a test whose application threads must be
  * held back cannot be that process.  The child claims, answers and closes on
- * command; the claimed socket's descriptor stays in the child.
+ * command; the claimed socket's descriptor stays in the child.  Before each
+ * command it drops what piled up on its netlink socket (a READY per request
+ * it did not claim), so the kernel's answer finds room there.
  */
 struct tlsock_fdp {
 	int pid;
