@@ -239,4 +239,27 @@ int nf_victim_start(struct nf_world *w, struct tlsock_fdp *real, struct nf_victi
 int nf_victim_finish(struct nf_world *w, struct tlsock_fdp *real, struct nf_victim *v,
 		     char *why, size_t size);
 
+/* race.c */
+
+/**
+ * struct nf_race_stats - what a race did
+ * @requests: requests the application made
+ * @msgs: messages the daemons sent
+ * @deaths: netlink sockets the daemons closed with claims
+ * @done: DONEs of claimed requests answered 0, EINVAL, ENOENT
+ * @established: looks at an established request
+ * @failed: looks at a failed request
+ */
+struct nf_race_stats {
+	unsigned int requests;
+	unsigned int msgs;
+	unsigned int deaths;
+	unsigned int done[3];
+	unsigned int established;
+	unsigned int failed;
+};
+
+int nf_race_run(uint16_t family, uint64_t seed, int ms, struct nf_race_stats *st, char *why,
+		size_t size);
+
 #endif /* TLSOCK_NLFUZZ_H */

@@ -19,6 +19,8 @@
  *   unprivileged_*, userns_*, root_without_net_admin, opener_unprivileged
  *                      senders without CAP_NET_ADMIN in the initial user
  *                      namespace, then a random batch from each
+ *   race               requests timing out and closing while hostile daemons
+ *                      claim, complete and die (race.c)
  *   campaign           seeded random messages from every kind of sender
  *                      (NLFUZZ_SEED, NLFUZZ_MSGS (20000); the seed is printed)
  */
@@ -885,6 +887,27 @@ TEST_F_TIMEOUT(nlfuzz, opener_unprivileged, 120)
 	tlsock_fd_close(&d);
 	ASSERT_EQ(0, nf_victim_finish(w, &self->real, &self->v, self->why, sizeof(self->why)))
 		TH_LOG("%s", self->why);
+}
+
+/*
+ * Requests with short timeouts made and closed by the application while two
+ * hostile daemons claim, complete, name ids at random and die: answers the
+ * contract allows whoever wins, consistent requests, and the victim (claimed
+ * before the race by the real daemon) untouched and completing after it.
+ */
+TEST_F_TIMEOUT(nlfuzz, race, 120)
+{
+	struct nf_race_stats st;
+
+	ASSERT_EQ(0, nf_victim_start(&self->w, &self->real, &self->v));
+	EXPECT_EQ(0, nf_race_run(self->w.family, 21, 8000, &st, self->why, sizeof(self->why)))
+		TH_LOG("%s", self->why);
+	TH_LOG("race: %u requests, %u messages, %u daemon deaths; DONEs of claimed requests "
+	       "0: %u, EINVAL: %u, ENOENT: %u; seen established %u, failed %u", st.requests,
+	       st.msgs, st.deaths, st.done[0], st.done[1], st.done[2], st.established,
+	       st.failed);
+	ASSERT_EQ(0, nf_victim_finish(&self->w, &self->real, &self->v, self->why,
+				      sizeof(self->why))) TH_LOG("%s", self->why);
 }
 
 static uint64_t nf_env(const char *name, uint64_t dflt)
