@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The netlink fuzzer: mutated ACCEPT, DONE, STATUS_GET and other messages of
- * the "tlsock" family, sent by root, by an unprivileged user and by root of
- * a user namespace, each checked against a model of what the kernel must
- * answer (model.c) and of what it must do to the requests of the namespace
- * (world.c).  msg.c builds and mutates the messages.
+ * the "tlsock" family, sent by root, by an unprivileged user, by uid 0
+ * without CAP_NET_ADMIN and by root of a user namespace, each checked
+ * against a model of what the kernel must answer (model.c) and of what it
+ * must do to the requests of the namespace (world.c).  msg.c builds and
+ * mutates the messages; race.c races them against timeouts and closes,
+ * where only the set of allowed answers is known.
  */
 #ifndef TLSOCK_NLFUZZ_H
 #define TLSOCK_NLFUZZ_H
