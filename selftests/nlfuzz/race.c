@@ -287,7 +287,8 @@ int nf_race_run(uint16_t family, uint64_t seed, int ms, struct nf_race_stats *st
 	for (i = 0; i < NF_RACE_APPS; i++) {
 		if (app[i] < 0)
 			continue;
-		if (!r.failed && (err = nf_race_look(app[i], &r.st)))
+		err = r.failed ? 0 : nf_race_look(app[i], &r.st);
+		if (err)
 			nf_race_fail(&r, "%s: %d (%s)", "a request looked inconsistent", err);
 		close(app[i]);
 		close(peer[i]);
