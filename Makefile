@@ -13,6 +13,10 @@
 #   make check-ktls      the kTLS conformance suite against the kernel's own tls module
 #   make bench           build and run the benchmark in one VM boot, under QEMU's icount
 #                        (BENCH_ARGS="--parts bulk --dirs tx" passes options to tlsbench)
+#   make bench-load      the load benchmark in one VM boot: kernel memory per socket of plain TCP,
+#                        kTLS and tlsock at LOAD_PAIRS connections each (default 10000), what
+#                        closing them gives back, then a handshake flood past the caps
+#                        (LOAD_ARGS passes options to selftests/bench/load-bench.sh)
 #   make demo            boot the VM and run selftests/demo.sh
 #   make install         install tlsock.ko (modules_install) and the userspace programs
 #   make style           checkpatch (from linux-source) or clang-format, advisory only
@@ -36,6 +40,8 @@ VM := selftests/vm/run.sh
 CHECK_TIMEOUT ?= 3600
 BENCH_TIMEOUT ?= 3600
 DEMO_TIMEOUT ?= 900
+LOAD_TIMEOUT ?= 2400
+LOAD_PAIRS ?= 10000
 LINUX_SOURCE ?= /usr/src/linux-source-6.12.tar.xz
 SUITES ?=
 
@@ -109,6 +115,11 @@ bench: all
 	$(MAKE) -C selftests/bench
 	$(VM) --icount --timeout $(BENCH_TIMEOUT) -- selftests/bench/run-bench.sh $(BENCH_ARGS)
 
+# Memory, not speed: no --icount needed.
+bench-load: all
+	$(MAKE) -C selftests/bench
+	$(VM) --timeout $(LOAD_TIMEOUT) -- selftests/bench/load-bench.sh --pairs $(LOAD_PAIRS) $(LOAD_ARGS)
+
 demo: all
 	@test -x selftests/demo.sh || { echo "no selftests/demo.sh yet" >&2; exit 1; }
 	$(VM) --timeout $(DEMO_TIMEOUT) -- selftests/demo.sh
@@ -145,5 +156,5 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all module userspace selftests check debug-kernel module-debug check-ktls bench demo install style clean
-.PHONY: all module userspace selftests check check-daemon check-ktls bench demo fuzz install style clean
+.PHONY: all module userspace selftests check debug-kernel module-debug check-ktls bench bench-load demo install style clean
+.PHONY: all module userspace selftests check check-daemon check-ktls bench bench-load demo fuzz install style clean

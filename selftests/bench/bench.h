@@ -14,6 +14,8 @@
 #include <linux/tls.h>
 #include <gnutls/gnutls.h>
 
+#include "kmem.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define TB_RECORD	16384		/* full TLS record payload, also the application chunk */
@@ -93,6 +95,7 @@ struct tlsock_bench_opts {
 	size_t rx_mib;		/* size of the pre-built RX stream, MiB of plaintext */
 	unsigned int rtt_iters;
 	unsigned int mem_pairs;
+	unsigned int mem_reps;	/* runs per stack of the memory measure; 0: max(3, reps) */
 	const struct tlsock_bench_suite *rtt_suite;
 	const struct tlsock_bench_suite *mem_suite;
 	unsigned int stacks;	/* bit mask of enum tlsock_bench_stack */
@@ -117,12 +120,32 @@ struct tlsock_bench_rtt_res {
 	double mean_us, p50_us, p99_us;
 };
 
+/*
+ * Gauges that count live sockets of a stack, read before, at the peak and after close:
+ * the reference count of the ULP's module (tcp_set_ulp takes one per socket, its cleanup drops
+ * it) and, for tlsock, TlsockCurrTx/TlsockCurrRx of /proc/net/tlsock_stat. -1 when unreadable.
+ */
+enum tlsock_bench_gauge { TB_G_MODREF, TB_G_CURR_TX, TB_G_CURR_RX, TB_NGAUGES };
+
+extern const char *const tlsock_bench_gauge_name[TB_NGAUGES];
+
+#define TB_MEM_TOP	6
+
 struct tlsock_bench_mem_res {
 	int err;
 	unsigned int sockets;
 	double kernel_kib;	/* per socket: slab_kib + pages_kib */
 	double slab_kib;	/* per socket: live slab objects */
 	double pages_kib;	/* per socket: other kernel pages */
+	double residue_kib;	/* whole run: kernel memory above the baseline once all closed */
+	double residue_slab_kib;	/* the slab part of it */
+	long gauge_peak[TB_NGAUGES];	/* at the peak minus before; 0 where not read */
+	long gauge_left[TB_NGAUGES];	/* after close minus before */
+	unsigned int gauges;	/* bit mask of the gauges read */
+	/* the slab caches that grew most: at the peak (whole run, KiB) and after close */
+	struct tlsock_bench_slab_delta peak_top[TB_MEM_TOP], residue_top[TB_MEM_TOP];
+	unsigned int npeak_top, nresidue_top;
+	int gauges_ok;		/* each rose by exactly `sockets` and came back to its start */
 };
 
 #define TB_MAX_SUITES	8

@@ -9,19 +9,18 @@
  * caches, crypto transforms and per-task page fragments already exist; the program allocates
  * nothing of its own while measuring (the fd table is sized beforehand).
  *
- * A reading counts objects, not pages, wherever it can, because page-level counters move in
- * steps much larger than one socket's share:
- *  - every slab cache is shrunk first (/sys/kernel/slab/X/shrink flushes the per-CPU slabs back
- *    to the node lists), so /proc/slabinfo's active_objs x objsize is exact: "slab";
- *  - the rest of the kernel's pages, MemTotal - MemFree - Buffers - Cached - AnonPages - Slab,
- *    with the pages parked on the per-CPU free lists (/proc/zoneinfo "count:") counted as free:
- *    large kmallocs, skb data, page tables, stacks: "pages".
+ * A reading (kmem.c) has two parts, live slab objects and the kernel's other pages.
  * Their sum is the figure reported. Plain TCP sockets measured the same way give TCP's share;
  * the difference is what the TLS layer costs. The caller takes the median of several runs.
+ *
+ * Then every socket is closed and, once the stack's gauges (below) are back where they started,
+ * a third reading gives the residue: what the run left behind in the kernel. The gauges count
+ * live sockets in the stack's own terms: the reference count of the ULP's module, which
+ * tcp_set_ulp() takes once per socket and the ULP's cleanup drops, and tlsock's TlsockCurrTx and
+ * TlsockCurrRx. At the peak each must have risen by exactly the number of sockets; after close
+ * each must be back to its value before the run.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,124 +33,102 @@
 
 #define TB_WARM_PAIRS	16
 #define TB_SETTLE_MS	500
+#define TB_DRAIN_MS	20000	/* longest wait for the gauges to come back after close */
 
-struct tb_meminfo {
-	double slab_kb;		/* live slab objects */
-	double pages_kb;	/* kernel pages outside the slab */
+const char *const tlsock_bench_gauge_name[TB_NGAUGES] = {
+	[TB_G_MODREF] = "module_refcnt",
+	[TB_G_CURR_TX] = "TlsockCurrTx",
+	[TB_G_CURR_RX] = "TlsockCurrRx",
 };
 
-/* Flush every cache's per-CPU slabs so that slabinfo counts objects exactly. */
-static int tb_shrink_slabs(void)
+static void tb_sleep_ms(unsigned int ms)
 {
-	DIR *d = opendir("/sys/kernel/slab");
-	struct dirent *e;
-	char path[512];
-	int fd, err = 0;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (write(fd, "1", 1) != 1)
-			err = -errno;
-		close(fd);
-		if (err)
-			break;
-	}
-	closedir(d);
-	return err;
-}
-
-/* Bytes in live objects of all caches: sum of active_objs * objsize. */
-static int tb_slabinfo(double *kb)
-{
-	FILE *f = fopen("/proc/slabinfo", "re");
-	unsigned long long active, total, size;
-	char line[512], name[128];
-	double sum = 0;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%127s %llu %llu %llu", name, &active, &total, &size) == 4)
-			sum += (double)active * size;
-	fclose(f);
-	*kb = sum / 1024;
-	return sum > 0 ? 0 : -EPROTO;
-}
-
-/* Pages waiting on the per-CPU free lists, in KiB. */
-static int tb_pcp_kb(long long *kb)
-{
-	FILE *f = fopen("/proc/zoneinfo", "re");
-	long long pages = 0, v;
-	char line[256];
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " count: %lld", &v) == 1)
-			pages += v;
-	fclose(f);
-	*kb = pages * (sysconf(_SC_PAGESIZE) / 1024);
-	return 0;
-}
-
-static int tb_meminfo(struct tb_meminfo *m)
-{
-	long long total = -1, freekb = -1, buffers = -1, cached = -1, anon = -1, slab = -1;
-	long long v, pcp = 0;
-	char line[256], key[64];
-	FILE *f;
-	int err;
-
-	err = tb_shrink_slabs();
-	if (!err)
-		err = tb_slabinfo(&m->slab_kb);
-	if (!err)
-		err = tb_pcp_kb(&pcp);
-	if (err)
-		return err;
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63[^:]: %lld", key, &v) != 2)
-			continue;
-		if (!strcmp(key, "MemTotal"))
-			total = v;
-		else if (!strcmp(key, "MemFree"))
-			freekb = v;
-		else if (!strcmp(key, "Buffers"))
-			buffers = v;
-		else if (!strcmp(key, "Cached"))
-			cached = v;
-		else if (!strcmp(key, "AnonPages"))
-			anon = v;
-		else if (!strcmp(key, "Slab"))
-			slab = v;
-	}
-	fclose(f);
-	if (total < 0 || freekb < 0 || buffers < 0 || cached < 0 || anon < 0 || slab < 0)
-		return -EPROTO;
-	m->pages_kb = total - freekb - pcp - buffers - cached - anon - slab;
-	return 0;
+	nanosleep(&ts, NULL);
 }
 
 static void tb_settle(void)
 {
-	struct timespec ts = { TB_SETTLE_MS / 1000, (TB_SETTLE_MS % 1000) * 1000000L };
+	tb_sleep_ms(TB_SETTLE_MS);
+}
 
-	nanosleep(&ts, NULL);
+static int tb_read_long(const char *path, long *v)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%ld", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EPROTO;
+}
+
+/* Counter @name of /proc/net/tlsock_stat ("Name value" lines). */
+static int tb_tlsock_stat(const char *name, long *v)
+{
+	FILE *f = fopen("/proc/net/tlsock_stat", "re");
+	char line[256], key[128];
+	int err = -ENOENT;
+	long x;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %ld", key, &x) == 2 && !strcmp(key, name)) {
+			*v = x;
+			err = 0;
+			break;
+		}
+	fclose(f);
+	return err;
+}
+
+/* Read the gauges of @stack into g[]; returns the bit mask of those read. */
+static unsigned int tb_gauges(enum tlsock_bench_stack stack, long *g)
+{
+	unsigned int mask = 0;
+	char path[64];
+	int i;
+
+	for (i = 0; i < TB_NGAUGES; i++)
+		g[i] = -1;
+	if (stack != TB_KTLS && stack != TB_TLSOCK)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", tlsock_bench_ulp(stack));
+	if (!tb_read_long(path, &g[TB_G_MODREF]))
+		mask |= 1u << TB_G_MODREF;
+	if (stack != TB_TLSOCK)
+		return mask;
+	if (!tb_tlsock_stat(tlsock_bench_gauge_name[TB_G_CURR_TX], &g[TB_G_CURR_TX]))
+		mask |= 1u << TB_G_CURR_TX;
+	if (!tb_tlsock_stat(tlsock_bench_gauge_name[TB_G_CURR_RX], &g[TB_G_CURR_RX]))
+		mask |= 1u << TB_G_CURR_RX;
+	return mask;
+}
+
+/*
+ * Wait (up to TB_DRAIN_MS) until every gauge is back at base[]: the sockets' contexts are freed
+ * after RCU grace periods and work items, not by close() itself. Leaves the last values in g[].
+ * Returns 0, or -EBUSY when some gauge never came back.
+ */
+static int tb_drain(enum tlsock_bench_stack stack, unsigned int mask, const long *base, long *g)
+{
+	unsigned int waited = 0, i, same;
+
+	for (;;) {
+		tb_gauges(stack, g);
+		for (same = 1, i = 0; i < TB_NGAUGES; i++)
+			if (mask & 1u << i && g[i] != base[i])
+				same = 0;
+		if (same)
+			return 0;
+		if (waited >= TB_DRAIN_MS)
+			return -EBUSY;
+		tb_sleep_ms(100);
+		waited += 100;
+	}
 }
 
 static int tb_exchange(int a, int b)
@@ -208,27 +185,39 @@ static void tb_close(int *fds, unsigned int n)
 	}
 }
 
+/*
+ * Room for @need descriptors, and a file table already that large: the kernel grows it on
+ * demand, and a table grown while measuring would count as the sockets' memory (and stay, as
+ * residue of the first run).
+ */
 static int tb_nofile(unsigned int need)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return -errno;
-	if (rl.rlim_cur >= need)
-		return 0;
-	if (rl.rlim_max < need)
-		rl.rlim_max = need;
-	rl.rlim_cur = need;
-	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
+	if (rl.rlim_cur < need) {
+		if (rl.rlim_max < need)
+			rl.rlim_max = need;
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			return -errno;
+	}
+	if (dup2(STDERR_FILENO, need - 1) < 0)
+		return -errno;
+	close(need - 1);
+	return 0;
 }
 
 /* stack is TB_PLAIN, TB_KTLS or TB_TLSOCK. Both directions of a pair share keys s. */
 int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_suite *s,
 		     unsigned int pairs, struct tlsock_bench_mem_res *res)
 {
+	long g0[TB_NGAUGES], g1[TB_NGAUGES], g2[TB_NGAUGES];
+	struct tlsock_bench_slabs *sl;
 	struct tlsock_bench_crypto c;
-	struct tb_meminfo m0, m1;
-	int *fds, lfd, err;
+	struct tlsock_bench_kmem m0, m1, m2;
+	int *fds, lfd, err, i;
 
 	memset(res, 0, sizeof(*res));
 	if (stack == TB_GNUTLS || !pairs)
@@ -237,9 +226,10 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	if (err)
 		goto out;
 	fds = calloc(2 * (pairs + TB_WARM_PAIRS), sizeof(*fds));
-	if (!fds) {
+	sl = calloc(3, sizeof(*sl));	/* per-cache snapshots before, at the peak, after */
+	if (!fds || !sl) {
 		err = -ENOMEM;
-		goto out;
+		goto out_free;
 	}
 	err = tlsock_bench_crypto_random(s, &c);
 	if (err)
@@ -247,31 +237,65 @@ int tlsock_bench_mem(enum tlsock_bench_stack stack, const struct tlsock_bench_su
 	err = tlsock_bench_listen(&lfd);
 	if (err)
 		goto out_wipe;
+	/* the gauges before anything of this run, then what the warm-up must give back */
+	res->gauges = tb_gauges(stack, g0);
 	err = tb_open(stack, lfd, &c, TB_WARM_PAIRS, fds);
 	tb_close(fds, TB_WARM_PAIRS);
+	if (!err)
+		err = tb_drain(stack, res->gauges, g0, g1);
 	if (err)
 		goto out_listen;
 	tb_settle();
-	err = tb_meminfo(&m0);
+	err = tlsock_bench_kmem_read(&m0);
+	if (!err)
+		err = tlsock_bench_slabs_read(&sl[0]);
 	if (err)
 		goto out_listen;
 	err = tb_open(stack, lfd, &c, pairs, fds);
 	if (!err) {
 		tb_settle();
-		err = tb_meminfo(&m1);
+		err = tlsock_bench_kmem_read(&m1);
+		if (!err)
+			err = tlsock_bench_slabs_read(&sl[1]);
+		tb_gauges(stack, g1);
 	}
 	tb_close(fds, pairs);
 	if (err)
 		goto out_listen;
+	/* a gauge that never comes back shows in gauge_left */
+	tb_drain(stack, res->gauges, g0, g2);
+	tb_settle();
+	err = tlsock_bench_kmem_read_settled(&m2);
+	if (!err)
+		err = tlsock_bench_slabs_read(&sl[2]);
+	if (err)
+		goto out_listen;
+	res->npeak_top = tlsock_bench_slabs_grew(&sl[0], &sl[1], res->peak_top, TB_MEM_TOP);
+	res->nresidue_top = tlsock_bench_slabs_grew(&sl[0], &sl[2], res->residue_top, TB_MEM_TOP);
+	for (i = 0; i < TB_NGAUGES; i++) {
+		if (!(res->gauges & 1u << i))
+			continue;
+		res->gauge_peak[i] = g1[i] - g0[i];
+		res->gauge_left[i] = g2[i] - g0[i];
+	}
 	res->sockets = 2 * pairs;
 	res->slab_kib = (m1.slab_kb - m0.slab_kb) / res->sockets;
 	res->pages_kib = (m1.pages_kb - m0.pages_kb) / res->sockets;
 	res->kernel_kib = res->slab_kib + res->pages_kib;
+	res->residue_kib = m2.slab_kb + m2.pages_kb - m0.slab_kb - m0.pages_kb;
+	res->residue_slab_kib = m2.slab_kb - m0.slab_kb;
+	/* every gauge counted every socket, and came back */
+	res->gauges_ok = 1;
+	for (i = 0; i < TB_NGAUGES; i++)
+		if (res->gauges & 1u << i &&
+		    (res->gauge_peak[i] != res->sockets || res->gauge_left[i]))
+			res->gauges_ok = 0;
 out_listen:
 	close(lfd);
 out_wipe:
 	tlsock_bench_crypto_wipe(&c);
 out_free:
+	free(sl);
 	free(fds);
 out:
 	res->err = err;

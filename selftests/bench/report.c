@@ -155,6 +155,53 @@ static double tb_tls_kib(const struct tlsock_bench_results *r, int st)
 	return p->err || x->err ? NAN : x->kernel_kib - p->kernel_kib;
 }
 
+/* The same runs in bytes, and what closing every socket gave back. */
+static void tb_report_residue(FILE *out, const struct tlsock_bench_results *r)
+{
+	const struct tlsock_bench_mem_res *x;
+	int st, g;
+
+	fprintf(out, "\n== The same in bytes, and after closing every socket ==\n");
+	fprintf(out, "   residue: kernel memory above the reading before the run, all closed (KiB)\n");
+	fprintf(out, "   gauges: rise at the peak / left after close (ULP module refcnt; tlsock\n");
+	fprintf(out, "   also TlsockCurrTx, TlsockCurrRx): the rise must equal the sockets, 0 left\n");
+	fprintf(out, "%-7s %8s %12s %12s %10s  %s\n", "stack", "sockets", "B/socket", "B/pair",
+		"residue", "gauges");
+	for (st = 0; st < TB_NSTACKS; st++) {
+		if (st == TB_GNUTLS)
+			continue;
+		x = &r->mem[st];
+		fprintf(out, "%-7s", tlsock_bench_stack_name[st]);
+		if (x->err) {
+			fprintf(out, " %s\n", x->err == TB_NOT_RUN ? "-" : tlsock_bench_strerr(x->err));
+			continue;
+		}
+		fprintf(out, " %8u %12.0f %12.0f %10.0f ", x->sockets, x->kernel_kib * 1024,
+			x->kernel_kib * 2048, x->residue_kib);
+		if (!x->gauges)
+			fprintf(out, " none");
+		for (g = 0; g < TB_NGAUGES; g++)
+			if (x->gauges & 1u << g)
+				fprintf(out, " %s +%ld/%+ld", tlsock_bench_gauge_name[g],
+					x->gauge_peak[g], x->gauge_left[g]);
+		fprintf(out, "%s\n", x->gauges && !x->gauges_ok ? " INCONSISTENT" : "");
+	}
+	fprintf(out, "\n== Slab caches that grew most: at the peak (B/socket), after close (KiB) ==\n");
+	for (st = 0; st < TB_NSTACKS; st++) {
+		x = &r->mem[st];
+		if (st == TB_GNUTLS || x->err || !x->sockets)
+			continue;
+		fprintf(out, "%-7s peak:   ", tlsock_bench_stack_name[st]);
+		for (g = 0; g < (int)x->npeak_top; g++)
+			fprintf(out, " %s %.0f", x->peak_top[g].name,
+				x->peak_top[g].kib * 1024 / x->sockets);
+		fprintf(out, "\n%-7s residue:", tlsock_bench_stack_name[st]);
+		for (g = 0; g < (int)x->nresidue_top; g++)
+			fprintf(out, " %s %.1f", x->residue_top[g].name, x->residue_top[g].kib);
+		fputc('\n', out);
+	}
+}
+
 static void tb_report_mem(FILE *out, const struct tlsock_bench_opts *o,
 			  const struct tlsock_bench_results *r)
 {
@@ -185,6 +232,7 @@ static void tb_report_mem(FILE *out, const struct tlsock_bench_opts *o,
 			 tb_ratio(t->err, tb_tls_kib(r, TB_TLSOCK), x->err, tb_tls_kib(r, st)));
 		fputc('\n', out);
 	}
+	tb_report_residue(out, r);
 }
 
 void tlsock_bench_report(FILE *out, const struct tlsock_bench_opts *o,
@@ -303,6 +351,17 @@ static void tb_summary_mem(FILE *out, const struct tlsock_bench_results *r)
 		tb_kv(out, key, r->mem[st].err, r->mem[st].slab_kib);
 		snprintf(key, sizeof(key), "mem.%s.pages_kib_per_socket", name);
 		tb_kv(out, key, r->mem[st].err, r->mem[st].pages_kib);
+		snprintf(key, sizeof(key), "mem.%s.bytes_per_socket", name);
+		tb_kv(out, key, r->mem[st].err, r->mem[st].kernel_kib * 1024);
+		if (!r->mem[st].err)
+			fprintf(out, "mem.%s.sockets=%u\n", name, r->mem[st].sockets);
+		snprintf(key, sizeof(key), "mem.%s.residue_kib", name);
+		tb_kv(out, key, r->mem[st].err, r->mem[st].residue_kib);
+		snprintf(key, sizeof(key), "mem.%s.residue_slab_kib", name);
+		tb_kv(out, key, r->mem[st].err, r->mem[st].residue_slab_kib);
+		if (!r->mem[st].err && r->mem[st].gauges)
+			fprintf(out, "mem.%s.gauges=%s\n", name,
+				r->mem[st].gauges_ok ? "consistent" : "INCONSISTENT");
 		if (st == TB_PLAIN)
 			continue;
 		snprintf(key, sizeof(key), "mem.%s.tls_kib_per_socket", name);

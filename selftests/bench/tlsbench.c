@@ -36,6 +36,7 @@ static void tb_usage(FILE *f)
 		"  --rx-mib N       MiB of plaintext in each pre-built RX stream (default 64)\n"
 		"  --rtt-iters N    round trips per message size (default 2000)\n"
 		"  --mem-pairs N    connected pairs for the memory measure (default 200)\n"
+		"  --mem-reps N     runs of the memory measure per stack (default max(3, reps))\n"
 		"  --suites LIST    comma list of suites (default all):");
 	for (size_t i = 0; i < tlsock_bench_nsuites; i++)
 		fprintf(f, " %s", tlsock_bench_suites[i].name);
@@ -83,6 +84,7 @@ static int tb_parse(int argc, char **argv, struct tlsock_bench_opts *o)
 		{ "rx-mib", required_argument, NULL, 'x' },
 		{ "rtt-iters", required_argument, NULL, 'i' },
 		{ "mem-pairs", required_argument, NULL, 'm' },
+		{ "mem-reps", required_argument, NULL, 'M' },
 		{ "suites", required_argument, NULL, 'S' },
 		{ "rtt-suite", required_argument, NULL, 'R' },
 		{ "stacks", required_argument, NULL, 'k' },
@@ -128,6 +130,12 @@ static int tb_parse(int argc, char **argv, struct tlsock_bench_opts *o)
 				o->rtt_iters = v;
 			else
 				o->mem_pairs = v;
+			break;
+		case 'M':
+			v = atol(optarg);
+			if (v < 1 || v > 16)
+				return -EINVAL;
+			o->mem_reps = v;
 			break;
 		case 'S':
 			v = tb_mask(optarg, names, tlsock_bench_nsuites);
@@ -339,6 +347,27 @@ static void tb_run_rtt(const struct tlsock_bench_opts *o, struct tlsock_bench_re
 	}
 }
 
+/* Say what each gauge did; one that missed a socket or did not come back fails the run. */
+static void tb_gauge_check(const char *what, int st, const struct tlsock_bench_mem_res *x)
+{
+	int g;
+
+	if (x->err)
+		return;
+	for (g = 0; g < TB_NGAUGES; g++) {
+		if (!(x->gauges & 1u << g))
+			continue;
+		fprintf(stderr, "tlsbench: %-28s %-7s %s +%ld at the peak (%u sockets), %+ld after close\n",
+			what, tlsock_bench_stack_name[st], tlsock_bench_gauge_name[g],
+			x->gauge_peak[g], x->sockets, x->gauge_left[g]);
+	}
+	if (!x->gauges_ok) {
+		tb_failed = 1;
+		fprintf(stderr, "tlsbench: %-28s %-7s FAILED: a gauge missed sockets or did not come back\n",
+			what, tlsock_bench_stack_name[st]);
+	}
+}
+
 static int tb_cmp_mem(const void *a, const void *b)
 {
 	double x = ((const struct tlsock_bench_mem_res *)a)->kernel_kib;
@@ -355,7 +384,7 @@ static void tb_run_mem(const struct tlsock_bench_opts *o, struct tlsock_bench_re
 	char what[64];
 	int st;
 
-	r->mem_reps = o->reps < 3 ? 3 : o->reps > 16 ? 16 : o->reps;
+	r->mem_reps = o->mem_reps ?: o->reps < 3 ? 3 : o->reps > 16 ? 16 : o->reps;
 	snprintf(what, sizeof(what), "mem %u pairs", o->mem_pairs);
 	for (rep = 0; rep < r->mem_reps; rep++) {
 		for (i = 0; i < tb_count(kern); i++) {
@@ -364,9 +393,10 @@ static void tb_run_mem(const struct tlsock_bench_opts *o, struct tlsock_bench_re
 			if (x.err)
 				tb_progress(what, tlsock_bench_stack_name[st], x.err, "", 0);
 			else
-				fprintf(stderr, "tlsbench: %-28s %-7s %.2f KiB/socket (slab %.2f, pages %.2f)\n",
+				fprintf(stderr, "tlsbench: %-28s %-7s %.2f KiB/socket (slab %.2f, pages %.2f), residue %.0f KiB (slab %.0f)\n",
 					what, tlsock_bench_stack_name[st], x.kernel_kib, x.slab_kib,
-					x.pages_kib);
+					x.pages_kib, x.residue_kib, x.residue_slab_kib);
+			tb_gauge_check(what, st, &x);
 			if (x.err)
 				r->mem[st] = x;
 			else

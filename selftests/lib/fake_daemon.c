@@ -58,6 +58,106 @@ const void *tlsock_fd_find_attr(const void *attrs, size_t len, uint16_t type, si
 	return NULL;
 }
 
+/**
+ * tlsock_fd_put_hdr() - write a netlink and genetlink header
+ * @buf: at least NLMSG_HDRLEN + GENL_HDRLEN bytes
+ * @type: nlmsg_type (a family id)
+ * @flags: nlmsg_flags
+ * @seq: sequence number
+ * @cmd: genetlink command
+ * @alen: bytes of attributes that will follow the headers
+ *
+ * Return: the message length written into nlmsg_len.
+ */
+size_t tlsock_fd_put_hdr(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
+			 size_t alen)
+{
+	struct nlmsghdr *nlh = buf;
+	struct genlmsghdr *g = NLMSG_DATA(nlh);
+
+	memset(buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + alen;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	g->cmd = cmd;
+	g->version = 1;
+	return nlh->nlmsg_len;
+}
+
+/* A fresh sequence number for a message of @d (never 0, the kernel's own messages' one). */
+uint32_t tlsock_fd_next_seq(struct tlsock_fd *d)
+{
+	if (!++d->seq)
+		++d->seq;
+	return d->seq;
+}
+
+/* Send @len bytes as they are: one datagram, whatever its headers say. */
+int tlsock_fd_send_raw(struct tlsock_fd *d, const void *msg, size_t len)
+{
+	return send(d->nl, msg, len, 0) < 0 ? -errno : 0;
+}
+
+/**
+ * tlsock_fd_wait_ack() - read up to the ack of message @seq
+ * @d: daemon socket
+ * @seq: sequence number of the message
+ * @timeout_ms: longest wait for each datagram; negative: no limit
+ * @ack: filled with the ack's error and the attributes of a reply, if any
+ *
+ * Messages of other sequence numbers (READY, TICKET, stale acks) are
+ * skipped, and so is a receive buffer overrun.
+ *
+ * Return: 0 when the ack came, -ETIMEDOUT when nothing came for @timeout_ms,
+ * or another negative errno of recv.
+ */
+int tlsock_fd_wait_ack(struct tlsock_fd *d, uint32_t seq, int timeout_ms,
+		       struct tlsock_fd_ack *ack)
+{
+	uint8_t buf[8192] __attribute__((aligned(4)));
+	struct pollfd p = { .fd = d->nl, .events = POLLIN };
+	struct nlmsghdr *nlh;
+	ssize_t n;
+
+	ack->err = 0;
+	ack->replied = false;
+	ack->reply_len = 0;
+	for (;;) {
+		size_t left;
+
+		if (poll(&p, 1, timeout_ms) == 0)
+			return -ETIMEDOUT;
+		n = recv(d->nl, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)
+				continue;	/* multicast overrun: our ack still comes */
+			return -errno;
+		}
+		left = n;
+		for (nlh = (void *)buf; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+			size_t len;
+
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				ack->err = e->error;
+				return 0;
+			}
+			if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+				continue;
+			len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+			if (len > sizeof(ack->reply))
+				len = sizeof(ack->reply);
+			memcpy(ack->reply, (uint8_t *)NLMSG_DATA(nlh) + GENL_HDRLEN, len);
+			ack->reply_len = len;
+			ack->replied = true;
+		}
+	}
+}
+
 /*
  * Send one request on family @family and read up to its ack.  The attributes
  * of a reply (if any) land in @reply.  Returns 0 or the negative errno of the
@@ -67,52 +167,28 @@ static int tlsock_fd_xfer(struct tlsock_fd *d, uint16_t family, uint8_t cmd, con
 			  size_t alen, void *reply, size_t *reply_len)
 {
 	uint8_t buf[8192] __attribute__((aligned(4)));
-	struct nlmsghdr *nlh = (void *)buf;
-	struct genlmsghdr *g = NLMSG_DATA(nlh);
-	uint32_t seq = ++d->seq;
-	ssize_t n;
+	struct tlsock_fd_ack ack;
+	uint32_t seq = tlsock_fd_next_seq(d);
+	size_t len;
+	int err;
 
 	if (NLMSG_HDRLEN + GENL_HDRLEN + alen > sizeof(buf))
 		return -E2BIG;
-	memset(buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
-	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + alen;
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	g->cmd = cmd;
-	g->version = 1;
+	len = tlsock_fd_put_hdr(buf, family, NLM_F_REQUEST | NLM_F_ACK, seq, cmd, alen);
 	memcpy(buf + NLMSG_HDRLEN + GENL_HDRLEN, attrs, alen);
-	if (send(d->nl, buf, nlh->nlmsg_len, 0) < 0)
-		return -errno;
-
-	for (;;) {
-		size_t left;
-
-		n = recv(d->nl, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == ENOBUFS)
-				continue;	/* multicast overrun: our ack still comes */
-			return -errno;
-		}
-		left = n;
-		for (nlh = (void *)buf; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				return e->error;
-			}
-			if (reply && reply_len) {
-				size_t len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
-
-				if (len > *reply_len)
-					len = *reply_len;
-				memcpy(reply, (uint8_t *)NLMSG_DATA(nlh) + GENL_HDRLEN, len);
-				*reply_len = len;
-			}
-		}
+	err = tlsock_fd_send_raw(d, buf, len);
+	if (!err)
+		err = tlsock_fd_wait_ack(d, seq, -1, &ack);
+	if (err)
+		return err;
+	if (reply && reply_len && ack.replied) {
+		if (ack.reply_len < *reply_len)
+			*reply_len = ack.reply_len;
+		memcpy(reply, ack.reply, *reply_len);
 	}
+	err = ack.err;
+	memset(&ack, 0, sizeof(ack));
+	return err;
 }
 
 /* Family and multicast group ids of "tlsock". */
@@ -221,6 +297,18 @@ int tlsock_fd_wait_msg(struct tlsock_fd *d, int timeout_ms, uint8_t *cmd)
 		return -EPROTO;
 	*cmd = ((struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
 	return 0;
+}
+
+/*
+ * Read and drop whatever piled up on @d (READY floods, overrun notices): a
+ * full receive buffer would drop the kernel's answer to our next request.
+ */
+void tlsock_fd_drain(struct tlsock_fd *d)
+{
+	uint8_t buf[8192] __attribute__((aligned(4)));
+
+	while (recv(d->nl, buf, sizeof(buf), MSG_DONTWAIT) >= 0 || errno == ENOBUFS)
+		;
 }
 
 void tlsock_fd_close(struct tlsock_fd *d)
@@ -374,6 +462,8 @@ static void tlsock_fdp_child(int ctl)
 		_exit(1);
 	while (read(ctl, &cmd, sizeof(cmd)) == sizeof(cmd)) {
 		ans.err = 0;
+		if (d.nl >= 0)
+			tlsock_fd_drain(&d);
 		switch (cmd.op) {
 		case TLSOCK_FDP_ACCEPT:
 			if (sockfd >= 0)

@@ -69,9 +69,24 @@ struct tlsock_fd_attrs {
 	uint8_t buf[4096];
 };
 
+/**
+ * struct tlsock_fd_ack - the kernel's answer to one raw message
+ * @err: error of the ack: 0 or a negative errno
+ * @replied: a reply message came before the ack
+ * @reply_len: bytes of its attributes in @reply (cut at the buffer's size)
+ * @reply: the reply's attributes
+ */
+struct tlsock_fd_ack {
+	int err;
+	bool replied;
+	size_t reply_len;
+	uint8_t reply[4096];
+};
+
 int tlsock_fd_open(struct tlsock_fd *d, bool join);
 int tlsock_fd_open_at(struct tlsock_fd *d, bool join, uint32_t portid);
 int tlsock_fd_wait_msg(struct tlsock_fd *d, int timeout_ms, uint8_t *cmd);
+void tlsock_fd_drain(struct tlsock_fd *d);
 void tlsock_fd_close(struct tlsock_fd *d);
 int tlsock_fd_attr(struct tlsock_fd_attrs *a, uint16_t type, const void *data, size_t len);
 int tlsock_fd_attr_u32(struct tlsock_fd_attrs *a, uint16_t type, uint32_t v);
@@ -79,6 +94,14 @@ int tlsock_fd_request(struct tlsock_fd *d, uint8_t cmd, const struct tlsock_fd_a
 		      void *reply, size_t *reply_len);
 const void *tlsock_fd_find_attr(const void *attrs, size_t len, uint16_t type, size_t *alen);
 int tlsock_fd_accept(struct tlsock_fd *d, uint32_t *id, int *sockfd);
+
+/* Raw messages, for the netlink fuzzer: any header and bytes; the ack read apart. */
+size_t tlsock_fd_put_hdr(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
+			 size_t alen);
+uint32_t tlsock_fd_next_seq(struct tlsock_fd *d);
+int tlsock_fd_send_raw(struct tlsock_fd *d, const void *msg, size_t len);
+int tlsock_fd_wait_ack(struct tlsock_fd *d, uint32_t seq, int timeout_ms,
+		       struct tlsock_fd_ack *ack);
 int tlsock_fd_accept_wait(struct tlsock_fd *d, uint32_t *id, int *sockfd, int timeout_ms);
 void tlsock_fd_done_keys(struct tlsock_fd_done *done, const struct tlsock_keys *tx,
 			 const struct tlsock_keys *rx);
@@ -89,7 +112,9 @@ int tlsock_fd_send_done(struct tlsock_fd *d, uint32_t id, const struct tlsock_fd
  * process that claimed a request pass the gate (its handshake I/O is what
  * the application waits for), so a test whose application threads must be
  * held back cannot be that process.  The child claims, answers and closes on
- * command; the claimed socket's descriptor stays in the child.
+ * command; the claimed socket's descriptor stays in the child.  Before each
+ * command it drops what piled up on its netlink socket (a READY per request
+ * it did not claim), so the kernel's answer finds room there.
  */
 struct tlsock_fdp {
 	int pid;

@@ -94,6 +94,7 @@ size_t tlsock_overhead(const struct tlsock_keys *k);
 
 /* net.c */
 int tlsock_netns_enter(void);
+int tlsock_userns_enter(void);
 int tlsock_tcp_pair(int family, int bufsize, int *a, int *b);
 int tlsock_tcp_listener(int family, int *fd, uint16_t *port);
 int tlsock_tcp_connect(int family, uint16_t port, int *fd);

@@ -42,6 +42,22 @@ out:
 	return err;
 }
 
+/**
+ * tlsock_userns_enter() - become root of a new user namespace, in a new network namespace
+ *
+ * What any unprivileged user may do.  The test VM runs the suites chrooted
+ * into the host's root, and a chrooted process may not create a user
+ * namespace: the caller (a child process of its own) takes init's root first.
+ */
+int tlsock_userns_enter(void)
+{
+	if (chroot("/proc/1/root") || chdir("/"))
+		return -errno;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return -errno;
+	return 0;
+}
+
 static socklen_t tlsock_loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
