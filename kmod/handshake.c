@@ -13,6 +13,7 @@
  * stays failed, so every later send/recv returns the error.
  */
 #include <linux/module.h>
+#include <crypto/hash.h>
 #include <linux/slab.h>
 #include <linux/sched/signal.h>
 #include <linux/ctype.h>
@@ -43,6 +44,7 @@ static struct workqueue_struct *tlsock_hs_wq;
 static void tlsock_hs_free(struct tlsock_hs *hs)
 {
 	put_pid(hs->owner);
+	crypto_free_shash(hs->ku_hmac);
 	sock_put(hs->sk);
 	/* the secrets live in the structure */
 	kfree_sensitive(hs);
@@ -181,6 +183,7 @@ static unsigned int tlsock_hs_secret_len(u16 version, u16 cipher)
 
 static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsock_hs_result *res)
 {
+	struct crypto_shash *hmac = NULL;
 	int err;
 
 	if (res->version != res->tx.info.version || res->version != res->rx.info.version ||
@@ -196,13 +199,21 @@ static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsoc
 	 */
 	if (res->tx_len != res->rx_len)
 		return -EINVAL;
+	/* a KeyUpdate must never find the kernel without its HMAC: fail here instead */
+	if (res->version == TLS_1_3_VERSION) {
+		hmac = tlsock_ku_alloc(res->cipher);
+		if (IS_ERR(hmac))
+			return PTR_ERR(hmac);
+	}
 
 	err = tlsock_crypto_install(sk, true, &res->tx, res->tx_len);
-	if (err)
+	if (!err)
+		err = tlsock_crypto_install(sk, false, &res->rx, res->rx_len);
+	if (err) {
+		crypto_free_shash(hmac);
 		return err;
-	err = tlsock_crypto_install(sk, false, &res->rx, res->rx_len);
-	if (err)
-		return err;
+	}
+	hs->ku_hmac = hmac;
 
 	hs->version = res->version;
 	hs->cipher = res->cipher;

@@ -114,6 +114,9 @@ struct tlsock_hs_net {
  * @secret_len: socket lock: bytes in each of @secret_tx and @secret_rx (TLS 1.3)
  * @secret_tx: socket lock: TLS 1.3 transmit traffic secret; wiped on free
  * @secret_rx: socket lock: TLS 1.3 receive traffic secret; wiped on free
+ * @ku_hmac: socket lock: TLS 1.3: the HMAC KeyUpdates derive the next secrets
+ *	with, allocated when the keys are installed so a KeyUpdate cannot fail for
+ *	want of it; freed with the request
  * @subject: socket lock: verified peer subject
  * @san: socket lock: peer subjectAltNames, NUL-separated, "" terminated
  * @ticket_portid: socket lock: netlink port (in the socket's namespace) that
@@ -147,6 +150,7 @@ struct tlsock_hs {
 	u8 secret_len;
 	u8 secret_tx[TLSOCK_SECRET_MAX];
 	u8 secret_rx[TLSOCK_SECRET_MAX];
+	struct crypto_shash *ku_hmac;
 	char subject[TLSOCK_SUBJECT_MAX + 1];
 	char san[sizeof_field(struct tlsock_info, peer_san)];
 	u32 ticket_portid;

@@ -72,44 +72,64 @@ static int tlsock_hkdf_expand_label(struct crypto_shash *tfm, const u8 *secret,
 }
 
 /**
+ * tlsock_ku_alloc() - the HMAC a session's KeyUpdates derive secrets with
+ * @cipher_type: TLS_CIPHER_* of the connection (TLS 1.3)
+ *
+ * Context: process context, may sleep (may load the algorithm's module).
+ * Return: the transform (crypto_free_shash() it), or an ERR_PTR: -EINVAL for
+ * a cipher without one, -ENOPKG when the kernel lacks the algorithm.
+ */
+struct crypto_shash *tlsock_ku_alloc(u16 cipher_type)
+{
+	unsigned int hlen;
+	const char *alg = tlsock_ku_hash(cipher_type, &hlen);
+	struct crypto_shash *tfm;
+
+	if (!alg)
+		return ERR_PTR(-EINVAL);
+	tfm = crypto_alloc_shash(alg, 0, 0);
+	if (IS_ERR(tfm) && PTR_ERR(tfm) == -ENOENT)
+		return ERR_PTR(-ENOPKG);
+	return tfm;
+}
+
+/**
  * tlsock_ku_next() - derive the next traffic secret and its record keys
+ * @hmac: from tlsock_ku_alloc() for @cipher_type
  * @cipher_type: TLS_CIPHER_* of the connection (TLS 1.3)
  * @secret: current traffic secret; replaced by the next one on success
  * @secret_len: its length (32 or 48 by the suite's hash)
  * @ci: filled with a TLS 1.3 crypto_info for the next secret (sequence 0)
  * @ci_len: filled with the length of @ci for tlsock_crypto_install()
  *
- * Context: process context, may sleep.
+ * Context: process context; @hmac is keyed here, so its user (the socket
+ * lock) serialises the calls.
  * Return: 0 or a negative errno; on error @secret is unchanged and @ci is
  * wiped.
  */
-int tlsock_ku_next(u16 cipher_type, u8 *secret, unsigned int secret_len,
-		   union tlsock_crypto_info *ci, unsigned int *ci_len)
+int tlsock_ku_next(struct crypto_shash *hmac, u16 cipher_type, u8 *secret,
+		   unsigned int secret_len, union tlsock_crypto_info *ci, unsigned int *ci_len)
 {
 	const struct tlsock_cipher *cipher = tlsock_cipher_find(cipher_type);
 	u8 next[TLSOCK_SECRET_MAX];
 	u8 iv[TLSOCK_NONCE_LEN];
-	struct crypto_shash *tfm;
 	unsigned int hlen;
 	const char *alg = tlsock_ku_hash(cipher_type, &hlen);
 	u8 *raw = (u8 *)ci;
 	int err;
 
-	if (!cipher || !alg || secret_len != hlen || hlen > sizeof(next))
+	if (!cipher || !alg || !hmac || secret_len != hlen || hlen > sizeof(next))
 		return -EINVAL;
-	tfm = crypto_alloc_shash(alg, 0, 0);
-	if (IS_ERR(tfm))
-		return PTR_ERR(tfm);
 
 	memset(ci, 0, sizeof(*ci));
-	err = tlsock_hkdf_expand_label(tfm, secret, secret_len, "traffic upd", next, hlen);
+	err = tlsock_hkdf_expand_label(hmac, secret, secret_len, "traffic upd", next, hlen);
 	if (err)
 		goto out;
-	err = tlsock_hkdf_expand_label(tfm, next, hlen, "key", raw + cipher->key_off,
+	err = tlsock_hkdf_expand_label(hmac, next, hlen, "key", raw + cipher->key_off,
 				       cipher->key_len);
 	if (err)
 		goto out;
-	err = tlsock_hkdf_expand_label(tfm, next, hlen, "iv", iv, sizeof(iv));
+	err = tlsock_hkdf_expand_label(hmac, next, hlen, "iv", iv, sizeof(iv));
 	if (err)
 		goto out;
 
@@ -124,6 +144,5 @@ out:
 		memzero_explicit(ci, sizeof(*ci));
 	memzero_explicit(next, sizeof(next));
 	memzero_explicit(iv, sizeof(iv));
-	crypto_free_shash(tfm);
 	return err;
 }

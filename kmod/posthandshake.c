@@ -115,7 +115,7 @@ static int tlsock_ph_rx_rekey(struct sock *sk, struct tlsock_ctx *ctx)
 	unsigned int len;
 	int err;
 
-	err = tlsock_ku_next(hs->cipher, hs->secret_rx, hs->secret_len, &ci, &len);
+	err = tlsock_ku_next(hs->ku_hmac, hs->cipher, hs->secret_rx, hs->secret_len, &ci, &len);
 	if (!err)
 		err = tlsock_crypto_install(sk, false, &ci, len);
 	memzero_explicit(&ci, sizeof(ci));
@@ -308,7 +308,7 @@ int tlsock_ph_tx(struct sock *sk, struct tlsock_ctx *ctx, int flags)
 		if (err && err != -EAGAIN)
 			return err;
 	}
-	err = tlsock_ku_next(hs->cipher, hs->secret_tx, hs->secret_len, &ci, &len);
+	err = tlsock_ku_next(hs->ku_hmac, hs->cipher, hs->secret_tx, hs->secret_len, &ci, &len);
 	if (!err)
 		err = tlsock_crypto_install(sk, true, &ci, len);
 	memzero_explicit(&ci, sizeof(ci));

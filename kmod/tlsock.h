@@ -356,8 +356,10 @@ int tlsock_ph_tx(struct sock *sk, struct tlsock_ctx *ctx, int flags);
 int tlsock_ph_close_notify(struct sock *sk, struct tlsock_ctx *ctx, int flags);
 
 /* keyupdate.c */
-int tlsock_ku_next(u16 cipher_type, u8 *secret, unsigned int secret_len,
-		   union tlsock_crypto_info *ci, unsigned int *ci_len);
+struct crypto_shash;
+struct crypto_shash *tlsock_ku_alloc(u16 cipher_type);
+int tlsock_ku_next(struct crypto_shash *hmac, u16 cipher_type, u8 *secret,
+		   unsigned int secret_len, union tlsock_crypto_info *ci, unsigned int *ci_len);
 
 /* rec helpers (rx.c) */
 int tlsock_rec_alloc(struct tlsock_rec *rec, u32 len, gfp_t gfp);
