@@ -10,6 +10,7 @@
 #                        tlsock.ko for it is built under build/debug, apart from the default build
 #   make check-daemon    tlsockd's handshake code on this host, over loopback (no VM, seconds)
 #   make fuzz            a long hostile-stream campaign in the VM (FUZZ_RECORDS, default 10^6)
+#   make soak            an hour of managed sessions with KeyUpdates and daemon restarts (SOAK_SECS)
 #   make check-ktls      the kTLS conformance suite against the kernel's own tls module
 #   make bench           build and run the benchmark in one VM boot, under QEMU's icount
 #                        (BENCH_ARGS="--parts bulk --dirs tx" passes options to tlsbench)
@@ -105,6 +106,12 @@ fuzz: all
 	$(MAKE) -C selftests/fuzz
 	$(VM) --timeout $(FUZZ_TIMEOUT) -- selftests/fuzz/run-suite.sh --cases 0 --records-min $(FUZZ_RECORDS)
 
+# A soak of managed sessions for SOAK_SECS (default an hour): KeyUpdates every few records,
+# tlsockd restarted under live sessions, every byte compared (selftests/bench/soak.sh).
+SOAK_SECS ?= 3600
+soak: all
+	$(VM) --timeout $(shell echo $$(($(SOAK_SECS) + 900))) -- selftests/bench/soak.sh -t $(SOAK_SECS)
+
 # The conformance suite against the kernel's own kTLS (no tlsock): validates the harness.
 check-ktls:
 	$(MAKE) -C selftests/ktls
@@ -157,4 +164,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module userspace selftests check debug-kernel module-debug check-ktls bench bench-load demo install style clean
-.PHONY: all module userspace selftests check check-daemon check-ktls bench bench-load demo fuzz install style clean
+.PHONY: all module userspace selftests check check-daemon check-ktls bench bench-load demo fuzz soak install style clean

@@ -52,7 +52,7 @@ mkpki() {
 # listens (tlsockctl wait-ready) and it logged "ready (...)" (tlsockd(8))
 start_daemon() {
 	local from
-	from=$(wc -l <"$work/tlsockd.log" 2>/dev/null || echo 0)
+	from=$(cat "$work/tlsockd.log" 2>/dev/null | wc -l)
 	"$tlsockd" -f -c "$work/tlsockd.conf" >>"$work/tlsockd.log" 2>&1 &
 	dpid=$!
 	"$tlsockctl" wait-ready -t 20 >/dev/null &&
@@ -61,5 +61,5 @@ start_daemon() {
 
 # mkdata FILE BYTES: text data (some peers echo lines), base64 lines of 76 characters
 mkdata() {
-	head -c $(($2 * 3 / 4 + 100)) /dev/urandom | base64 -w 76 | head -c "$2" >"$1"
+	head -c $(($2 * 3 / 4 + 100)) /dev/urandom | base64 -w 76 2>/dev/null | head -c "$2" >"$1"
 }
