@@ -192,11 +192,7 @@ static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsoc
 	/* TLS 1.3 secrets are as long as the suite's hash (KeyUpdate derives from them) */
 	if (res->secret_len != tlsock_hs_secret_len(res->version, res->cipher))
 		return -EINVAL;
-	/*
-	 * One version and cipher for both: the lengths must match too, or the
-	 * receive side would be refused after the transmit keys went in, and a
-	 * failed handshake would keep them (TLSOCK_INFO_F_TX on a failed socket).
-	 */
+	/* one version and cipher for both: one length keys both */
 	if (res->tx_len != res->rx_len)
 		return -EINVAL;
 	/* a KeyUpdate must never find the kernel without its HMAC: fail here instead */
@@ -206,9 +202,7 @@ static int tlsock_hs_install(struct sock *sk, struct tlsock_hs *hs, struct tlsoc
 			return PTR_ERR(hmac);
 	}
 
-	err = tlsock_crypto_install(sk, true, &res->tx, res->tx_len);
-	if (!err)
-		err = tlsock_crypto_install(sk, false, &res->rx, res->rx_len);
+	err = tlsock_crypto_install_both(sk, &res->tx, &res->rx, res->tx_len);
 	if (err) {
 		crypto_free_shash(hmac);
 		return err;

@@ -557,18 +557,23 @@ static int tlsock_hs_parse_done(struct genl_info *info, struct tlsock_hs_result 
 /* Keys also sit in the request message: wipe them there too when we can. */
 static void tlsock_hs_wipe_attrs(struct sk_buff *skb, struct genl_info *info)
 {
-	static const int keys[] = {
-		TLSOCK_A_DONE_TX_CRYPTO, TLSOCK_A_DONE_RX_CRYPTO,
-		TLSOCK_A_DONE_TX_SECRET, TLSOCK_A_DONE_RX_SECRET,
-	};
-	int i;
+	int hdr = GENL_HDRLEN + tlsock_genl_family.hdrsize;
+	struct nlattr *nla;
+	int rem;
 
 	if (skb_cloned(skb))
 		return;	/* shared with a netlink tap: not ours to write */
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (info->attrs[keys[i]])
-			memzero_explicit(nla_data(info->attrs[keys[i]]),
-					 nla_len(info->attrs[keys[i]]));
+	/* every copy: a key attribute given twice is parsed as the last one */
+	nlmsg_for_each_attr(nla, info->nlhdr, hdr, rem) {
+		switch (nla_type(nla)) {
+		case TLSOCK_A_DONE_TX_CRYPTO:
+		case TLSOCK_A_DONE_RX_CRYPTO:
+		case TLSOCK_A_DONE_TX_SECRET:
+		case TLSOCK_A_DONE_RX_SECRET:
+			memzero_explicit(nla_data(nla), nla_len(nla));
+			break;
+		}
+	}
 }
 
 /* DONE asked to park the sender: a pending request wakes it at once. */

@@ -15,31 +15,17 @@
 
 #include "tlsock.h"
 
-/**
- * tlsock_crypto_install() - set or replace the keys of one direction
- * @sk: socket with the tlsock ULP
- * @tx: true for the transmit direction
- * @ci: crypto_info (kernel copy); only its first @len bytes are used
- * @len: length the caller supplied
- *
- * Used by setsockopt(SOL_TLS, TLS_TX/TLS_RX) and by the handshake upcall.
- * On failure the direction is left exactly as it was.
- *
- * Context: process context; socket lock held, and tx_lock too for @tx.
- * Return: 0 or a negative errno.
+/*
+ * What every key installation checks first: 0 if @ci may key direction @tx
+ * of @sk now, with *@cipherp its cipher.
  */
-int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_info *ci,
-			  unsigned int len)
+static int tlsock_crypto_check(struct sock *sk, bool tx, const union tlsock_crypto_info *ci,
+			       unsigned int len, const struct tlsock_cipher **cipherp)
 {
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 	bool on = tx ? ctx->tx_on : ctx->rx_on;
 	bool other = tx ? ctx->rx_on : ctx->tx_on;
 	const struct tlsock_cipher *cipher;
-	struct tlsock_crypto fresh = {};
-	struct tlsock_crypto old;
-	int err;
-
-	sock_owned_by_me(sk);
 
 	rcu_read_lock();
 	if (sk_psock(sk)) {
@@ -62,29 +48,69 @@ int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_in
 		return -EINVAL;
 	if (len != cipher->info_len)
 		return -EINVAL;
+	*cipherp = cipher;
+	return 0;
+}
 
+/* Direction @tx gets its first keys: @fresh moves into the context. */
+static void tlsock_crypto_first(struct sock *sk, struct tlsock_ctx *ctx, bool tx,
+				const union tlsock_crypto_info *ci,
+				const struct tlsock_cipher *cipher, struct tlsock_crypto *fresh)
+{
+	ctx->version = ci->info.version;
+	ctx->cipher_type = ci->info.cipher_type;
+	ctx->prepend = TLSOCK_HDR_LEN +
+		       (ci->info.version == TLS_1_3_VERSION ? 0 : cipher->explicit_iv);
+	if (tx) {
+		ctx->tx.crypto = *fresh;
+		WRITE_ONCE(ctx->tx_on, true);
+		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_TX);
+		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_CURR_TX);
+	} else {
+		ctx->rx.crypto = *fresh;
+		WRITE_ONCE(ctx->rx_on, true);
+		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX);
+		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_CURR_RX);
+		tlsock_rx_kick(sk, ctx);
+	}
+	memzero_explicit(fresh, sizeof(*fresh));
+}
+
+/**
+ * tlsock_crypto_install() - set or replace the keys of one direction
+ * @sk: socket with the tlsock ULP
+ * @tx: true for the transmit direction
+ * @ci: crypto_info (kernel copy); only its first @len bytes are used
+ * @len: length the caller supplied
+ *
+ * Used by setsockopt(SOL_TLS, TLS_TX/TLS_RX) and by KeyUpdates.
+ * On failure the direction is left exactly as it was.
+ *
+ * Context: process context; socket lock held, and tx_lock too for @tx.
+ * Return: 0 or a negative errno.
+ */
+int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_info *ci,
+			  unsigned int len)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	bool on = tx ? ctx->tx_on : ctx->rx_on;
+	const struct tlsock_cipher *cipher;
+	struct tlsock_crypto fresh = {};
+	struct tlsock_crypto old;
+	int err;
+
+	sock_owned_by_me(sk);
+
+	err = tlsock_crypto_check(sk, tx, ci, len, &cipher);
+	if (err)
+		return err;
 	err = tlsock_crypto_init(&fresh, ci, cipher);
 	if (err)
 		goto out_stat;
 
 	if (!on) {
-		ctx->version = ci->info.version;
-		ctx->cipher_type = ci->info.cipher_type;
-		ctx->prepend = TLSOCK_HDR_LEN +
-			       (ci->info.version == TLS_1_3_VERSION ? 0 : cipher->explicit_iv);
-		if (tx) {
-			ctx->tx.crypto = fresh;
-			WRITE_ONCE(ctx->tx_on, true);
-			tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_TX);
-			tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_CURR_TX);
-		} else {
-			ctx->rx.crypto = fresh;
-			WRITE_ONCE(ctx->rx_on, true);
-			tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX);
-			tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_CURR_RX);
-			tlsock_rx_kick(sk, ctx);
-		}
-		goto out_wipe;
+		tlsock_crypto_first(sk, ctx, tx, ci, cipher, &fresh);
+		return 0;
 	}
 
 	if (tx) {
@@ -107,8 +133,6 @@ int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_in
 		tlsock_rx_kick(sk, ctx);
 	}
 	tlsock_crypto_free(&old);
-
-out_wipe:
 	memzero_explicit(&fresh, sizeof(fresh));
 	return 0;
 
@@ -117,6 +141,52 @@ out_stat:
 		tlsock_stat_inc(sock_net(sk), tx ? TLSOCK_STAT_TX_REKEY_ERROR :
 						   TLSOCK_STAT_RX_REKEY_ERROR);
 	return err;
+}
+
+/**
+ * tlsock_crypto_install_both() - the first keys of both directions, or none
+ * @sk: socket with the tlsock ULP and no keys yet
+ * @tx: transmit crypto_info (kernel copy)
+ * @rx: receive crypto_info, same version and cipher
+ * @len: length of each
+ *
+ * For a managed handshake: both directions are keyed before either goes in,
+ * so a failure (ENOMEM keying the second) leaves the socket without keys,
+ * never half keyed.
+ *
+ * Context: process context; socket lock and tx_lock held.
+ * Return: 0 or a negative errno.
+ */
+int tlsock_crypto_install_both(struct sock *sk, const union tlsock_crypto_info *tx,
+			       const union tlsock_crypto_info *rx, unsigned int len)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+	struct tlsock_crypto ftx = {}, frx = {};
+	const struct tlsock_cipher *cipher;
+	int err;
+
+	sock_owned_by_me(sk);
+	lockdep_assert_held(&ctx->tx_lock);
+
+	if (ctx->tx_on || ctx->rx_on)
+		return -EBUSY;
+	if (tx->info.version != rx->info.version || tx->info.cipher_type != rx->info.cipher_type)
+		return -EINVAL;
+	err = tlsock_crypto_check(sk, true, tx, len, &cipher) ?:
+	      tlsock_crypto_check(sk, false, rx, len, &cipher);
+	if (err)
+		return err;
+	err = tlsock_crypto_init(&ftx, tx, cipher);
+	if (err)
+		return err;
+	err = tlsock_crypto_init(&frx, rx, cipher);
+	if (err) {
+		tlsock_crypto_free(&ftx);
+		return err;
+	}
+	tlsock_crypto_first(sk, ctx, true, tx, cipher, &ftx);
+	tlsock_crypto_first(sk, ctx, false, rx, cipher, &frx);
+	return 0;
 }
 
 static int tlsock_set_crypto(struct sock *sk, struct tlsock_ctx *ctx, bool tx, sockptr_t optval,

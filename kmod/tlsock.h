@@ -343,6 +343,8 @@ int tlsock_crypto_open_to(struct tlsock_ctx *ctx, struct tlsock_rec *rec, struct
 /* sockopt.c */
 int tlsock_crypto_install(struct sock *sk, bool tx, const union tlsock_crypto_info *ci,
 			  unsigned int len);
+int tlsock_crypto_install_both(struct sock *sk, const union tlsock_crypto_info *tx,
+			       const union tlsock_crypto_info *rx, unsigned int len);
 int tlsock_tls_setsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
 			  sockptr_t optval, unsigned int optlen);
 int tlsock_tls_getsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,

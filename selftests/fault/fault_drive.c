@@ -274,6 +274,19 @@ static int fd_run(enum fd_scenario s, int nth, bool *fired)
 		waitpid(pid, NULL, 0);
 		pid = -1;
 	}
+	/* a failed handshake leaves no keys behind, not even one direction's */
+	if (err) {
+		struct tlsock_info info = { 0 };
+		socklen_t len = sizeof(info);
+
+		if (getsockopt(a, SOL_TLSOCK, TLSOCK_INFO, &info, &len) ||
+		    info.state == TLSOCK_STATE_ESTABLISHED ||
+		    (info.flags & (TLSOCK_INFO_F_TX | TLSOCK_INFO_F_RX))) {
+			printf("# %s %d: failed with %s, TLSOCK_INFO state %u flags %#x\n",
+			       fd_names[s], nth, strerror(-err), info.state, info.flags);
+			err = -EUCLEAN;
+		}
+	}
 	if (!err && s == FD_TICKET) {
 		static const uint8_t nst[] = { 4, 0, 0, 8, 0, 0, 0, 60, 1, 2, 3, 4 };
 		struct tlsock_rec_spec spec = { .type = TLSOCK_CT_HANDSHAKE };
@@ -310,6 +323,40 @@ out:
 	tlsock_keys_wipe(&tx);
 	tlsock_keys_wipe(&rx);
 	return err;
+}
+
+/*
+ * tlsock keeps up to 8 released AES-GCM-128 transforms per suite for reuse
+ * (aead_pool.c): with spares there, keying allocates nothing and its
+ * allocations are never failed.  Holding FD_DRAIN keyed sockets (two
+ * directions each) through a run takes every spare, so each run keys from
+ * fresh allocations.
+ */
+#define FD_DRAIN	5
+
+static int fd_drain(int fds[2 * FD_DRAIN])
+{
+	struct tlsock_keys k;
+	int i, err = 0;
+
+	tlsock_keys_init(&k, TLS_1_3_VERSION, TLS_CIPHER_AES_GCM_128);
+	for (i = 0; i < FD_DRAIN; i++) {
+		if (tlsock_tcp_pair(AF_INET, 0, &fds[2 * i], &fds[2 * i + 1]) ||
+		    tlsock_attach(fds[2 * i], "tlsock") ||
+		    tlsock_set_keys(fds[2 * i], true, &k) || tlsock_set_keys(fds[2 * i], false, &k))
+			err = -EIO;
+	}
+	tlsock_keys_wipe(&k);
+	return err;
+}
+
+static void fd_undrain(int fds[2 * FD_DRAIN])
+{
+	int i;
+
+	for (i = 0; i < 2 * FD_DRAIN; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
 /*
@@ -402,7 +449,7 @@ int main(void)
 		return 1;
 	}
 	for (s = 0; s < FD_NSCEN; s++) {
-		int nth, errors = 0, intact = 0, bad = 0;
+		int nth, errors = 0, intact = 0, bad = 0, drain[2 * FD_DRAIN];
 		bool fired = true;
 
 		for (nth = 1; fired && nth <= FD_MAX_NTH; nth++) {
@@ -410,18 +457,26 @@ int main(void)
 
 			if (write(hb, "", 1) != 1)
 				return 1;
+			memset(drain, -1, sizeof(drain));
+			if (fd_drain(drain)) {
+				printf("not ok %d - fault %s: cannot hold the spare transforms\n",
+				       s + 1, fd_names[s]);
+				return 1;
+			}
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			err = fd_run(s, nth, &fired);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
+			fd_undrain(drain);
 			if (fired)
 				printf("# %s %d: %s, %.1f s\n", fd_names[s], nth,
 				       err ? strerror(-err) : "intact",
 				       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 			if (!fired)
 				break;	/* the path has fewer than nth allocations: done */
-			if (err == -EILSEQ) {
-				printf("# %s: allocation %d failed: wrong bytes came out\n",
-				       fd_names[s], nth);
+			if (err == -EILSEQ || err == -EUCLEAN) {
+				printf("# %s: allocation %d failed: %s\n", fd_names[s], nth,
+				       err == -EILSEQ ? "wrong bytes came out" :
+				       "the failed socket is not left without keys");
 				bad++;
 			} else if (err) {
 				errors++;
