@@ -163,5 +163,4 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all module userspace selftests check debug-kernel module-debug check-ktls bench bench-load demo install style clean
-.PHONY: all module userspace selftests check check-daemon check-ktls bench bench-load demo fuzz soak install style clean
+.PHONY: all module userspace selftests check check-daemon check-ktls debug-kernel module-debug bench bench-load demo fuzz soak install style clean
