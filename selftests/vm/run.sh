@@ -16,8 +16,9 @@
 #   --tally            the command writes "PASSED FAILED" to $TLSOCK_VM_RESULTS/tally; print
 #                      "N passed, N failed" last, counting VM-level failures as failed
 #   --quiet            keep the guest console in the log only; print its tail on failure
-#   --kernel PATH      kernel image (default: newest /boot/vmlinuz-6.12.*-amd64, or $TLSOCK_KERNEL);
-#                      its name must be vmlinuz-RELEASE
+#   --kernel PATH      kernel image (default: $TLSOCK_KERNEL, else the one tlsock.ko is built for,
+#                      else the newest generic /boot/vmlinuz-6.12.*-amd64); its name must be
+#                      vmlinuz-RELEASE
 #   --moddir DIR       the kernel's module tree, with depmod run (default: /lib/modules/RELEASE, or
 #                      $TLSOCK_KERNEL_MODDIR), e.g. the debug kernel's (selftests/vm/debug-kernel.sh)
 #   --icount           run QEMU with -icount shift=1,sleep=off: the guest clock counts executed
@@ -127,8 +128,15 @@ shared_path() {
 }
 
 # --- kernel, modules, tlsock.ko ---------------------------------------------------------------
+# By default the kernel tlsock.ko was built for, else the newest generic 6.12 image (an -rt or
+# -cloud image installed beside it is never picked by accident).
+if [ -z "$kernel" ] && [ "$load_tlsock" = 1 ] && [ -r "$module" ]; then
+	vermagic=$(/sbin/modinfo -F vermagic "$module" | cut -d' ' -f1)
+	[ -r "/boot/vmlinuz-$vermagic" ] && kernel=/boot/vmlinuz-$vermagic
+fi
 if [ -z "$kernel" ]; then
-	kernel=$(ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | sort -V | tail -n 1)
+	kernel=$(ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | grep -Ev -- '-(rt|cloud)-amd64$' |
+		 sort -V | tail -n 1)
 	[ -n "$kernel" ] || die "no /boot/vmlinuz-6.12.*-amd64: run selftests/vm/install-deps.sh"
 fi
 [ -r "$kernel" ] || die "cannot read $kernel"
