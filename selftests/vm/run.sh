@@ -114,7 +114,8 @@ for p in "$top" "$cwd"; do
 	case $p in
 	*$'\n'*) die "$p: a path with a newline cannot be shared with the VM" ;;
 	esac
-	[ "$p" = "$cwd" ] && case $cwd/ in "$top"/*) continue ;; esac
+	# a working directory inside the checkout comes with it
+	[ "$p" != "$top" ] && case $p/ in "$top"/*) continue ;; esac
 	keep+=("$p")
 done
 # shared_path PATH: PATH is the same file in the guest
