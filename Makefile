@@ -24,12 +24,13 @@
 #
 # KDIR is the kernel build tree to build against. It defaults to the running kernel's; when that
 # has none (a machine running another kernel, like a build host), the newest installed Debian
-# 6.12 headers are used.
+# 6.12 generic headers are used (never -rt or -cloud ones, which may be installed beside them).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 ifeq ($(origin KDIR),file)
 ifeq ($(wildcard $(KDIR)/Makefile),)
-KDIR := $(lastword $(shell ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V))
+KDIR := $(lastword $(shell ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | \
+		grep -Ev -- '-(rt|cloud)-amd64$$' | sort -V))
 endif
 endif
 export KDIR

@@ -16,6 +16,8 @@
  * The park is small and bounded (TLSOCK_TXP_SLOTS pages per CPU); when it is
  * full the oldest page is released to TCP's care.  It is emptied at unload.
  */
+/* first: PREEMPT_RT's local_lock.h uses spinlock_t without including it */
+#include <linux/spinlock.h>
 #include <linux/local_lock.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>

@@ -39,6 +39,16 @@ if ! mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work ove
 	mount --bind /lower "$root" || halt "cannot bind the host root"
 fi
 
+# A checkout under /tmp, /run or /var/tmp (run.sh lists it in /lib/vm/keep): held aside while
+# tmpfs covers its parent, then moved back to the same path, writable like the rest.
+i=0
+while read -r p; do
+	[ -n "$p" ] || continue
+	i=$((i + 1))
+	mkdir -p "/keep/$i"
+	mount --bind "$root$p" "/keep/$i" || halt "cannot keep $p"
+done < /lib/vm/keep
+
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount -t devtmpfs devtmpfs "$root/dev"
@@ -56,6 +66,14 @@ mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 [ -d "$root/var/tmp" ] && mount -t tmpfs -o mode=1777 tmpfs "$root/var/tmp"
 mkdir -p "$root/run/lock" "$root$res"
 mount -t 9p -o "$p9" results "$root$res" || halt "cannot mount the results share"
+
+i=0
+while read -r p; do
+	[ -n "$p" ] || continue
+	i=$((i + 1))
+	mkdir -p "$root$p"
+	mount --move "/keep/$i" "$root$p" || halt "cannot put $p back"
+done < /lib/vm/keep
 
 ip link set lo up
 hostname tlsock-vm

@@ -16,8 +16,9 @@
 #   --tally            the command writes "PASSED FAILED" to $TLSOCK_VM_RESULTS/tally; print
 #                      "N passed, N failed" last, counting VM-level failures as failed
 #   --quiet            keep the guest console in the log only; print its tail on failure
-#   --kernel PATH      kernel image (default: newest /boot/vmlinuz-6.12.*-amd64, or $TLSOCK_KERNEL);
-#                      its name must be vmlinuz-RELEASE
+#   --kernel PATH      kernel image (default: $TLSOCK_KERNEL, else the one tlsock.ko is built for,
+#                      else the newest generic /boot/vmlinuz-6.12.*-amd64); its name must be
+#                      vmlinuz-RELEASE
 #   --moddir DIR       the kernel's module tree, with depmod run (default: /lib/modules/RELEASE, or
 #                      $TLSOCK_KERNEL_MODDIR), e.g. the debug kernel's (selftests/vm/debug-kernel.sh)
 #   --icount           run QEMU with -icount shift=1,sleep=off: the guest clock counts executed
@@ -29,12 +30,13 @@
 #
 # CMD runs as root in the current directory with TLSOCK_VM=1, TLSOCK_KO and TLSOCK_VM_RESULTS (a
 # directory shared with the host) in its environment. The guest sees the host's files at the same
-# paths, but its /tmp, /run and /var/tmp are fresh tmpfs, and writes elsewhere stay in the VM.
+# paths, but its /tmp, /run and /var/tmp are fresh tmpfs (a checkout or working directory there
+# is carried over), and writes elsewhere stay in the VM.
 # VM runs are serialized on /tmp/tlsock-vm.lock (re-entrant: a caller already holding it is fine).
 
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 vmdir=$top/selftests/vm
 
 load_tlsock=1
@@ -96,22 +98,46 @@ if [ -z "$log" ]; then
 	log=$top/build/vm/${name//[^A-Za-z0-9_.-]/_}.console.log
 fi
 
-# The guest's /tmp, /run and /var/tmp are its own: paths under them are not the host's.
+# The guest's /tmp, /run and /var/tmp are its own tmpfs. A checkout (or working directory) under
+# them is carried over those mounts (init.sh, from the initramfs's /lib/vm/keep); other paths
+# there are not the host's.
 hidden_path() {
 	case $1/ in
 	/tmp/*|/run/*|/var/tmp/*) return 0 ;;
 	esac
 	return 1
 }
-
+keep=()
 cwd=$(pwd -P)
 for p in "$top" "$cwd"; do
-	! hidden_path "$p" || die "$p is under /tmp, /run or /var/tmp, which the VM does not share"
+	hidden_path "$p" || continue
+	case $p in
+	*$'\n'*) die "$p: a path with a newline cannot be shared with the VM" ;;
+	esac
+	# a working directory inside the checkout comes with it
+	[ "$p" != "$top" ] && case $p/ in "$top"/*) continue ;; esac
+	keep+=("$p")
 done
+# shared_path PATH: PATH is the same file in the guest
+shared_path() {
+	local k
+	hidden_path "$1" || return 0
+	for k in ${keep[@]+"${keep[@]}"}; do
+		case $1 in "$k"/*) return 0 ;; esac
+	done
+	return 1
+}
 
 # --- kernel, modules, tlsock.ko ---------------------------------------------------------------
+# By default the kernel tlsock.ko was built for, else the newest generic 6.12 image (an -rt or
+# -cloud image installed beside it is never picked by accident).
+if [ -z "$kernel" ] && [ "$load_tlsock" = 1 ] && [ -r "$module" ]; then
+	vermagic=$(/sbin/modinfo -F vermagic "$module" | cut -d' ' -f1)
+	[ -r "/boot/vmlinuz-$vermagic" ] && kernel=/boot/vmlinuz-$vermagic
+fi
 if [ -z "$kernel" ]; then
-	kernel=$(ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | sort -V | tail -n 1)
+	kernel=$(ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | grep -Ev -- '-(rt|cloud)-amd64$' |
+		 sort -V | tail -n 1)
 	[ -n "$kernel" ] || die "no /boot/vmlinuz-6.12.*-amd64: run selftests/vm/install-deps.sh"
 fi
 [ -r "$kernel" ] || die "cannot read $kernel"
@@ -125,12 +151,12 @@ else
 	[ "$(basename "$moddir")" = "$release" ] || die "--moddir $moddir is not a tree for $release"
 	[ -s "$moddir/modules.dep" ] && [ -f "$moddir/modules.builtin" ] ||
 		die "$moddir has no modules.dep or modules.builtin (make modules_install there)"
-	! hidden_path "$moddir" || die "$moddir is under a path the VM does not share"
+	shared_path "$(realpath "$moddir")" || die "$moddir is under a path the VM does not share"
 fi
 
 if [ "$load_tlsock" = 1 ]; then
 	[ -r "$module" ] || die "$module not built (make module)"
-	! hidden_path "$module" || die "$module is under a path the VM does not share"
+	shared_path "$(realpath "$module")" || die "$module is under a path the VM does not share"
 	vermagic=$(/sbin/modinfo -F vermagic "$module" | cut -d' ' -f1)
 	[ "$vermagic" = "$release" ] ||
 		die "$module is built for $vermagic, the VM boots $release (set KDIR or --kernel)"
@@ -226,6 +252,7 @@ awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<< "$boot_mods" |
 		esac
 		echo "$name" >> "$initrd/lib/vm/order"
 	done
+printf '%s\n' ${keep[@]+"${keep[@]}"} > "$initrd/lib/vm/keep"
 (cd "$initrd" && find . | cpio --quiet -o -H newc | gzip -1) > "$work/initrd.img"
 
 cp "$vmdir/guest.sh" "$share/guest.sh"
