@@ -8,6 +8,9 @@
 #                        the same on the debug kernel (KASAN, lockdep, kmemleak, UBSAN, fault
 #                        injection), built once and cached by selftests/vm/debug-kernel.sh;
 #                        tlsock.ko for it is built under build/debug, apart from the default build
+#   make check KERNEL=6.1
+#                        the same on Debian 12's own 6.1 kernel (newest installed generic
+#                        headers and image); tlsock.ko for it is built under build/k61
 #   make check-daemon    tlsockd's handshake code on this host, over loopback (no VM, seconds)
 #   make fuzz            a long hostile-stream campaign in the VM (FUZZ_RECORDS, default 10^6)
 #   make soak            an hour of managed sessions with KeyUpdates and daemon restarts (SOAK_SECS)
@@ -56,9 +59,15 @@ DEBUG_ENV := $(DEBUG_DIR)/kernel.env
 DEBUG_MOD_SOURCES := Kbuild kmod uapi
 # The debug kernel runs the suites about 3-4 times slower: the VM's limit and each suite's.
 DEBUG_CHECK_TIMEOUT ?= 7200
-ifneq ($(filter-out debug,$(KERNEL)),)
-$(error KERNEL=$(KERNEL): only KERNEL=debug is known (or leave it unset for Debian's kernel))
+ifneq ($(filter-out debug 6.1,$(KERNEL)),)
+$(error KERNEL=$(KERNEL): KERNEL=debug and KERNEL=6.1 are known (or leave it unset for Debian's 6.12))
 endif
+
+# Debian 12's 6.1: the newest generic headers installed, and the image of the same release.
+K61_DIR := build/k61
+K61_KDIR = $(lastword $(shell ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | \
+		grep -Ev -- '-(rt|cloud)-amd64$$' | sort -V))
+K61_RELEASE = $(patsubst linux-headers-%,%,$(notdir $(K61_KDIR)))
 
 all: module userspace
 
@@ -78,9 +87,14 @@ check: userspace module-debug
 	@. ./$(DEBUG_ENV) && $(VM) --tally --timeout $(DEBUG_CHECK_TIMEOUT) --timeout-scale 4 \
 		--kernel "$$KDEBUG_IMAGE" --moddir "$$KDEBUG_MODDIR" --module $(DEBUG_DIR)/tlsock.ko \
 		--log build/vm/debug-run-all.console.log -- selftests/run-all.sh $(SUITES)
-else
+else ifeq ($(KERNEL),)
 check: all
 	$(VM) --tally --timeout $(CHECK_TIMEOUT) -- selftests/run-all.sh $(SUITES)
+else ifeq ($(KERNEL),6.1)
+check: userspace module-6.1
+	$(VM) --tally --timeout $(CHECK_TIMEOUT) --kernel /boot/vmlinuz-$(K61_RELEASE) \
+		--module $(K61_DIR)/tlsock.ko --log build/vm/k61-run-all.console.log \
+		-- selftests/run-all.sh $(SUITES)
 endif
 
 debug-kernel:
@@ -94,6 +108,16 @@ module-debug: debug-kernel
 	cp -a $(DEBUG_MOD_SOURCES) $(DEBUG_DIR)/mod/
 	@. ./$(DEBUG_ENV) && $(MAKE) -C "$$KDEBUG_KDIR" M=$(CURDIR)/$(DEBUG_DIR)/mod modules
 	cp $(DEBUG_DIR)/mod/tlsock.ko $(DEBUG_DIR)/tlsock.ko
+
+# tlsock.ko for Debian 12's 6.1 (make check KERNEL=6.1), from a copy of the sources like
+# module-debug.
+module-6.1:
+	@test -n "$(K61_KDIR)" || \
+		{ echo "no linux-headers-6.1.*-amd64: run selftests/vm/install-deps.sh" >&2; exit 1; }
+	@mkdir -p $(K61_DIR)/mod
+	cp -a $(DEBUG_MOD_SOURCES) $(K61_DIR)/mod/
+	$(MAKE) -C "$(K61_KDIR)" M=$(CURDIR)/$(K61_DIR)/mod modules
+	cp $(K61_DIR)/mod/tlsock.ko $(K61_DIR)/tlsock.ko
 
 # tlsockd's handshakes over loopback on this machine: no module, no VM, a few seconds.
 check-daemon:

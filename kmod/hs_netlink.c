@@ -51,13 +51,19 @@ static struct genl_family tlsock_genl_family __ro_after_init = {
 	.netnsok	= true,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
-	.split_ops	= tlsock_nl_ops,
-	.n_split_ops	= ARRAY_SIZE(tlsock_nl_ops),
+	TLSOCK_GENL_OPS(tlsock_nl_ops),
 	.mcgrps		= tlsock_hs_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(tlsock_hs_mcgrps),
 };
 
 static unsigned int tlsock_hs_net_id __read_mostly;
+
+/* The header of a reply to @info's request, with its command. */
+static void *tlsock_hs_reply_put(struct sk_buff *msg, struct genl_info *info)
+{
+	return genlmsg_put(msg, info->snd_portid, info->snd_seq, &tlsock_genl_family, 0,
+			   info->genlhdr->cmd);
+}
 
 #define TLSOCK_HS_TICKETS_INFLIGHT	256
 
@@ -377,7 +383,7 @@ static struct sk_buff *tlsock_hs_accept_reply(struct tlsock_hs *hs, struct socke
 			  2 * nla_total_size(sizeof(struct sockaddr_storage)), GFP_KERNEL);
 	if (!msg)
 		return NULL;
-	hdr = genlmsg_iput(msg, info);
+	hdr = tlsock_hs_reply_put(msg, info);
 	if (!hdr)
 		goto err;
 	if (nla_put_u32(msg, TLSOCK_A_ACCEPT_REQ_ID, hs->id) ||
@@ -739,7 +745,7 @@ int tlsock_nl_status_get_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_iput(msg, info);
+	hdr = tlsock_hs_reply_put(msg, info);
 	if (!hdr ||
 	    nla_put_u32(msg, TLSOCK_A_STATUS_PENDING, queued) ||
 	    nla_put_u32(msg, TLSOCK_A_STATUS_ACTIVE, active) ||

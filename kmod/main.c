@@ -173,7 +173,13 @@ static void tlsock_build(int fam, const struct proto *base, const struct proto_o
 	p->getsockopt = tlsock_getsockopt;
 	p->sendmsg = tlsock_sendmsg;
 	p->recvmsg = tlsock_recvmsg;
+#ifdef TLSOCK_HAVE_SPLICE_EOF
 	p->splice_eof = tlsock_splice_eof;
+#endif
+#ifdef TLSOCK_HAVE_SENDPAGE
+	/* TCP's would send the page as it is (compat.c) */
+	p->sendpage = tlsock_sendpage;
+#endif
 	p->disconnect = tlsock_disconnect;
 	p->shutdown = tlsock_shutdown;
 	p->sock_is_readable = NULL;
@@ -183,6 +189,11 @@ static void tlsock_build(int fam, const struct proto *base, const struct proto_o
 	o->splice_read = tlsock_splice_read;
 	o->read_sock = tlsock_read_sock;
 	o->read_skb = NULL;
+	/* kernel senders that hold the lock (sockmap) would reach TCP's, unsealed */
+	o->sendmsg_locked = sock_no_sendmsg_locked;
+#ifdef TLSOCK_HAVE_SENDPAGE
+	o->sendpage_locked = tlsock_no_sendpage_locked;
+#endif
 	/* tcp_mmap() only serves TCP_ZEROCOPY_RECEIVE, refused above */
 	o->mmap = sock_no_mmap;
 }

@@ -518,7 +518,7 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	bool ok = false;
 	u8 type = TLSOCK_CT_DATA;
 
-	if (!iter_is_ubuf(it) && !iter_is_iovec(it))
+	if (!TLSOCK_CAN_PIN || (!iter_is_ubuf(it) && !iter_is_iovec(it)))
 		return false;
 	/* protected records say application_data outside in TLS 1.3 too */
 	if (hdr[0] != TLSOCK_CT_DATA)
@@ -549,7 +549,7 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 
 		if (npages == TLSOCK_ZC_PAGES)
 			goto undo;
-		n = iov_iter_extract_pages(it, &pp, ulen - pinned, TLSOCK_ZC_PAGES - npages, 0, &off);
+		n = tlsock_pin_pages(it, &pp, ulen - pinned, TLSOCK_ZC_PAGES - npages, &off);
 		if (n <= 0)
 			goto undo;
 		pinned += n;
@@ -603,7 +603,7 @@ static bool tlsock_rx_open_zc(struct sock *sk, struct tlsock_ctx *ctx, struct ms
 	tlsock_rx_cur_done(sk, ctx);
 undo:
 	/* the pages were written to (or may have been) */
-	unpin_user_pages_dirty_lock(pages, npages, true);
+	tlsock_unpin_pages(pages, npages, true);
 	if (pinned)
 		iov_iter_revert(it, pinned);
 	return ok;

@@ -230,7 +230,7 @@ static int tlsock_tx_seal_zc(struct sock *sk, struct tlsock_ctx *ctx, struct iov
 	size_t pinned = 0;
 	int npages = 0, nsg = 1, err;
 
-	if (!user_backed_iter(from) || len < TLSOCK_TX_ZC_MIN)
+	if (!TLSOCK_CAN_PIN || !user_backed_iter(from) || len < TLSOCK_TX_ZC_MIN)
 		return 0;
 	if (tlsock_tx_alloc(sk, &tx->rec, tlsock_tx_rec_len(ctx, len), true))
 		return 0;	/* the copying path reports the failure */
@@ -243,8 +243,7 @@ static int tlsock_tx_seal_zc(struct sock *sk, struct tlsock_ctx *ctx, struct iov
 
 		if (npages == TLSOCK_TX_ZC_PAGES)
 			goto undo;	/* scattered too finely: copying is as good */
-		n = iov_iter_extract_pages(from, &pp, len - pinned, TLSOCK_TX_ZC_PAGES - npages,
-					   0, &off);
+		n = tlsock_pin_pages(from, &pp, len - pinned, TLSOCK_TX_ZC_PAGES - npages, &off);
 		if (n <= 0)
 			goto undo;	/* a bad address: copying reports it */
 		pinned += n;
@@ -259,12 +258,12 @@ static int tlsock_tx_seal_zc(struct sock *sk, struct tlsock_ctx *ctx, struct iov
 
 	tx->open_type = type;
 	err = tlsock_crypto_seal_from(ctx, &tx->rec, type, len, src, nsg);
-	unpin_user_pages(pages, npages);
+	tlsock_unpin_pages(pages, npages, false);
 	err = tlsock_tx_sealed(sk, ctx, err);
 	return err ?: 1;
 
 undo:
-	unpin_user_pages(pages, npages);
+	tlsock_unpin_pages(pages, npages, false);
 	iov_iter_revert(from, pinned);
 	return 0;
 }

@@ -25,10 +25,22 @@ if [ -z "$abi" ]; then
 	exit 1
 fi
 
+# Debian 12's own 6.1 (make check KERNEL=6.1): the newest generic image and headers pair
+abi61=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
+	sed -n 's/^linux-image-\(6\.1\.0-[0-9]*-amd64\)-unsigned .*/\1/p' | sort -V |
+	while read -r v; do
+		apt-cache show "linux-headers-$v" >/dev/null 2>&1 && echo "$v"
+	done | tail -n 1)
+if [ -z "$abi61" ]; then
+	echo "install-deps: no linux 6.1 image+headers pair in the archive" >&2
+	exit 1
+fi
+
 pkgs=(
 	build-essential make gcc pahole kmod cpio
 	qemu-system-x86 busybox-static
 	"linux-headers-$abi" "linux-image-$abi-unsigned" linux-source-6.12
+	"linux-headers-$abi61" "linux-image-$abi61-unsigned"
 	libgnutls28-dev gnutls-bin libnl-genl-3-dev libnl-3-dev libinih-dev pkg-config
 	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml python3-jsonschema
 	# the debug kernel (selftests/vm/debug-kernel.sh) is built from linux-source
@@ -42,4 +54,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt_get install -y --no-install-recommends "${missing[@]}"
 fi
 echo "$abi" > "$stamp"
-echo "install-deps: kernel $abi"
+echo "install-deps: kernels $abi and $abi61"
