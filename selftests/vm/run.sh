@@ -107,7 +107,7 @@ hidden_path() {
 	esac
 	return 1
 }
-keep=()
+carry=()
 cwd=$(pwd -P)
 for p in "$top" "$cwd"; do
 	hidden_path "$p" || continue
@@ -116,13 +116,13 @@ for p in "$top" "$cwd"; do
 	esac
 	# a working directory inside the checkout comes with it
 	[ "$p" != "$top" ] && case $p/ in "$top"/*) continue ;; esac
-	keep+=("$p")
+	carry+=("$p")
 done
 # shared_path PATH: PATH is the same file in the guest
 shared_path() {
 	local k
 	hidden_path "$1" || return 0
-	for k in ${keep[@]+"${keep[@]}"}; do
+	for k in ${carry[@]+"${carry[@]}"}; do
 		case $1 in "$k"/*) return 0 ;; esac
 	done
 	return 1
@@ -252,7 +252,7 @@ awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<< "$boot_mods" |
 		esac
 		echo "$name" >> "$initrd/lib/vm/order"
 	done
-printf '%s\n' ${keep[@]+"${keep[@]}"} > "$initrd/lib/vm/keep"
+printf '%s\n' ${carry[@]+"${carry[@]}"} > "$initrd/lib/vm/keep"
 (cd "$initrd" && find . | cpio --quiet -o -H newc | gzip -1) > "$work/initrd.img"
 
 cp "$vmdir/guest.sh" "$share/guest.sh"
