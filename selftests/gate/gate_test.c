@@ -293,6 +293,7 @@ static int call_start(struct call *c, int fd, enum gate_op op, size_t len)
 struct hs_call {
 	pthread_t th;
 	int fd;
+	int timeout_ms;		/* 0: 20 s */
 	int ret;
 	int err;
 	bool started;
@@ -303,7 +304,7 @@ static void *hs_run(void *arg)
 	struct hs_call *h = arg;
 	struct tlsock_handshake req = {
 		.role = TLSOCK_ROLE_CLIENT,
-		.timeout_ms = 20000,
+		.timeout_ms = h->timeout_ms ?: 20000,
 	};
 
 	h->ret = setsockopt(h->fd, SOL_TLSOCK, TLSOCK_HANDSHAKE, &req, sizeof(req));
@@ -542,6 +543,117 @@ static void writer_blocked(struct __test_metadata *_metadata,
 TEST_F(gate, send_blocked) { writer_blocked(_metadata, variant, self, OP_SEND); }
 TEST_F(gate, splice_in_blocked) { writer_blocked(_metadata, variant, self, OP_SPLICE_IN); }
 TEST_F(gate, io_uring_send_blocked) { writer_blocked(_metadata, variant, self, OP_URING_SEND); }
+
+/*
+ * Every way a handshake can end without keys, under a call of every kind
+ * blocked in the gate, with raw bytes from the peer waiting for readers:
+ * the call ends, with an errno (or end of stream after its own shutdown),
+ * never with those bytes, and a writer's bytes never reach the wire.
+ */
+enum gate_end { END_FAILED, END_TIMEOUT, END_DAEMON_DIES, END_SHUTDOWN, END_COUNT };
+static const char *const end_names[] = { "failed", "timed out", "daemon died", "shutdown" };
+static const int end_errno[] = { EKEYREJECTED, ETIMEDOUT, EOWNERDEAD, 0 };
+
+/* A new application socket and peer, and a new stand-in daemon. */
+static int gate_renew(FIXTURE_DATA(gate) *self)
+{
+	tlsock_fdp_stop(&self->d);
+	close(self->app);
+	close(self->peer);
+	self->app = self->peer = -1;
+	if (tlsock_fdp_spawn(&self->d) || tlsock_tcp_pair(AF_INET, 0, &self->app, &self->peer))
+		return -1;
+	return tlsock_attach(self->app, "tlsock");
+}
+
+static bool op_writes(enum gate_op op)
+{
+	return op == OP_SEND || op == OP_SPLICE_IN || op == OP_URING_SEND;
+}
+
+static void call_ends(struct __test_metadata *_metadata, FIXTURE_DATA(gate) *self,
+		      enum gate_op op)
+{
+	static struct call c;
+	int e;
+
+	for (e = 0; e < END_COUNT; e++) {
+		struct tlsock_fd_done fail = { .status = EKEYREJECTED };
+		uint8_t wire[4096];
+		ssize_t n;
+		int r;
+
+		if (e)
+			ASSERT_EQ(0, gate_renew(self));
+		self->hs.timeout_ms = e == END_TIMEOUT || e == END_SHUTDOWN ? 500 : 0;
+		gate_claim(_metadata, self);
+		if (op_writes(op))
+			memcpy(c.buf, secret, sizeof(secret));
+		r = call_start(&c, self->app, op, sizeof(raw_bytes));
+		/* only a short deadline may pass before the call is seen asleep */
+		if (!(r == -EALREADY && e == END_TIMEOUT))
+			ASSERT_EQ(0, r) TH_LOG("%s: returned %zd (%s) without waiting",
+					       end_names[e], c.ret, strerror(c.err));
+		if (!op_writes(op)) {
+			ASSERT_EQ(sizeof(raw_bytes), write(self->peer, raw_bytes,
+							   sizeof(raw_bytes)));
+		}
+		switch (e) {
+		case END_FAILED:
+			ASSERT_EQ(0, tlsock_fdp_done(&self->d, self->id, &fail));
+			break;
+		case END_DAEMON_DIES:
+			ASSERT_EQ(0, tlsock_fdp_close_nl(&self->d));
+			break;
+		case END_SHUTDOWN:
+			ASSERT_EQ(0, shutdown(self->app, SHUT_RDWR));
+			break;
+		}
+		ASSERT_EQ(0, pthread_join(c.th, NULL));
+		ASSERT_EQ(0, pthread_join(self->hs.th, NULL));
+		self->hs.started = false;
+		EXPECT_EQ(-1, self->hs.ret) TH_LOG("%s: the handshake succeeded", end_names[e]);
+		if (end_errno[e]) {
+			EXPECT_EQ(end_errno[e], self->hs.err) TH_LOG("%s", end_names[e]);
+		}
+
+		/* the call: an errno, or after its own shutdown the end of the stream */
+		if (c.ret > 0) {
+			TH_LOG("%s: the call returned %zd: \"%.*s\"", end_names[e], c.ret,
+			       (int)c.ret, c.buf);
+			EXPECT_LE(c.ret, 0);
+		} else if (c.ret == 0) {
+			EXPECT_EQ(END_SHUTDOWN, e) TH_LOG("%s: 0, end of stream", end_names[e]);
+		} else if (end_errno[e]) {
+			EXPECT_EQ(end_errno[e], c.err)
+				TH_LOG("%s: errno %s", end_names[e], strerror(c.err));
+		} else {
+			EXPECT_NE(EAGAIN, c.err) TH_LOG("%s", end_names[e]);
+		}
+		/* nothing of a writer's in the clear on the wire */
+		n = recv(self->peer, wire, sizeof(wire), MSG_DONTWAIT);
+		if (n > 0) {
+			EXPECT_EQ(NULL, memmem(wire, n, secret, 16))
+				TH_LOG("%s: plaintext on the wire", end_names[e]);
+		}
+	}
+}
+
+#define GATE_END_TESTS(name, op)						\
+TEST_F(gate, name##_handshake_ends) { call_ends(_metadata, self, op); }
+
+GATE_END_TESTS(recv, OP_RECV)
+GATE_END_TESTS(peek, OP_PEEK)
+GATE_END_TESTS(waitall, OP_WAITALL)
+GATE_END_TESTS(read, OP_READ)
+GATE_END_TESTS(readv, OP_READV)
+GATE_END_TESTS(recvmmsg, OP_RECVMMSG)
+GATE_END_TESTS(splice, OP_SPLICE)
+GATE_END_TESTS(sendfile, OP_SENDFILE)
+GATE_END_TESTS(io_uring_recv, OP_URING_RECV)
+GATE_END_TESTS(send, OP_SEND)
+GATE_END_TESTS(splice_in, OP_SPLICE_IN)
+GATE_END_TESTS(io_uring_send, OP_URING_SEND)
 
 /* poll during the handshake: no readiness, whatever the peer writes */
 TEST_F(gate, poll_hides_raw_bytes)
