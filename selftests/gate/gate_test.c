@@ -580,6 +580,7 @@ static void call_ends(struct __test_metadata *_metadata, FIXTURE_DATA(gate) *sel
 	for (e = 0; e < END_COUNT; e++) {
 		struct tlsock_fd_done fail = { .status = EKEYREJECTED };
 		uint8_t wire[4096];
+		bool ended;
 		ssize_t n;
 		int r;
 
@@ -590,11 +591,17 @@ static void call_ends(struct __test_metadata *_metadata, FIXTURE_DATA(gate) *sel
 		if (op_writes(op))
 			memcpy(c.buf, secret, sizeof(secret));
 		r = call_start(&c, self->app, op, sizeof(raw_bytes));
-		/* only a short deadline may pass before the call is seen asleep */
-		if (!(r == -EALREADY && e == END_TIMEOUT))
+		/*
+		 * The short deadline (the gate does not end at the application's
+		 * shutdown: the call waits for the handshake's end) may pass
+		 * before the call is seen asleep on a slow kernel: then it ended
+		 * on its own, and is checked all the same.
+		 */
+		ended = r == -EALREADY && self->hs.timeout_ms;
+		if (!ended)
 			ASSERT_EQ(0, r) TH_LOG("%s: returned %zd (%s) without waiting",
 					       end_names[e], c.ret, strerror(c.err));
-		if (!op_writes(op)) {
+		if (!op_writes(op) && !ended) {
 			ASSERT_EQ(sizeof(raw_bytes), write(self->peer, raw_bytes,
 							   sizeof(raw_bytes)));
 		}
@@ -606,7 +613,8 @@ static void call_ends(struct __test_metadata *_metadata, FIXTURE_DATA(gate) *sel
 			ASSERT_EQ(0, tlsock_fdp_close_nl(&self->d));
 			break;
 		case END_SHUTDOWN:
-			ASSERT_EQ(0, shutdown(self->app, SHUT_RDWR));
+			if (!ended)
+				ASSERT_EQ(0, shutdown(self->app, SHUT_RDWR));
 			break;
 		}
 		ASSERT_EQ(0, pthread_join(c.th, NULL));
