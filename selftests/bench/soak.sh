@@ -20,12 +20,9 @@
 set -u
 trap '' PIPE
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
-tlsockd=$top/daemon/tlsockd
-tlsockctl=$top/daemon/tlsockctl
+# shellcheck source=../lib/tlsenv.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tlsenv.sh"
 peer=$top/selftests/session/sess_peer
-param=/sys/module/tlsock/parameters
 secs=3600
 pairs=4
 rekey=32
@@ -42,8 +39,6 @@ done
 work=$(mktemp -d /tmp/tlsock-soak.XXXXXX)
 dpid=
 saved_rekey=
-# shellcheck source=../lib/tlsenv.sh
-. "$top/selftests/lib/tlsenv.sh"
 
 cleanup() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null

@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Shell helpers for scripts that run tlsockd against a test PKI (sourced, not run).
-# The caller sets:
-#   work       a private scratch directory (mktemp -d)
-#   tlsockd    path of daemon/tlsockd       tlsockctl  path of daemon/tlsockctl
-# start_daemon sets dpid, the daemon's pid; the daemon logs to $work/tlsockd.log.
+# Sets top (the checkout), tlsockd, tlsockctl (the tree's programs) and param (tlsock.ko's
+# parameters). The caller sets work, a private scratch directory (mktemp -d), before it calls
+# the helpers. start_daemon sets dpid, the daemon's pid; the daemon logs to $work/tlsockd.log.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+tlsockd=$top/daemon/tlsockd
+tlsockctl=$top/daemon/tlsockctl
+param=/sys/module/tlsock/parameters
 
 # wait_for SECONDS CMD...: until CMD succeeds (polled every 0.1 s); 1 on timeout
 wait_for() {

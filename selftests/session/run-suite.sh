@@ -15,11 +15,9 @@ set -u
 trap '' PIPE
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
-tlsockd=$top/daemon/tlsockd
-tlsockctl=$top/daemon/tlsockctl
+# shellcheck source=../lib/tlsenv.sh
+. "$here/../lib/tlsenv.sh"
 peer=$here/sess_peer
-param=/sys/module/tlsock/parameters
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
@@ -31,8 +29,6 @@ saved_rekey=
 tool_pid=
 tool_fd=
 work=$(mktemp -d /tmp/tlsock-sess.XXXXXX)
-# shellcheck source=../lib/tlsenv.sh
-. "$here/../lib/tlsenv.sh"
 
 cleanup() {
 	[ -n "$tool_fd" ] && eval "exec $tool_fd>&-"

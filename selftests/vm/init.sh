@@ -41,13 +41,24 @@ fi
 
 # A checkout under /tmp, /run or /var/tmp (run.sh lists it in /lib/vm/keep): held aside while
 # tmpfs covers its parent, then moved back to the same path, writable like the rest.
-i=0
-while read -r p; do
-	[ -n "$p" ] || continue
-	i=$((i + 1))
-	mkdir -p "/keep/$i"
-	mount --bind "$root$p" "/keep/$i" || halt "cannot keep $p"
-done < /lib/vm/keep
+# each_carried FUNC: FUNC N PATH for the Nth path listed
+each_carried() {
+	i=0
+	while read -r p; do
+		[ -n "$p" ] || continue
+		i=$((i + 1))
+		"$1" "$i" "$p"
+	done < /lib/vm/keep
+}
+hold() {
+	mkdir -p "/keep/$1"
+	mount --bind "$root$2" "/keep/$1" || halt "cannot keep $2"
+}
+put_back() {
+	mkdir -p "$root$2"
+	mount --move "/keep/$1" "$root$2" || halt "cannot put $2 back"
+}
+each_carried hold
 
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
@@ -67,13 +78,7 @@ mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mkdir -p "$root/run/lock" "$root$res"
 mount -t 9p -o "$p9" results "$root$res" || halt "cannot mount the results share"
 
-i=0
-while read -r p; do
-	[ -n "$p" ] || continue
-	i=$((i + 1))
-	mkdir -p "$root$p"
-	mount --move "/keep/$i" "$root$p" || halt "cannot put $p back"
-done < /lib/vm/keep
+each_carried put_back
 
 ip link set lo up
 hostname tlsock-vm

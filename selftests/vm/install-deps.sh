@@ -14,27 +14,24 @@ if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/*_Packages 
 	apt_get update
 fi
 
-# newest 6.12 flavour with both an image and headers
-abi=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$' |
-	sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb[0-9]*-amd64\)-unsigned .*/\1/p' | sort -V |
-	while read -r v; do
-		apt-cache show "linux-headers-$v" >/dev/null 2>&1 && echo "$v"
-	done | tail -n 1)
-if [ -z "$abi" ]; then
-	echo "install-deps: no linux 6.12 image+headers pair in the archive" >&2
-	exit 1
-fi
-
-# Debian 12's own 6.1 (make check KERNEL=6.1): the newest generic image and headers pair
-abi61=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
-	sed -n 's/^linux-image-\(6\.1\.0-[0-9]*-amd64\)-unsigned .*/\1/p' | sort -V |
-	while read -r v; do
-		apt-cache show "linux-headers-$v" >/dev/null 2>&1 && echo "$v"
-	done | tail -n 1)
-if [ -z "$abi61" ]; then
-	echo "install-deps: no linux 6.1 image+headers pair in the archive" >&2
-	exit 1
-fi
+# newest_pair SERIES RELEASE-REGEX: the newest generic kernel release of SERIES whose unsigned
+# image and headers are both in the archive (an extended regex of the release, e.g. 6.1.0-57-amd64)
+newest_pair() {
+	local v
+	v=$(apt-cache search --names-only "^linux-image-$2-unsigned\$" |
+		sed -En "s/^linux-image-($2)-unsigned .*/\1/p" | sort -V |
+		while read -r r; do
+			apt-cache show "linux-headers-$r" >/dev/null 2>&1 && echo "$r"
+		done | tail -n 1)
+	if [ -z "$v" ]; then
+		echo "install-deps: no linux $1 image+headers pair in the archive" >&2
+		exit 1
+	fi
+	echo "$v"
+}
+# Debian's 6.12 (the default) and Debian 12's own 6.1 (make check KERNEL=6.1)
+abi=$(newest_pair 6.12 '6\.12\.[0-9]+\+deb[0-9]+-amd64')
+abi61=$(newest_pair 6.1 '6\.1\.0-[0-9]+-amd64')
 
 pkgs=(
 	build-essential make gcc pahole kmod cpio
