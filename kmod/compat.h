@@ -62,6 +62,7 @@ static inline int tlsock_copy_struct_from_sockptr(void *dst, size_t ksize, sockp
 		memset((u8 *)dst + common, 0, ksize - common);
 	return 0;
 }
+
 #define copy_struct_from_sockptr tlsock_copy_struct_from_sockptr
 #endif
 
