@@ -314,11 +314,20 @@ static ssize_t fz_read(int fd, int mode, struct fz_rng *r, uint8_t *type, uint8_
 		close(p[1]);
 		*type = TLSOCK_CT_DATA;
 		/*
-		 * A control record: splice takes data only.  And 0 is not always
-		 * the end: kTLS's splice returns 0 for an empty data record it
-		 * consumed (tlsock's skips it); recvmsg tells the two apart.
+		 * EINVAL: a control record, which splice does not take and recvmsg
+		 * does; or a stream error (a bad record header), which splice just
+		 * reported, once: recvmsg then finds nothing, and the error stands.
 		 */
-		if (m == -EINVAL || !m)
+		if (m == -EINVAL) {
+			n = tlsock_recv_type(fd, type, buf, size, MSG_DONTWAIT);
+			return n > 0 || (!n && *type) ? n : m;
+		}
+		/*
+		 * And 0 is not always the end: kTLS's splice returns 0 for an empty
+		 * data record it consumed (tlsock's skips it); recvmsg tells the two
+		 * apart.
+		 */
+		if (!m)
 			return tlsock_recv_type(fd, type, buf, size, MSG_DONTWAIT);
 		return m;
 	default:
