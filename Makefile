@@ -102,10 +102,12 @@ debug-kernel:
 	selftests/vm/debug-kernel.sh > $(DEBUG_ENV).tmp
 	@mv $(DEBUG_ENV).tmp $(DEBUG_ENV)
 
-# cp -a keeps the sources' times, so kbuild rebuilds only what changed since the last copy.
+# cp -a keeps the sources' times, so kbuild rebuilds only what changed since the last copy; the
+# copy has no git history, so it is given the version (kmod/version.sh).
 module-debug: debug-kernel
 	@mkdir -p $(DEBUG_DIR)/mod
 	cp -a $(DEBUG_MOD_SOURCES) $(DEBUG_DIR)/mod/
+	sh kmod/version.sh > $(DEBUG_DIR)/mod/kmod/VERSION
 	@. ./$(DEBUG_ENV) && $(MAKE) -C "$$KDEBUG_KDIR" M=$(CURDIR)/$(DEBUG_DIR)/mod modules
 	cp $(DEBUG_DIR)/mod/tlsock.ko $(DEBUG_DIR)/tlsock.ko
 
@@ -116,6 +118,7 @@ module-6.1:
 		{ echo "no linux-headers-6.1.*-amd64: run selftests/vm/install-deps.sh" >&2; exit 1; }
 	@mkdir -p $(K61_DIR)/mod
 	cp -a $(DEBUG_MOD_SOURCES) $(K61_DIR)/mod/
+	sh kmod/version.sh > $(K61_DIR)/mod/kmod/VERSION
 	$(MAKE) -C "$(K61_KDIR)" M=$(CURDIR)/$(K61_DIR)/mod modules
 	cp $(K61_DIR)/mod/tlsock.ko $(K61_DIR)/tlsock.ko
 

@@ -15,6 +15,7 @@
 #include <linux/inet_diag.h>
 #include <net/tcp.h>
 #include <net/inet_common.h>
+#include <net/genetlink.h>
 
 #include "tlsock.h"
 
@@ -391,4 +392,7 @@ module_exit(tlsock_exit);
 
 MODULE_DESCRIPTION("tlsock: TLS record layer as a TCP ULP with a userspace handshake daemon");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(TLSOCK_VERSION);
 MODULE_ALIAS_TCP_ULP("tlsock");
+/* resolving the netlink family loads the module; TCP_ULP alone may not (tlsock(7)) */
+MODULE_ALIAS_GENL_FAMILY(TLSOCK_FAMILY_NAME);
