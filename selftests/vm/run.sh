@@ -233,10 +233,11 @@ ln -s busybox "$initrd/bin/sh"
 cp "$vmdir/init.sh" "$initrd/init"
 cp "$vmdir/modprobe.sh" "$initrd/bin/tlsock-modprobe"
 chmod 755 "$initrd/init" "$initrd/bin/tlsock-modprobe"
-# 9p over virtio and overlayfs, decompressed so busybox's insmod can load them; nothing to load
-# for what the kernel has built in (modprobe says "builtin NAME").
+# 9p over virtio (and the virtio PCI transport, a module on 6.1, built in on 6.12) and overlayfs,
+# decompressed so busybox's insmod can load them; nothing to load for what the kernel has built
+# in (modprobe says "builtin NAME").
 boot_mods=$(/sbin/modprobe ${depmod_base[@]+"${depmod_base[@]}"} -S "$release" --show-depends -a \
-		9p 9pnet_virtio overlay) || die "cannot resolve the 9p modules of $release"
+		virtio_pci 9p 9pnet_virtio overlay) || die "cannot resolve the 9p modules of $release"
 : > "$initrd/lib/vm/order"
 awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<< "$boot_mods" |
 	while read -r ko; do
