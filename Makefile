@@ -22,7 +22,11 @@
 #                        closing them gives back, then a handshake flood past the caps
 #                        (LOAD_ARGS passes options to selftests/bench/load-bench.sh)
 #   make demo            boot the VM and run selftests/demo.sh
-#   make install         install tlsock.ko (modules_install) and the userspace programs
+#   make deb             the Debian packages (tlsock-dkms, tlsockd, tlsock-dev) into build/deb
+#   make check-pkg       the installed packages in the VM: DKMS's tlsock.ko, the packaged daemon
+#                        started as its unit says, a managed handshake (selftests/pkg)
+#   make install         install tlsock.ko (modules_install, depmod) and the userspace programs,
+#                        under DESTDIR if set (PREFIX, SBINDIR, UNITDIR... as daemon/Makefile)
 #   make style           checkpatch (from linux-source) or clang-format, advisory only
 #
 # KDIR is the kernel build tree to build against. It defaults to the running kernel's; when that
@@ -159,10 +163,35 @@ demo: all
 	@test -x selftests/demo.sh || { echo "no selftests/demo.sh yet" >&2; exit 1; }
 	$(VM) --timeout $(DEMO_TIMEOUT) -- selftests/demo.sh
 
+# Everything under DESTDIR (a staging tree for a package, or / by default): tlsock.ko under
+# lib/modules/<release>/extra with the module index rebuilt there (depmod -b, as the kernel's own
+# modules_install does), then the programs, unit, man pages, header and configuration.
+KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	depmod -b "$(or $(DESTDIR),/)" $(KRELEASE)
 	@set -e; for d in $(patsubst %/Makefile,%,$(wildcard daemon/Makefile)); do \
 		$(MAKE) -C $$d install; done
+
+# dpkg-buildpackage writes next to the source tree, so it builds a copy of the tree's files
+# (tracked and new, not ignored) in build/deb/src and the packages land in build/deb.
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	git ls-files -z -co --exclude-standard | cpio -0 -pdm --quiet $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/*.deb
+
+# The VM boots Debian's 6.12 with the tlsock.ko that DKMS installed for it (the packages must be
+# installed: apt-get install ./build/deb/*.deb, then dkms install for that kernel).
+PKG_RELEASE = $(KRELEASE)
+check-pkg: userspace
+	@ko=$$(/sbin/modinfo -k $(PKG_RELEASE) -n tlsock 2>/dev/null) && \
+	case "$$ko" in */updates/dkms/*) ;; *) false ;; esac || \
+		{ echo "no DKMS-built tlsock.ko for $(PKG_RELEASE): install build/deb/*.deb" >&2; exit 1; }; \
+	$(VM) --tally --timeout $(CHECK_TIMEOUT) --module "$$ko" \
+		--log build/vm/pkg-run-all.console.log -- selftests/run-all.sh pkg
 
 # checkpatch.pl and its data files come from Debian's linux-source tarball, like the selftest.
 CHECKPATCH_DIR := build/checkpatch
@@ -191,4 +220,4 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all module userspace selftests check check-daemon check-ktls debug-kernel module-debug bench bench-load demo fuzz soak install style clean
+.PHONY: all module userspace selftests check check-daemon check-pkg deb check-ktls debug-kernel module-debug bench bench-load demo fuzz soak install style clean

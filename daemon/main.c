@@ -15,15 +15,17 @@
 #include <unistd.h>
 
 #include "tlsockd.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tlsockd [-f] [-d] [-t] [-c FILE]\n"
+		"usage: tlsockd [-f] [-d] [-t] [-c FILE] | -V\n"
 		"  -c FILE  configuration (default " TLSOCKD_CONF_DEFAULT ")\n"
 		"  -f       stay in the foreground, log to stderr\n"
 		"  -d       debug logging\n"
-		"  -t       check the configuration (load every profile) and exit\n");
+		"  -t       check the configuration (load every profile) and exit\n"
+		"  -V       print the version (also --version) and exit\n");
 }
 
 static int daemonize(void)
@@ -70,7 +72,11 @@ int main(int argc, char **argv)
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_BLOCK, &hup, NULL);
 
-	while ((opt = getopt(argc, argv, "c:fdth")) != -1) {
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("tlsockd %s\n", TLSOCK_VERSION);
+		return 0;
+	}
+	while ((opt = getopt(argc, argv, "c:fdthV")) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -86,6 +92,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tlsockd %s\n", TLSOCK_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -15,6 +15,7 @@
 
 #include "tlsockd.h"
 #include "tlsockctl.h"
+#include "version.h"
 
 /* STATUS_GET; -ENOENT when tlsock.ko is not loaded. */
 static int get_status(struct tlsockd_status *st)
@@ -30,8 +31,33 @@ static int get_status(struct tlsockd_status *st)
 	return err;
 }
 
+/* The loaded module's MODULE_VERSION into @buf; false when it is not loaded (or too old to say). */
+static bool module_version(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/module/tlsock/version", "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok && buf[0];
+}
+
+static int cmd_version(const char *conf_path, int argc, char **argv)
+{
+	char mod[64];
+
+	printf("tlsockctl %s\n", TLSOCK_VERSION);
+	printf("tlsock.ko %s\n", module_version(mod, sizeof(mod)) ? mod : "not loaded");
+	return 0;
+}
+
 static int cmd_status(const char *conf_path, int argc, char **argv)
 {
+	char mod[64];
 	struct tlsockd_status st;
 	char line[256];
 	FILE *f;
@@ -47,7 +73,8 @@ static int cmd_status(const char *conf_path, int argc, char **argv)
 		fprintf(stderr, "tlsockctl: status: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("kernel: tlsock.ko loaded\n");
+	printf("kernel: tlsock.ko loaded, version %s\n",
+	       module_version(mod, sizeof(mod)) ? mod : "unknown");
 	printf("daemon: %s\n", st.listeners ? "listening (tlsockd running in this namespace)" :
 					      "none listening: handshakes fail with ESRCH");
 	printf("handshakes: %u pending, %u in progress, cap %u, default timeout %u ms\n",
@@ -171,6 +198,7 @@ static const struct command {
 				"(warns under DAYS, default 30; exit 1 then)", cmd_certs },
 	{ "wait-ready", "[-t SECS]", "wait until a daemon listens (default 10 s; exit 1 then)",
 	  cmd_wait_ready },
+	{ "version", "", "tlsockctl's version and the loaded module's", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };
 
@@ -178,8 +206,9 @@ static int cmd_help(const char *conf_path, int argc, char **argv)
 {
 	size_t i;
 
-	printf("usage: tlsockctl [-c FILE] COMMAND [ARGS]\n"
-	       "  -c FILE  configuration (default " TLSOCKD_CONF_DEFAULT ")\n\ncommands:\n");
+	printf("usage: tlsockctl [-c FILE] COMMAND [ARGS] | -V\n"
+	       "  -c FILE  configuration (default " TLSOCKD_CONF_DEFAULT ")\n"
+	       "  -V       the version (also --version)\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf("  %-10s %-10s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	return 0;
@@ -191,13 +220,17 @@ int main(int argc, char **argv)
 	size_t i;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+	if (argc == 2 && !strcmp(argv[1], "--version"))
+		return cmd_version(conf_path, 0, NULL);
+	while ((opt = getopt(argc, argv, "+c:hV")) != -1) {
 		switch (opt) {
 		case 'c':
 			conf_path = optarg;
 			break;
 		case 'h':
 			return cmd_help(conf_path, 0, NULL);
+		case 'V':
+			return cmd_version(conf_path, 0, NULL);
 		default:
 			cmd_help(conf_path, 0, NULL);
 			return 2;

@@ -13,7 +13,8 @@
 # gets one failure more. A suite's time limit is "timeout=" in its directory's settings file, else
 # the one in selftests/settings, multiplied by $TLSOCK_TIMEOUT_SCALE if set (a slower kernel).
 # A suite whose settings say "requires=fault-injection" is only selected by default on a kernel
-# with fault injection (make check KERNEL=debug); named, it runs.
+# with fault injection (make check KERNEL=debug); one that says "requires=packages" (the installed
+# Debian packages, make check-pkg) never by default; named, either runs.
 #
 # The last line is "N passed, N failed"; the exit status is non-zero unless N failed is 0 and at
 # least one test passed. In the VM, running totals go to $TLSOCK_VM_RESULTS/tally.
@@ -129,12 +130,18 @@ else
 	for s in "$here"/*/run-suite.sh; do
 		[ -x "$s" ] || continue
 		# a suite that needs a kernel feature this one lacks is left to the runs that have it
-		if [ "$(setting "$(dirname "$s")/settings" requires)" = fault-injection ] &&
-		   [ ! -e /proc/self/fail-nth ]; then
-			echo "# suite $(basename "$(dirname "$s")"): needs fault injection" \
-			     "(make check KERNEL=debug); not selected on this kernel"
-			continue
-		fi
+		case $(setting "$(dirname "$s")/settings" requires) in
+		fault-injection)
+			if [ ! -e /proc/self/fail-nth ]; then
+				echo "# suite $(basename "$(dirname "$s")"): needs fault injection" \
+				     "(make check KERNEL=debug); not selected on this kernel"
+				continue
+			fi ;;
+		packages)
+			echo "# suite $(basename "$(dirname "$s")"): needs the Debian packages" \
+			     "installed (make check-pkg); not selected by default"
+			continue ;;
+		esac
 		suites+=("$s")
 	done
 fi

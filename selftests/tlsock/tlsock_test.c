@@ -617,6 +617,102 @@ TEST_F(wire, tlsock_records_open_in_userspace)
 	free(want);
 }
 
+/*
+ * sendfile() and splice() into a tlsock socket put records on the wire, never the file's bytes:
+ * a child feeds a memfd with sendfile and a pipe with splice (zero-copy off and on), the plain
+ * TCP receiver opens every record in userspace and gets the pattern back, nothing else.  On 6.1
+ * this is the sendpage path (kmod/compat.c), on 6.12 MSG_SPLICE_PAGES.
+ */
+TEST_F_TIMEOUT(wire, sendfile_and_splice_are_records, 180)
+{
+	const size_t chunk = (256 << 10) + 123;	/* per sendfile and per splice, each zc setting */
+	const size_t len = 4 * chunk;
+	uint64_t seed = tlsock_pat_seed();
+	uint8_t *rec = malloc(TLSOCK_REC_BUF), *pt = malloc(TLSOCK_REC_BUF);
+	struct tlsock_urec u;
+	size_t got = 0;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, rec);
+	ASSERT_NE(NULL, pt);
+	attach(_metadata, self->tx, ULP_TLSOCK);
+	set_keys(_metadata, self->tx, true, &self->k);
+	ASSERT_OK(tlsock_urec_init(&u, &self->k));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint8_t *buf = malloc(chunk);
+		unsigned int zc;
+		size_t off = 0;
+		int fd, p[2];
+
+		fd = memfd_create("tlsock-wire", MFD_CLOEXEC);
+		if (!buf || fd < 0 || pipe(p))
+			_exit(10);
+		for (zc = 0; zc <= 1; zc++) {
+			off_t foff = 0;
+			size_t done = 0;
+
+			if (setsockopt(self->tx, SOL_TLS, TLS_TX_ZEROCOPY_RO, &zc, sizeof(zc)))
+				_exit(11);
+			tlsock_pat_fill(seed, off, buf, chunk);
+			if (pwrite(fd, buf, chunk, 0) != (ssize_t)chunk)
+				_exit(12);
+			while ((size_t)foff < chunk)
+				if (sendfile(self->tx, fd, &foff, chunk - foff) <= 0)
+					_exit(13);
+			off += chunk;
+			tlsock_pat_fill(seed, off, buf, chunk);
+			while (done < chunk) {
+				size_t n = chunk - done < 65536 ? chunk - done : 65536;
+				ssize_t in = write(p[1], buf + done, n), s;
+
+				if (in <= 0)
+					_exit(14);
+				for (s = 0; s < in;) {
+					ssize_t m = splice(p[0], NULL, self->tx, NULL, in - s, 0);
+
+					if (m <= 0)
+						_exit(15);
+					s += m;
+				}
+				done += in;
+			}
+			off += chunk;
+		}
+		_exit(0);
+	}
+
+	while (got < len) {
+		unsigned int rlen;
+		uint8_t type;
+		ssize_t n;
+
+		ASSERT_EQ(5, tlsock_read_full(self->rx, rec, 5)) TH_LOG("wire ends at %zu", got);
+		ASSERT_EQ(TLSOCK_CT_DATA, rec[0]) TH_LOG("not a record header at plaintext %zu", got);
+		ASSERT_EQ(3, rec[1]);
+		ASSERT_EQ(3, rec[2]);
+		rlen = rec[3] << 8 | rec[4];
+		ASSERT_GE(TLSOCK_REC_BUF - 5, rlen);
+		ASSERT_EQ((ssize_t)rlen, tlsock_read_full(self->rx, rec + 5, rlen));
+		n = tlsock_urec_open(&u, rec, rlen + 5, &type, pt, TLSOCK_REC_BUF);
+		ASSERT_LE(0, n) TH_LOG("record at plaintext %zu does not open: %s", got,
+				       strerror(-n));
+		ASSERT_EQ(TLSOCK_CT_DATA, type);
+		ASSERT_GE(len - got, (size_t)n);
+		ASSERT_EQ(-1, tlsock_pat_check(seed, got, pt, n)) TH_LOG("wrong data at %zu", got);
+		got += n;
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("sender: status %#x", status);
+	tlsock_urec_free(&u);
+	free(rec);
+	free(pt);
+}
+
 /* ------------------------------------------------------------------------ */
 /* hostile: a plain TCP peer writes records into a tlsock RX socket         */
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The installed Debian packages, as a user gets them (TAP): tlsock.ko as DKMS built it for this
+# kernel, tlsockd and tlsockctl from /usr/sbin, started the way the packaged systemd unit says,
+# and a managed mutual-TLS handshake through them. Needs root and the packages installed on the
+# host whose root the VM shares (make check-pkg; .ci/run builds and installs them first). The
+# VM's root is an overlay, so the configuration written here never reaches the host.
+
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+demo=$here/../demo
+unit=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+unit=${unit:-/lib/systemd/system}/tlsockd.service
+conf=/etc/tlsock/tlsockd.conf
+port=4460
+plan=14
+n=0
+failed=0
+dpid=
+spid=
+work=$(mktemp -d /tmp/tlsock-pkg.XXXXXX)
+
+cleanup() {
+	[ -n "$spid" ] && kill "$spid" 2>/dev/null
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	if [ $failed != 0 ]; then
+		sed 's/^/# tlsockd: /' "$work/tlsockd.log" 2>/dev/null | tail -n 30
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
+check() {	# check NAME CMD...
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$(echo "$out" | tail -n 3)"; fi
+}
+wait_for() {	# wait_for TENTHS CMD...
+	local t=$1 i
+	shift
+	for ((i = 0; i < t; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# unit_line KEY: the command of KEY= in the packaged unit (one line, no systemd specifiers used)
+unit_line() { sed -n "s/^$1=//p" "$unit" | head -n 1; }
+
+echo "1..$plan"
+
+ver=$(dpkg-query -W -f='${Version}' tlsockd 2>/dev/null)
+kver=$(uname -r)
+check "tlsock-dkms, tlsockd and tlsock-dev $ver installed" \
+	test -n "$ver" -a "$(dpkg-query -W -f='${Version}' tlsock-dkms 2>/dev/null)" = "$ver" \
+	-a "$(dpkg-query -W -f='${Version}' tlsock-dev 2>/dev/null)" = "$ver"
+check "DKMS built and installed tlsock $ver for $kver" \
+	sh -c "dkms status -m tlsock -v '$ver' -k '$kver' | grep -q ': installed'"
+path=$(modinfo -n tlsock 2>/dev/null)
+check "modprobe finds DKMS's tlsock.ko ($path)" \
+	sh -c "case '$path' in /lib/modules/$kver/updates/dkms/tlsock.ko*) exit 0;; esac; exit 1"
+check "its MODULE_VERSION is the package's" test "$(modinfo -F version tlsock)" = "$ver"
+check "DKMS signed it (signer: $(modinfo -F signer tlsock 2>/dev/null))" \
+	test -n "$(modinfo -F signer tlsock 2>/dev/null)"
+check "tlsockd --version and tlsockctl --version print $ver" \
+	test "$(/usr/sbin/tlsockd --version)" = "tlsockd $ver" -a \
+	"$(/usr/sbin/tlsockctl --version | head -n 1)" = "tlsockctl $ver"
+
+# The shipped configuration passes the unit's own check, unchanged.
+pre=$(unit_line ExecStartPre)
+start=$(unit_line ExecStart)
+check "the shipped $conf passes ExecStartPre ($pre)" sh -c "$pre"
+
+# Nothing loaded: the daemon's netlink lookup must load the module (MODULE_ALIAS_GENL_FAMILY).
+rmmod tlsock 2>/dev/null
+check "tlsock.ko unloaded before the daemon starts" test ! -d /sys/module/tlsock
+
+# A server and a client profile over a throwaway PKI, in the packaged path.
+mkpki() {
+	local d=$work/pki t
+	mkdir -p "$d"
+	for t in ca server client; do
+		certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
+			--outfile "$d/$t.key" >/dev/null 2>&1 || return 1
+	done
+	printf 'cn = "pkg CA"\nca\ncert_signing_key\nexpiration_days = 1\n' > "$d/ca.tmpl"
+	printf 'cn = "localhost"\ndns_name = "localhost"\ntls_www_server\nsigning_key\nexpiration_days = 1\n' > "$d/server.tmpl"
+	printf 'cn = "pkg client"\ntls_www_client\nsigning_key\nexpiration_days = 1\n' > "$d/client.tmpl"
+	certtool --generate-self-signed --load-privkey "$d/ca.key" --template "$d/ca.tmpl" \
+		--outfile "$d/ca.pem" >/dev/null 2>&1 || return 1
+	for t in server client; do
+		certtool --generate-certificate --load-privkey "$d/$t.key" --load-ca-certificate \
+			"$d/ca.pem" --load-ca-privkey "$d/ca.key" --template "$d/$t.tmpl" \
+			--outfile "$d/$t.pem" >/dev/null 2>&1 || return 1
+	done
+	chmod 0600 "$d"/*.key
+	printf '%s\n' "[daemon]" "workers = 4" "" \
+		"[profile demo-server]" "cert = $d/server.pem" "key = $d/server.key" \
+		"ca = $d/ca.pem" "client_auth = require" "" \
+		"[profile demo-client]" "cert = $d/client.pem" "key = $d/client.key" \
+		"ca = $d/ca.pem" > "$conf"
+}
+if mkpki; then
+	check "a mutual-TLS configuration in $conf passes ExecStartPre" sh -c "$pre"
+else
+	not_ok "a mutual-TLS configuration in $conf passes ExecStartPre" "certtool failed"
+fi
+
+# ExecStart as systemd runs it for Type=notify: READY=1 on $NOTIFY_SOCKET once it serves.
+python3 - "$work/notify" > "$work/notify.out" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+print(s.recv(4096).decode(), flush=True)
+PY
+spid=$!
+wait_for 50 test -S "$work/notify"
+# shellcheck disable=SC2086 # the unit's command line, split as systemd splits it (no quotes in it)
+NOTIFY_SOCKET=$work/notify $start > "$work/tlsockd.log" 2>&1 &
+dpid=$!
+wait "$spid"
+spid=
+if grep -q 'READY=1' "$work/notify.out"; then ok "ExecStart ($start) notified READY=1"
+else not_ok "ExecStart ($start) notified READY=1" "$(cat "$work/notify.out")"; fi
+check "the daemon's netlink lookup loaded tlsock.ko" test -d /sys/module/tlsock
+st=$(/usr/sbin/tlsockctl status 2>&1)
+check "tlsockctl status: module $ver, daemon listening" \
+	sh -c "echo '$st' | grep -q '^kernel: tlsock.ko loaded, version $ver\$' &&
+	       echo '$st' | grep -q '^daemon: listening'"
+
+"$demo/demo_server" "$port" 1 > "$work/server.out" 2>&1 &
+srv=$!
+wait_for 100 sh -c "ss -Hltn 'sport = :$port' | grep -q LISTEN"
+"$demo/demo_client" "$port" localhost "packaged" > "$work/client.out" 2>&1
+rc=$?
+wait "$srv"
+if [ $rc = 0 ] && grep -q 'peer verified  yes' "$work/client.out" &&
+   grep -q 'peer verified  yes' "$work/server.out" &&
+   grep -q 'received "packaged"' "$work/server.out"; then
+	ok "a managed mutual-TLS handshake and data through the packaged daemon"
+else
+	not_ok "a managed mutual-TLS handshake and data through the packaged daemon" \
+		"$(tail -n 4 "$work/client.out" "$work/server.out" | tr '\n' ' ')"
+fi
+
+# ExecReload, then stop: the daemon reloads and exits cleanly on SIGTERM, as systemd would see.
+kill -HUP "$dpid"
+sleep 1
+kill -0 "$dpid" 2>/dev/null && kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+dpid=
+check "reloaded (SIGHUP) and stopped (SIGTERM) with status 0" test "$rc" = 0
+
+exit $((failed != 0))

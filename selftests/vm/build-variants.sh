@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build tlsock.ko against every kernel variant Debian ships for the supported series (generic,
+# cloud, rt of 6.12 and 6.1), newest release of each in the archive. The headers are downloaded
+# and unpacked under build/variants, not installed (an installed linux-headers package pulls its
+# kernel image in); the kbuild tools they point to are the installed ones, or unpacked too.
+# One "ok"/"not ok" line per variant, then "N passed, N failed"; non-zero exit on a failure.
+#
+#   build-variants.sh [SERIES-REGEX...]   (default: 6.12 and 6.1)
+
+set -u
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out=$top/build/variants
+root=$out/root
+pass=0
+fail=0
+
+series=("$@")
+[ ${#series[@]} -gt 0 ] || series=('6\.12\.[0-9]+\+deb[0-9]+' '6\.1\.0-[0-9]+')
+
+# newest RELEASE-REGEX: the newest release matching it with a headers package in the archive
+newest() {
+	apt-cache search --names-only "^linux-headers-$1\$" |
+		sed -En "s/^linux-headers-($1) .*/\1/p" | sort -V | tail -n 1
+}
+
+# unpack PKG: PKG's files under $root, unless it is installed (then the system's are used)
+unpack() {
+	local deb
+	if dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; then
+		return 0
+	fi
+	[ -e "$out/debs/$1.unpacked" ] && return 0
+	(cd "$out/debs" && apt-get download "$1" >/dev/null 2>&1) || return 1
+	deb=$(ls "$out/debs/$1"_*.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] && dpkg-deb -x "$deb" "$root" && touch "$out/debs/$1.unpacked"
+}
+
+# the linux-headers-* and linux-kbuild-* packages PKG depends on
+header_deps() {
+	apt-cache depends "$1" 2>/dev/null |
+		sed -En 's/^ *\|?Depends: (linux-(headers|kbuild)-[^ ]+)$/\1/p'
+}
+
+mkdir -p "$out/debs" "$root/usr/src" "$root/usr/lib"
+for s in "${series[@]}"; do
+	for flavour in amd64 cloud-amd64 rt-amd64; do
+		rel=$(newest "$s-$flavour")
+		if [ -z "$rel" ]; then
+			echo "not ok - no $flavour headers of series $s in the archive"
+			fail=$((fail + 1))
+			continue
+		fi
+		pkg=linux-headers-$rel
+		log=$out/$rel.log
+		ok=1
+		for p in "$pkg" $(header_deps "$pkg"); do
+			unpack "$p" || { ok=0; echo "# cannot fetch $p" >> "$log"; }
+		done
+		kdir=/usr/src/$pkg
+		if [ ! -e "$kdir/Makefile" ] && [ -e "$root$kdir/Makefile" ]; then
+			kdir=$root$kdir
+			# the headers name their common tree by absolute path, and their scripts by a
+			# relative one into /usr/lib: point both into the unpacked tree, where a
+			# package that is installed is linked to
+			sed -i -E "s|^include (/usr/src/)|include $root\1|" "$kdir/Makefile"
+			for k in /usr/lib/linux-kbuild-*; do
+				[ -e "$root$k" ] || ln -sfn "$k" "$root$k"
+			done
+		fi
+		src=$out/$rel/mod
+		rm -rf "$src"
+		mkdir -p "$src"
+		cp -a "$top/Kbuild" "$top/kmod" "$top/uapi" "$src/"
+		sh "$top/kmod/version.sh" > "$src/kmod/VERSION"
+		if [ $ok = 1 ] && make -C "$kdir" M="$src" modules >> "$log" 2>&1 &&
+		   /sbin/modinfo -F vermagic "$src/tlsock.ko" | grep -q "^$rel "; then
+			echo "ok - tlsock.ko builds for $rel"
+			pass=$((pass + 1))
+		else
+			echo "not ok - tlsock.ko builds for $rel ($log)"
+			grep -E 'error|Error' "$log" | head -n 5 | sed 's/^/# /'
+			fail=$((fail + 1))
+		fi
+	done
+done
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
