@@ -56,9 +56,17 @@ unload || fail "rmmod tlsock failed after its sockets were closed"
 [ ! -d /sys/module/tlsock ] || fail "tlsock still present after rmmod"
 echo "tlsock unloaded"
 hold_check k || fail "kTLS sockets broken by unloading tlsock"
-if out=$("$hold_bin" tlsock:1.3:aes-gcm-128 </dev/null 2>&1); then
-	fail "a tlsock socket could be set up with the module unloaded"
-fi
+# With tlsock installed in the module tree (the DKMS package), a privileged TCP_ULP "tlsock"
+# would load it again by its alias; the kernel's module helper is turned off for this one check
+# so that it sees the ULP gone, not the installed copy.
+helper=/proc/sys/kernel/modprobe
+saved_helper=$(cat "$helper")
+echo /bin/false > "$helper" || fail "cannot turn off module autoloading"
+out=$("$hold_bin" tlsock:1.3:aes-gcm-128 </dev/null 2>&1)
+rc=$?
+echo "$saved_helper" > "$helper" || fail "cannot restore $helper"
+[ "$rc" != 0 ] || fail "a tlsock socket could be set up with the module unloaded"
+[ ! -d /sys/module/tlsock ] || fail "tlsock was loaded again by TCP_ULP"
 echo "without the module: $out"
 
 insmod "$ko" || fail "insmod $ko"
