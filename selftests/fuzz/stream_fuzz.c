@@ -499,6 +499,40 @@ static bool fz_prefix(const struct fz_result *a, const struct fz_result *b)
 }
 
 /*
+ * The error tlsock reports for a bad last record header that kTLS never
+ * checks, or 0.  kTLS looks at a TLS 1.2 AES-GCM/CCM header only once the
+ * 8-byte explicit nonce behind it has arrived too; tlsock judges the header
+ * by its 5 bytes.  So when the stream ends between the two, kTLS sees a
+ * truncated record (EOF, or the reset) where tlsock reports the header's
+ * error: EMSGSIZE for a length past the largest record, EBADMSG for one
+ * shorter than nonce and tag, EINVAL for a version other than 3,3.
+ */
+static int fz_early_header_error(const struct fz_case *c)
+{
+	const size_t overhead = 8 + 16;
+	size_t at = 0, n;
+
+	if (c->version != TLS_1_2_VERSION || c->cipher == TLS_CIPHER_CHACHA20_POLY1305)
+		return 0;
+	while (at + 5 <= c->len) {
+		n = (c->stream[at + 3] << 8) | c->stream[at + 4];
+		if (at + 5 + 8 > c->len)
+			break;
+		at += 5 + n;
+	}
+	if (at + 5 > c->len || at + 5 + 8 <= c->len)
+		return 0;
+	n = (c->stream[at + 3] << 8) | c->stream[at + 4];
+	if (n > TLSOCK_MAX_PAYLOAD + overhead)
+		return EMSGSIZE;
+	if (n < overhead)
+		return EBADMSG;
+	if (c->stream[at + 1] != 3 || c->stream[at + 2] != 3)
+		return EINVAL;
+	return 0;
+}
+
+/*
  * Where tlsock is stricter than kTLS on purpose, it must stop with EBADMSG
  * at the record kTLS let through, having delivered what kTLS delivered
  * before it:
@@ -506,10 +540,18 @@ static bool fz_prefix(const struct fz_result *a, const struct fz_result *b)
  *    6.2.1; kTLS returns it as a 0-byte read, which looks like EOF);
  *  - a TLS 1.3 record whose outer type is not 23: the header is the AEAD's
  *    additional data (RFC 8446 5.2), kTLS authenticates with 23 in its place.
+ * And where the stream ends inside a bad TLS 1.2 record's explicit nonce
+ * (fz_early_header_error()), tlsock reports the bad header after the same
+ * events as kTLS, which ends as at any truncated record.
  */
 static bool fz_known_divergence(const struct fz_case *c, const struct fz_result *ktls,
 				const struct fz_result *tlsock)
 {
+	int early = fz_early_header_error(c);
+
+	if (early && (ktls->end == 0 || ktls->end == ECONNRESET) && tlsock->end == early &&
+	    tlsock->len == ktls->len && !memcmp(tlsock->ev, ktls->ev, ktls->len))
+		return true;
 	if (!ktls->empty_ctl && !c->outer_flip)
 		return false;
 	return tlsock->end == EBADMSG && fz_prefix(tlsock, ktls);
