@@ -66,8 +66,8 @@ for s in "${series[@]}"; do
 			# relative one into /usr/lib: point both into the unpacked tree, where a
 			# package that is installed is linked to
 			sed -i -E "s|^include (/usr/src/)|include $root\1|" "$kdir/Makefile"
-			for k in /usr/lib/linux-kbuild-*; do
-				[ -e "$root$k" ] || ln -sfn "$k" "$root$k"
+			for k in /usr/lib/linux-kbuild-* /usr/src/linux-headers-*; do
+				[ -e "$k" ] && [ ! -e "$root$k" ] && ln -sfn "$k" "$root$k"
 			done
 		fi
 		src=$out/$rel/mod
