@@ -15,7 +15,7 @@ unit=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
 unit=${unit:-/lib/systemd/system}/tlsockd.service
 conf=/etc/tlsock/tlsockd.conf
 port=4460
-plan=14
+plan=16
 n=0
 failed=0
 dpid=
@@ -69,6 +69,11 @@ check "DKMS signed it (signer: $(modinfo -F signer tlsock 2>/dev/null))" \
 check "tlsockd --version and tlsockctl --version print $ver" \
 	test "$(/usr/sbin/tlsockd --version)" = "tlsockd $ver" -a \
 	"$(/usr/sbin/tlsockctl --version | head -n 1)" = "tlsockctl $ver"
+
+# verify's status ignores lines it could not parse: any word from it is a failure
+check "systemd-analyze verify accepts the packaged unit ($unit) without a word" \
+	sh -c "out=\$(systemd-analyze verify '$unit' 2>&1) && [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
+check "modules-load.d loads tlsock at boot" grep -qx tlsock /usr/lib/modules-load.d/tlsock.conf
 
 # The shipped configuration passes the unit's own check, unchanged.
 pre=$(unit_line ExecStartPre)

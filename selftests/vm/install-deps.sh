@@ -42,8 +42,9 @@ pkgs=(
 	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml python3-jsonschema
 	# the debug kernel (selftests/vm/debug-kernel.sh) is built from linux-source
 	flex bison bc libelf-dev libssl-dev
-	# the Debian packages (make deb) and DKMS, which builds the module where they are installed
-	debhelper dh-dkms dkms dpkg-dev
+	# the Debian packages (make deb) and DKMS, which builds the module where they are installed;
+	# systemd for pkg-config's unit directory and systemd-analyze (selftests/pkg)
+	debhelper dh-dkms dkms dpkg-dev systemd
 )
 missing=()
 for p in "${pkgs[@]}"; do
