@@ -11,6 +11,8 @@
 #   make check KERNEL=6.1
 #                        the same on Debian 12's own 6.1 kernel (newest installed generic
 #                        headers and image); tlsock.ko for it is built under build/k61
+#   make check KERNEL=7  the same on the newest 7.x of Debian 13's backports, tlsock.ko built in a
+#                        Debian 13 chroot (selftests/vm/k7.sh), under build/k7
 #   make check-daemon    tlsockd's handshake code on this host, over loopback (no VM, seconds)
 #   make fuzz            a long hostile-stream campaign in the VM (FUZZ_RECORDS, default 10^6)
 #   make soak            an hour of managed sessions with KeyUpdates and daemon restarts (SOAK_SECS)
@@ -63,8 +65,8 @@ DEBUG_ENV := $(DEBUG_DIR)/kernel.env
 DEBUG_MOD_SOURCES := Kbuild kmod uapi
 # The debug kernel runs the suites about 3-4 times slower: the VM's limit and each suite's.
 DEBUG_CHECK_TIMEOUT ?= 7200
-ifneq ($(filter-out debug 6.1,$(KERNEL)),)
-$(error KERNEL=$(KERNEL): KERNEL=debug and KERNEL=6.1 are known (or leave it unset for Debian's 6.12))
+ifneq ($(filter-out debug 6.1 7,$(KERNEL)),)
+$(error KERNEL=$(KERNEL): KERNEL=debug, 6.1 and 7 are known (or leave it unset for Debian's 6.12))
 endif
 
 # Debian 12's 6.1: the newest generic headers installed, and the image of the same release.
@@ -94,6 +96,11 @@ check: userspace module-debug
 else ifeq ($(KERNEL),)
 check: all
 	$(VM) --tally --timeout $(CHECK_TIMEOUT) -- selftests/run-all.sh $(SUITES)
+else ifeq ($(KERNEL),7)
+check: userspace module-7
+	@. ./$(K7_ENV) && $(VM) --tally --timeout $(CHECK_TIMEOUT) --kernel "$$K7_IMAGE" \
+		--moddir "$$K7_MODDIR" --module $(K7_DIR)/tlsock.ko \
+		--log build/vm/k7-run-all.console.log -- selftests/run-all.sh $(SUITES)
 else ifeq ($(KERNEL),6.1)
 check: userspace module-6.1
 	$(VM) --tally --timeout $(CHECK_TIMEOUT) --kernel /boot/vmlinuz-$(K61_RELEASE) \
@@ -125,6 +132,15 @@ module-6.1:
 	sh kmod/version.sh > $(K61_DIR)/mod/kmod/VERSION
 	$(MAKE) -C "$(K61_KDIR)" M=$(CURDIR)/$(K61_DIR)/mod modules
 	cp $(K61_DIR)/mod/tlsock.ko $(K61_DIR)/tlsock.ko
+
+# Debian 13's newest 7.x from trixie-backports (make check KERNEL=7): its headers need Debian 13's
+# compiler, so selftests/vm/k7.sh builds tlsock.ko in a Debian 13 chroot and unpacks the image.
+K7_DIR := build/k7
+K7_ENV := $(K7_DIR)/kernel.env
+module-7:
+	@mkdir -p $(K7_DIR)
+	selftests/vm/k7.sh kernel $(K7_DIR) > $(K7_ENV).tmp
+	@mv $(K7_ENV).tmp $(K7_ENV)
 
 # tlsockd's handshakes over loopback on this machine: no module, no VM, a few seconds.
 check-daemon:
@@ -220,4 +236,4 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all module userspace selftests check check-daemon check-pkg deb check-ktls debug-kernel module-debug bench bench-load demo fuzz soak install style clean
+.PHONY: all module userspace selftests check check-daemon check-pkg deb check-ktls debug-kernel module-debug module-6.1 module-7 bench bench-load demo fuzz soak install style clean

@@ -8,7 +8,7 @@
  * alone: Debian backports pieces of newer kernels into its 6.1 series.  Kbuild
  * probes the tree's headers and defines TLSOCK_HAVE_* for what it finds; the
  * shims below fill the gaps.  Supported: Debian 12's 6.1, Debian 12/13's 6.12
- * and newer.
+ * and Debian 13's 7.x (backports).
  */
 #ifndef _TLSOCK_COMPAT_H
 #define _TLSOCK_COMPAT_H
@@ -122,6 +122,48 @@ static inline void tlsock_unpin_pages(struct page **pages, unsigned long n, bool
 int tlsock_sendpage(struct sock *sk, struct page *page, int offset, size_t size, int flags);
 int tlsock_no_sendpage_locked(struct sock *sk, struct page *page, int offset, size_t size,
 			      int flags);
+#endif
+
+/*
+ * In 7.x (not 6.12) struct proto's recvmsg has no addr_len (TCP only wrote it for the
+ * error queue).  tlsock_recvmsg() takes and passes on what the tree has:
+ *	int tlsock_recvmsg(struct sock *sk, ..., int flags TLSOCK_ADDR_LEN_DECL)
+ *	ctx->sk_proto->recvmsg(sk, msg, len, flags TLSOCK_ADDR_LEN)
+ */
+#ifdef TLSOCK_HAVE_RECVMSG_ADDR_LEN
+#define TLSOCK_ADDR_LEN_DECL	, int *addr_len
+#define TLSOCK_ADDR_LEN		, addr_len
+#else
+#define TLSOCK_ADDR_LEN_DECL
+#define TLSOCK_ADDR_LEN
+#endif
+
+/*
+ * In 7.x (not 6.12) a ULP's get_info and get_info_size are told whether the reader
+ * has CAP_NET_ADMIN; tlsock reports the same to everyone.
+ */
+#ifdef TLSOCK_HAVE_ULP_INFO_NET_ADMIN
+#define TLSOCK_ULP_INFO_DECL	, bool net_admin
+#else
+#define TLSOCK_ULP_INFO_DECL
+#endif
+
+/* After 6.12 a file's count is a file_ref_t (f_ref), no longer f_count. */
+#ifdef TLSOCK_HAVE_FILE_REF
+#define tlsock_file_get_unless_zero(f)	file_ref_get(&(f)->f_ref)
+#else
+#define tlsock_file_get_unless_zero(f)	atomic_long_inc_not_zero(&(f)->f_count)
+#endif
+
+/*
+ * After 6.12 the bulk page allocator filling an array is alloc_pages_bulk();
+ * before, that name took a list as well and the array form was
+ * alloc_pages_bulk_array().
+ */
+#ifdef TLSOCK_HAVE_ALLOC_PAGES_BULK_ARRAY
+#define tlsock_alloc_pages_bulk(gfp, n, pages)	alloc_pages_bulk_array(gfp, n, pages)
+#else
+#define tlsock_alloc_pages_bulk(gfp, n, pages)	alloc_pages_bulk(gfp, n, pages)
 #endif
 
 #endif /* _TLSOCK_COMPAT_H */

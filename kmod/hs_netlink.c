@@ -166,7 +166,7 @@ static enum tlsock_hs_park_result tlsock_hs_park(struct tlsock_hs_net *hn, u32 p
 	spin_lock(&hn->lock);
 	list_for_each_entry(hs, &hn->queue, node) {
 		/* one whose file is being released is about to be cancelled */
-		if (!atomic_long_read(&hs->sk->sk_socket->file->f_count) ||
+		if (!file_count(hs->sk->sk_socket->file) ||
 		    test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits))
 			continue;
 		*first_id = hs->id;
@@ -326,7 +326,7 @@ static struct file *tlsock_hs_file_get(struct tlsock_hs *hs)
 	struct file *file = hs->sk->sk_socket->file;
 
 	lockdep_assert_held(&hs->hn->lock);
-	return atomic_long_inc_not_zero(&file->f_count) ? file : NULL;
+	return tlsock_file_get_unless_zero(file) ? file : NULL;
 }
 
 /* Move the oldest claimable request to the active list, for @portid. */

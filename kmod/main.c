@@ -289,7 +289,7 @@ static u16 tlsock_conf(bool on)
 }
 
 /* ss -ti: the same attributes as the kernel's tls ULP, so ss decodes them */
-static int tlsock_get_info(struct sock *sk, struct sk_buff *skb)
+static int tlsock_get_info(struct sock *sk, struct sk_buff *skb TLSOCK_ULP_INFO_DECL)
 {
 	struct tlsock_ctx *ctx;
 	struct nlattr *start;
@@ -336,7 +336,7 @@ out:
 	return 0;
 }
 
-static size_t tlsock_get_info_size(const struct sock *sk)
+static size_t tlsock_get_info_size(const struct sock *sk TLSOCK_ULP_INFO_DECL)
 {
 	return nla_total_size(0) +			/* INET_ULP_INFO_TLS */
 	       2 * nla_total_size(sizeof(u16)) +	/* VERSION, CIPHER */

@@ -835,7 +835,7 @@ out:
  * @msg: destination; a TLS_GET_RECORD_TYPE cmsg reports the record type
  * @len: bytes wanted
  * @flags: MSG_* flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT...)
- * @addr_len: unused for TCP
+ * @addr_len: (not in 7.x) the source address length, for the error queue
  *
  * One call returns records of a single content type.  A non-data record
  * needs room for the cmsg (else -EIO) and is returned on its own.
@@ -843,7 +843,8 @@ out:
  * Context: process context.
  * Return: bytes copied, 0 at end of stream, or a negative errno.
  */
-int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
+int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		   int flags TLSOCK_ADDR_LEN_DECL)
 {
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 	bool peek = flags & MSG_PEEK;
@@ -860,7 +861,7 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, i
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		ret = ctx->sk_proto->recvmsg(sk, msg, len, flags, addr_len);
+		ret = ctx->sk_proto->recvmsg(sk, msg, len, flags TLSOCK_ADDR_LEN);
 		tlsock_plain_end(ctx);
 		return ret;
 	}
@@ -971,7 +972,7 @@ out_reader:
 	return ret;
 
 plain:
-	return ctx->sk_proto->recvmsg(sk, msg, len, flags, addr_len);
+	return ctx->sk_proto->recvmsg(sk, msg, len, flags TLSOCK_ADDR_LEN);
 }
 
 static void tlsock_spd_release(struct splice_pipe_desc *spd, unsigned int i)

@@ -393,7 +393,8 @@ void tlsock_txp_exit(void);
 
 /* rx.c */
 void tlsock_rx_init(struct tlsock_ctx *ctx);
-int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len);
+int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		   int flags TLSOCK_ADDR_LEN_DECL);
 ssize_t tlsock_splice_read(struct socket *sock, loff_t *ppos, struct pipe_inode_info *pipe,
 			   size_t len, unsigned int flags);
 int tlsock_read_sock(struct sock *sk, read_descriptor_t *desc, sk_read_actor_t recv_actor);

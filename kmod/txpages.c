@@ -69,7 +69,7 @@ int tlsock_txp_get(struct page **pages, int n, gfp_t gfp)
 	local_unlock_irqrestore(&tlsock_txp.lock, flags);
 	/* the bulk allocator may stop short when the per-CPU lists run dry: go on while it moves */
 	for (;;) {
-		got = alloc_pages_bulk_array(gfp | __GFP_NOWARN, n, pages);
+		got = tlsock_alloc_pages_bulk(gfp | __GFP_NOWARN, n, pages);
 		if (got >= n || got == last)
 			return got;
 		last = got;

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build tlsock.ko against every kernel variant Debian ships for the supported series (generic,
-# cloud, rt of 6.12 and 6.1), newest release of each in the archive. The headers are downloaded
+# cloud, rt of 6.12 and 6.1, and of 7.x from Debian 13's backports through selftests/vm/k7.sh),
+# newest release of each in the archive. The headers are downloaded
 # and unpacked under build/variants, not installed (an installed linux-headers package pulls its
 # kernel image in); the kbuild tools they point to are the installed ones, or unpacked too.
 # One "ok"/"not ok" line per variant, then "N passed, N failed"; non-zero exit on a failure.
 #
-#   build-variants.sh [SERIES-REGEX...]   (default: 6.12 and 6.1)
+#   build-variants.sh [SERIES-REGEX...]   (default: 6.12 and 6.1, then 7.x)
 
 set -u
 
@@ -18,7 +19,11 @@ pass=0
 fail=0
 
 series=("$@")
-[ ${#series[@]} -gt 0 ] || series=('6\.12\.[0-9]+\+deb[0-9]+' '6\.1\.0-[0-9]+')
+with7=0
+if [ ${#series[@]} = 0 ]; then
+	series=('6\.12\.[0-9]+\+deb[0-9]+' '6\.1\.0-[0-9]+')
+	with7=1
+fi
 
 # newest RELEASE-REGEX: the newest release matching it with a headers package in the archive
 newest() {
@@ -86,5 +91,25 @@ for s in "${series[@]}"; do
 		fi
 	done
 done
+# 7.x: Debian 13's backports, built in a Debian 13 chroot (its headers need Debian 13's compiler)
+if [ "$with7" = 1 ]; then
+	for flavour in amd64 cloud-amd64 rt-amd64; do
+		log=$out/7-$flavour.log
+		if ! rel=$("$top/selftests/vm/k7.sh" release "$flavour" 2>"$log"); then
+			echo "not ok - no $flavour headers of series 7.x ($log)"
+			fail=$((fail + 1))
+			continue
+		fi
+		if "$top/selftests/vm/k7.sh" build "$rel" "$out/$rel" >> "$log" 2>&1 &&
+		   /sbin/modinfo -F vermagic "$out/$rel/tlsock.ko" | grep -q "^$rel "; then
+			echo "ok - tlsock.ko builds for $rel"
+			pass=$((pass + 1))
+		else
+			echo "not ok - tlsock.ko builds for $rel ($log)"
+			grep -E 'error|Error' "$log" | head -n 5 | sed 's/^/# /'
+			fail=$((fail + 1))
+		fi
+	done
+fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

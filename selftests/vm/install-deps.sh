@@ -45,6 +45,8 @@ pkgs=(
 	# the Debian packages (make deb) and DKMS, which builds the module where they are installed;
 	# systemd for pkg-config's unit directory and systemd-analyze (selftests/pkg)
 	debhelper dh-dkms dkms dpkg-dev systemd
+	# Linux 7.x (selftests/vm/k7.sh): a Debian 13 chroot to build tlsock.ko in
+	debootstrap
 )
 missing=()
 for p in "${pkgs[@]}"; do
