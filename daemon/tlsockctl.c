@@ -61,7 +61,7 @@ static int cmd_status(const char *conf_path, int argc, char **argv)
 	struct tlsockd_status st;
 	char line[256];
 	FILE *f;
-	int err;
+	int err, pin;
 
 	err = get_status(&st);
 	if (err == -ENOENT || err == -EPERM) {
@@ -79,6 +79,12 @@ static int cmd_status(const char *conf_path, int argc, char **argv)
 					      "none listening: handshakes fail with ESRCH");
 	printf("handshakes: %u pending, %u in progress, cap %u, default timeout %u ms\n",
 	       st.pending, st.active, st.max_pending, st.default_timeout);
+	f = fopen("/sys/module/tlsock/parameters/zerocopy_pin", "r");
+	pin = f ? fgetc(f) : EOF;
+	if (f)
+		fclose(f);
+	printf("zero-copy: %s\n", pin == 'Y' ? "pins the application's pages" :
+		pin == 'N' ? "copies: this kernel cannot pin pages (before 6.3)" : "unknown");
 
 	f = fopen("/proc/net/tlsock_stat", "r");
 	if (!f)

@@ -283,6 +283,26 @@ static void tlsock_ulp_release(struct sock *sk)
 	tlsock_ctx_free(ctx);
 }
 
+/*
+ * zerocopy_pin (read-only): Y where zero-copy sending and receiving pin the
+ * application's pages, N on a kernel that cannot pin them (compat.h), where
+ * those paths copy.  tlsockctl status reports it.
+ */
+static bool tlsock_zc_pin = TLSOCK_CAN_PIN;
+
+static int tlsock_param_read_only(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static const struct kernel_param_ops tlsock_report_ops = {
+	.set	= tlsock_param_read_only,
+	.get	= param_get_bool,
+};
+module_param_cb(zerocopy_pin, &tlsock_report_ops, &tlsock_zc_pin, 0444);
+MODULE_PARM_DESC(zerocopy_pin,
+		 "Y: zero-copy pins the application's pages; N: this kernel cannot (before 6.3), they are copied");
+
 static u16 tlsock_conf(bool on)
 {
 	return on ? TLS_CONF_SW : TLS_CONF_BASE;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tlsock's own record-layer suite: the kselftest_harness binary tlsock_test, then the shell
-# tests ulp_info.sh and, last because it unloads and reloads tlsock, module_lifetime.sh.
+# tests ulp_info.sh, zerocopy_report.sh and, last because it unloads and reloads tlsock, module_lifetime.sh.
 # TAP on stdout; the plan comes last. Needs root, tlsock.ko loaded, and the kernel's tls
 # module loadable (the kTLS interop tests fail, they do not skip, when it is not).
 #
@@ -93,6 +93,7 @@ shell_test() {
 
 if [ "$run_shell" = 1 ]; then
 	shell_test ulp_info.sh
+	shell_test zerocopy_report.sh
 	shell_test module_lifetime.sh
 fi
 
