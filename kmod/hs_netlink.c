@@ -737,6 +737,17 @@ int tlsock_nl_status_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	void *hdr;
 
+	/*
+	 * The operation has no attributes, hence no policy.  7.x's genetlink
+	 * core refuses any payload after the header of such an operation,
+	 * 6.12's passes it on unread: refuse it here, so every kernel answers
+	 * alike.
+	 */
+	if (nlmsg_attrlen(info->nlhdr, GENL_HDRLEN)) {
+		GENL_SET_ERR_MSG(info, "STATUS_GET takes no attributes");
+		return -EINVAL;
+	}
+
 	spin_lock(&hn->lock);
 	queued = hn->nr_queued;
 	active = hn->nr_active;

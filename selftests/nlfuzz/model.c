@@ -334,7 +334,9 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 		if (who == NF_UNPRIV)
 			return nf_answer(x, NF_A_ERR, -EPERM,
 					 "STATUS_GET needs CAP_NET_ADMIN over the namespace");
-		return nf_answer(x, NF_A_ERR, 0, "STATUS_GET (no attributes read)");
+		if (alen > 0)
+			return nf_answer(x, NF_A_ERR, -EINVAL, "STATUS_GET with attributes");
+		return nf_answer(x, NF_A_ERR, 0, "STATUS_GET");
 	}
 	if (who != NF_ROOT)
 		return nf_answer(x, NF_A_ERR, -EPERM,

@@ -176,6 +176,7 @@ TEST_F_TIMEOUT(nlfuzz, header_shapes, 120)
 		  NF_X_NONE },
 		{ "stray tail", TLSOCK_CMD_STATUS_GET, 0, 0, 0, 1, NF_LEN_TAIL, 11, 0 },
 		{ "version 0", TLSOCK_CMD_STATUS_GET, 0, 0, 0, 0, 0, 0, 0 },
+		{ "status with an attribute", TLSOCK_CMD_STATUS_GET, 0, 0, 0, 1, 0, 0, -EINVAL },
 		{ "version 255", TLSOCK_CMD_ACCEPT, 0, 0, 0, 255, 0, 0, -EAGAIN },
 	};
 	struct nf_msg m;
@@ -195,6 +196,8 @@ TEST_F_TIMEOUT(nlfuzz, header_shapes, 120)
 		nf_msg_add_u32(&m, TLSOCK_A_DONE_REQ_ID, self->w.req[self->v.idx].id);
 		if (cases[i].cmd == TLSOCK_CMD_ACCEPT && cases[i].want == -EAGAIN)
 			m.n = 0;	/* a plain ACCEPT, nothing pending */
+		if (cases[i].cmd == TLSOCK_CMD_STATUS_GET && !cases[i].want)
+			m.n = 0;	/* STATUS_GET takes no attributes */
 		EXPECT_EQ(0, nf_case(&self->w, &self->s[0], NF_ROOT, 0, &m, cases[i].want,
 				     self->why, sizeof(self->why)))
 			TH_LOG("%s: %s", cases[i].name, self->why);
