@@ -63,6 +63,12 @@ fi
 echo "tlsock-vm: job start" > /dev/kmsg
 
 for m in "${crypto_mods[@]}"; do
+	# 7.x merged some of these into lib/crypto (built in, no module of that name): only a module
+	# the kernel's tree has must load
+	if ! modprobe_vm -n -q "$m" 2>/dev/null; then
+		say "$m: no such module in this kernel (built in or merged), not loaded"
+		continue
+	fi
 	if ! modprobe_vm "$m"; then
 		say "modprobe $m failed"
 		setup_failed="modprobe $m"
