@@ -49,6 +49,18 @@ header_deps() {
 		sed -En 's/^ *\|?Depends: (linux-(headers|kbuild)-[^ ]+)$/\1/p'
 }
 
+# verdict RC RELEASE KO LOG: one TAP line; a build passes when it exited 0 and KO is for RELEASE
+verdict() {
+	if [ "$1" = 0 ] && /sbin/modinfo -F vermagic "$3" 2>/dev/null | grep -q "^$2 "; then
+		echo "ok - tlsock.ko builds for $2"
+		pass=$((pass + 1))
+	else
+		echo "not ok - tlsock.ko builds for $2 ($4)"
+		grep -E 'error|Error' "$4" | head -n 5 | sed 's/^/# /'
+		fail=$((fail + 1))
+	fi
+}
+
 mkdir -p "$out/debs" "$root/usr/src" "$root/usr/lib"
 for s in "${series[@]}"; do
 	for flavour in amd64 cloud-amd64 rt-amd64; do
@@ -80,15 +92,8 @@ for s in "${series[@]}"; do
 		mkdir -p "$src"
 		cp -a "$top/Kbuild" "$top/kmod" "$top/uapi" "$src/"
 		sh "$top/kmod/version.sh" > "$src/kmod/VERSION"
-		if [ $ok = 1 ] && make -C "$kdir" M="$src" modules >> "$log" 2>&1 &&
-		   /sbin/modinfo -F vermagic "$src/tlsock.ko" | grep -q "^$rel "; then
-			echo "ok - tlsock.ko builds for $rel"
-			pass=$((pass + 1))
-		else
-			echo "not ok - tlsock.ko builds for $rel ($log)"
-			grep -E 'error|Error' "$log" | head -n 5 | sed 's/^/# /'
-			fail=$((fail + 1))
-		fi
+		[ $ok = 1 ] && make -C "$kdir" M="$src" modules >> "$log" 2>&1
+		verdict $? "$rel" "$src/tlsock.ko" "$log"
 	done
 done
 # 7.x: Debian 13's backports, built in a Debian 13 chroot (its headers need Debian 13's compiler)
@@ -100,15 +105,8 @@ if [ "$with7" = 1 ]; then
 			fail=$((fail + 1))
 			continue
 		fi
-		if "$top/selftests/vm/k7.sh" build "$rel" "$out/$rel" >> "$log" 2>&1 &&
-		   /sbin/modinfo -F vermagic "$out/$rel/tlsock.ko" | grep -q "^$rel "; then
-			echo "ok - tlsock.ko builds for $rel"
-			pass=$((pass + 1))
-		else
-			echo "not ok - tlsock.ko builds for $rel ($log)"
-			grep -E 'error|Error' "$log" | head -n 5 | sed 's/^/# /'
-			fail=$((fail + 1))
-		fi
+		"$top/selftests/vm/k7.sh" build "$rel" "$out/$rel" >> "$log" 2>&1
+		verdict $? "$rel" "$out/$rel/tlsock.ko" "$log"
 	done
 fi
 echo "$pass passed, $fail failed"
