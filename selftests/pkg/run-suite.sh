@@ -133,10 +133,10 @@ spid=
 if grep -q 'READY=1' "$work/notify.out"; then ok "ExecStart ($start) notified READY=1"
 else not_ok "ExecStart ($start) notified READY=1" "$(cat "$work/notify.out")"; fi
 check "the daemon's netlink lookup loaded tlsock.ko" test -d /sys/module/tlsock
-st=$(/usr/sbin/tlsockctl status 2>&1)
+/usr/sbin/tlsockctl status > "$work/status" 2>&1
 check "tlsockctl status: module $ver, daemon listening" \
-	sh -c "echo '$st' | grep -q '^kernel: tlsock.ko loaded, version $ver\$' &&
-	       echo '$st' | grep -q '^daemon: listening'"
+	sh -c "grep -qx 'kernel: tlsock.ko loaded, version $ver' '$work/status' &&
+	       grep -q '^daemon: listening' '$work/status' || { cat '$work/status'; exit 1; }"
 
 "$demo/demo_server" "$port" 1 > "$work/server.out" 2>&1 &
 srv=$!
