@@ -23,7 +23,10 @@
  *               EINVAL and the request fails with EIO; else established
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/tlsock.h>
@@ -213,6 +216,30 @@ static int nf_keys(const struct nf_seen *tb)
 	return NF_KEYS_OK;
 }
 
+/*
+ * Before 6.2 (operations, not split operations) the genetlink core checks an
+ * operation's permission before it looks for a dump handler: a dump of ACCEPT,
+ * DONE or STATUS_GET from a sender without the permission is EPERM there,
+ * EOPNOTSUPP later.
+ */
+static bool nf_perm_before_dump(void)
+{
+	static int cached = -1;
+	struct utsname u;
+	int major, minor;
+
+	if (cached < 0)
+		cached = !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+			 (major < 6 || (major == 6 && minor < 2));
+	return cached;
+}
+
+/* Whether @who lacks the permission of command @cmd (as the checks below say). */
+static bool nf_denied(int who, uint8_t cmd)
+{
+	return cmd == TLSOCK_CMD_STATUS_GET ? who == NF_UNPRIV : who != NF_ROOT;
+}
+
 static void nf_answer(struct nf_expect *x, int answer, int err, const char *why)
 {
 	x->answer = answer;
@@ -325,8 +352,14 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 		flags &= ~NLM_F_DUMP;
 	if (flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO))
 		return nf_answer(x, NF_A_ERR, -EINVAL, "reserved or ambiguous nlmsg_flags");
-	if ((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
+	if ((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) {
+		if (nf_perm_before_dump() &&
+		    (g->cmd == TLSOCK_CMD_ACCEPT || g->cmd == TLSOCK_CMD_DONE ||
+		     g->cmd == TLSOCK_CMD_STATUS_GET) && nf_denied(who, g->cmd))
+			return nf_answer(x, NF_A_ERR, -EPERM,
+					 "a dump refused by the operation's permission (before 6.2)");
 		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP, "the family has no dumps");
+	}
 	if (g->cmd != TLSOCK_CMD_ACCEPT && g->cmd != TLSOCK_CMD_DONE &&
 	    g->cmd != TLSOCK_CMD_STATUS_GET)
 		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP, "a command the family does not take");
