@@ -142,6 +142,7 @@ ssize_t tlsock_rec_total(const uint8_t *buf, size_t have);
 /* stat.c */
 int tlsock_stat_get(const char *name, long *value);
 int tlsock_stat_all_zero(void);
+bool tlsock_kernel_before(int major, int minor);
 
 /* diag.c */
 struct tlsock_ulp_info {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "lib.h"
 
@@ -77,4 +78,19 @@ static int tlsock_stat_nonzero(const char *name, long value, void *arg)
 int tlsock_stat_all_zero(void)
 {
 	return tlsock_stat_walk(tlsock_stat_nonzero, NULL);
+}
+
+/*
+ * Whether the running kernel is older than @major.@minor: for what differs
+ * between kernels outside tlsock (kTLS, the genetlink core).  An unreadable
+ * release counts as new.
+ */
+bool tlsock_kernel_before(int major, int minor)
+{
+	static int have = -1, maj, min;
+	struct utsname u;
+
+	if (have < 0)
+		have = !uname(&u) && sscanf(u.release, "%d.%d", &maj, &min) == 2;
+	return have && (maj < major || (maj == major && min < minor));
 }

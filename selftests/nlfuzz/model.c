@@ -24,9 +24,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/tlsock.h>
@@ -224,14 +222,7 @@ static int nf_keys(const struct nf_seen *tb)
  */
 static bool nf_perm_before_dump(void)
 {
-	static int cached = -1;
-	struct utsname u;
-	int major, minor;
-
-	if (cached < 0)
-		cached = !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-			 (major < 6 || (major == 6 && minor < 2));
-	return cached;
+	return tlsock_kernel_before(6, 2);
 }
 
 /* Whether @who lacks the permission of command @cmd (as the checks below say). */

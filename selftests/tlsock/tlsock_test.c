@@ -31,7 +31,6 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "lib.h"
@@ -1590,23 +1589,18 @@ TEST_F(sockopt, mismatch_rx_then_tx)
  */
 static bool ktls_after_6_12(void)
 {
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor > 12);
+	return !tlsock_kernel_before(6, 13);
 }
 
 /* TLS 1.3 keys may be replaced (tlsock; kTLS after 6.12), TLS 1.2 keys are set once. */
-static bool so_rekeys(const struct __test_metadata *m, const FIXTURE_DATA(sockopt) *self)
+static bool so_rekeys(const FIXTURE_DATA(sockopt) *self)
 {
 	return tlsock_is_13(&self->k) && (!self->ktls || ktls_after_6_12());
 }
 
 TEST_F(sockopt, set_twice)
 {
-	int want = so_rekeys(_metadata, self) ? 0 : -EBUSY;
+	int want = so_rekeys(self) ? 0 : -EBUSY;
 
 	set_keys(_metadata, self->a, true, &self->k);
 	ASSERT_EQ(want, tlsock_set_keys(self->a, true, &self->k));
@@ -1618,7 +1612,7 @@ TEST_F(sockopt, set_twice)
 /* New keys must keep version and cipher: EINVAL where TLS 1.3 rekeys, else EBUSY. */
 TEST_F(sockopt, rekey_other_cipher_or_version)
 {
-	int want = so_rekeys(_metadata, self) ? -EINVAL : -EBUSY;
+	int want = so_rekeys(self) ? -EINVAL : -EBUSY;
 	struct tlsock_keys ov, oc;
 
 	new_keys(_metadata, &ov, other_version(self->k.version), self->k.suite->cipher);
