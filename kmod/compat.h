@@ -37,7 +37,15 @@
 #ifndef GENL_CMD_CAP_DO
 #define GENL_CMD_CAP_DO		0
 #endif
+#ifndef GENL_CMD_CAP_DUMP
+#define GENL_CMD_CAP_DUMP	0
+#endif
 #define TLSOCK_GENL_OPS(o)	.ops = (o), .n_ops = ARRAY_SIZE(o)
+#endif
+
+/* 6.2: formatted extack messages; before, the message goes without its arguments */
+#ifndef GENL_SET_ERR_MSG_FMT
+#define GENL_SET_ERR_MSG_FMT(info, msg, ...)	GENL_SET_ERR_MSG(info, msg)
 #endif
 
 #ifndef nla_for_each_attr_type

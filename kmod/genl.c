@@ -34,8 +34,25 @@ static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PEER_SAN_TRUN
 	[TLSOCK_A_DONE_PEER_SAN_TRUNCATED] = { .type = NLA_FLAG, },
 };
 
+/* TLSOCK_CMD_POLICY_ADD - do */
+static const struct nla_policy tlsock_policy_add_nl_policy[TLSOCK_A_POLICY_CGROUP + 1] = {
+	[TLSOCK_A_POLICY_ROLE] = NLA_POLICY_MAX(NLA_U32, 2),
+	[TLSOCK_A_POLICY_ADDR] = { .type = NLA_BINARY, },
+	[TLSOCK_A_POLICY_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[TLSOCK_A_POLICY_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[TLSOCK_A_POLICY_PROFILE] = { .type = NLA_NUL_STRING, .len = 63, },
+	[TLSOCK_A_POLICY_SERVER_NAME] = { .type = NLA_NUL_STRING, .len = 255, },
+	[TLSOCK_A_POLICY_CGROUP] = { .type = NLA_U64, },
+};
+
+/* TLSOCK_CMD_POLICY_DEL - do */
+static const struct nla_policy tlsock_policy_del_nl_policy[TLSOCK_A_POLICY_FLUSH + 1] = {
+	[TLSOCK_A_POLICY_ID] = { .type = NLA_U32, },
+	[TLSOCK_A_POLICY_FLUSH] = { .type = NLA_FLAG, },
+};
+
 /* Ops table for tlsock */
-const struct genl_split_ops tlsock_nl_ops[3] = {
+const struct genl_split_ops tlsock_nl_ops[6] = {
 	{
 		.cmd		= TLSOCK_CMD_ACCEPT,
 		.doit		= tlsock_nl_accept_doit,
@@ -54,6 +71,25 @@ const struct genl_split_ops tlsock_nl_ops[3] = {
 		.cmd	= TLSOCK_CMD_STATUS_GET,
 		.doit	= tlsock_nl_status_get_doit,
 		.flags	= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= TLSOCK_CMD_POLICY_ADD,
+		.doit		= tlsock_nl_policy_add_doit,
+		.policy		= tlsock_policy_add_nl_policy,
+		.maxattr	= TLSOCK_A_POLICY_CGROUP,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= TLSOCK_CMD_POLICY_DEL,
+		.doit		= tlsock_nl_policy_del_doit,
+		.policy		= tlsock_policy_del_nl_policy,
+		.maxattr	= TLSOCK_A_POLICY_FLUSH,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd	= TLSOCK_CMD_POLICY_GET,
+		.dumpit	= tlsock_nl_policy_get_dumpit,
+		.flags	= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DUMP,
 	},
 };
 

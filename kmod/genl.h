@@ -12,11 +12,15 @@
 #include <uapi/linux/tlsock.h>
 
 /* Ops table for tlsock */
-extern const struct genl_split_ops tlsock_nl_ops[3];
+extern const struct genl_split_ops tlsock_nl_ops[6];
 
 int tlsock_nl_accept_doit(struct sk_buff *skb, struct genl_info *info);
 int tlsock_nl_done_doit(struct sk_buff *skb, struct genl_info *info);
 int tlsock_nl_status_get_doit(struct sk_buff *skb, struct genl_info *info);
+int tlsock_nl_policy_add_doit(struct sk_buff *skb, struct genl_info *info);
+int tlsock_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info);
+int tlsock_nl_policy_get_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb);
 
 enum {
 	TLSOCK_NLGRP_TLSOCKD,

@@ -11,6 +11,14 @@
  * application byte can follow.  Failures the daemon reports leave the
  * connection to the application (GnuTLS already sent an alert); the request
  * stays failed, so every later send/recv returns the error.
+ *
+ * A request can also start without a caller waiting for it:
+ * tlsock_hs_arm() attaches one to a socket that is not connected yet (a
+ * transparent policy, policy.c), and it is announced as soon as TCP
+ * reaches ESTABLISHED.  Its caller hears the outcome through struct
+ * tlsock_hs_caller.  The application of such a socket never asked for TLS
+ * and knows no tlsock errno: every failure reaches it as ECONNRESET, with
+ * the connection reset (TLSOCK_INFO keeps the real reason).
  */
 #include <linux/module.h>
 #include <crypto/hash.h>
@@ -43,6 +51,8 @@ static struct workqueue_struct *tlsock_hs_wq;
 
 static void tlsock_hs_free(struct tlsock_hs *hs)
 {
+	if (hs->caller)
+		hs->caller->release(hs->caller_priv);
 	put_pid(hs->owner);
 	crypto_free_shash(hs->ku_hmac);
 	sock_put(hs->sk);
@@ -72,6 +82,12 @@ static bool tlsock_hs_finished(const struct tlsock_hs *hs)
 {
 	/* pairs with WRITE_ONCE() in tlsock_hs_finish() */
 	return READ_ONCE(hs->state) >= TLSOCK_HS_DONE;
+}
+
+/* What the application sees of a failure: see the header comment. */
+static int tlsock_hs_app_err(const struct tlsock_hs *hs)
+{
+	return hs->caller ? -ECONNRESET : hs->err;
 }
 
 /* Wake everything waiting on the socket: gate, setsockopt, poll, epoll. */
@@ -113,8 +129,10 @@ static void tlsock_hs_finish(struct tlsock_hs *hs, int err)
 	else
 		tlsock_stat_inc(net, TLSOCK_STAT_HS_FAILED);
 
+	if (hs->caller)
+		hs->caller->done(hs->caller_priv, err);
 	if (err)
-		WRITE_ONCE(hs->sk->sk_err, -err);
+		WRITE_ONCE(hs->sk->sk_err, -tlsock_hs_app_err(hs));
 	/* sk_err and the state before the wakeup */
 	smp_wmb();
 	if (err)
@@ -145,7 +163,7 @@ bool tlsock_hs_fail(struct tlsock_hs *hs, int err)
 	}
 	release_sock(sk);
 	if (done)
-		tcp_abort(sk, -err);
+		tcp_abort(sk, -tlsock_hs_app_err(hs));
 	return done;
 }
 
@@ -249,6 +267,8 @@ int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result
 		err = -ENOENT;
 	} else if (status) {
 		tlsock_hs_finish(hs, status);
+		/* an application that never asked for TLS is not left an alert to read */
+		reset = hs->caller;
 	} else {
 		err = tlsock_hs_install(sk, hs, res);
 		/* keys that do not fit together are the daemon's fault: EIO, as documented */
@@ -258,7 +278,7 @@ int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
 	if (reset)
-		tcp_abort(sk, -err);
+		tcp_abort(sk, hs->caller ? ECONNRESET : -err);
 	return err;
 }
 
@@ -349,9 +369,10 @@ static int tlsock_hs_validate(const struct tlsock_handshake *req)
 	return 0;
 }
 
+static void tlsock_hs_begin(struct work_struct *work);
+
 static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_handshake *req)
 {
-	unsigned int ms = req->timeout_ms ?: READ_ONCE(tlsock_hs_timeout_ms);
 	struct tlsock_hs *hs;
 
 	hs = kzalloc(sizeof(*hs), GFP_KERNEL_ACCOUNT);
@@ -364,8 +385,8 @@ static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_ha
 	hs->req = *req;
 	hs->uid = current_euid();
 	INIT_WORK(&hs->announce, tlsock_hs_announce);
+	INIT_WORK(&hs->begin, tlsock_hs_begin);
 	hs->start = ktime_get();
-	hs->deadline = jiffies + msecs_to_jiffies(min_t(unsigned int, ms, TLSOCK_TIMEOUT_MAX_MS));
 	INIT_DELAYED_WORK(&hs->timeout, tlsock_hs_timeout);
 	INIT_LIST_HEAD(&hs->node);
 	hs->state = TLSOCK_HS_PENDING;
@@ -373,27 +394,22 @@ static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_ha
 }
 
 /*
- * Create the request and announce it.  Socket lock held.  Returns 0 when
- * the request is out, a negative errno when it failed at once (the socket
- * is then failed for good and *reset set: even a half-closed connection
- * never carries plaintext after a handshake was asked for), or -ENOMEM
- * with nothing changed.
+ * Announce a request of a connected socket: link it, arm its timer, tell a
+ * daemon.  Socket lock held.  Returns 0 when the request is out, else a
+ * negative errno with the request failed (the caller resets the connection:
+ * even a half-closed connection never carries plaintext after a handshake
+ * was asked for).
  */
-static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
-			    const struct tlsock_handshake *req, bool *reset)
+static int tlsock_hs_start(struct sock *sk, struct tlsock_hs *hs)
 {
+	const struct tlsock_handshake *req = &hs->req;
+	unsigned int ms = req->timeout_ms ?: READ_ONCE(tlsock_hs_timeout_ms);
 	struct net *net = sock_net(sk);
 	unsigned long first = 0;
-	struct tlsock_hs *hs;
 	int err;
 
-	hs = tlsock_hs_alloc(sk, req);
-	if (!hs)
-		return -ENOMEM;
-	tlsock_stat_inc(net, TLSOCK_STAT_HS_REQUESTED);
-	/* from here on the socket is a managed one, whatever happens */
-	WRITE_ONCE(ctx->hs, hs);
-
+	sock_owned_by_me(sk);
+	hs->deadline = jiffies + msecs_to_jiffies(min_t(unsigned int, ms, TLSOCK_TIMEOUT_MAX_MS));
 	if (sk->sk_state != TCP_ESTABLISHED)
 		err = -ENOTCONN;	/* e.g. the peer closed already */
 	else if (!tlsock_hs_has_daemon(net))
@@ -414,11 +430,110 @@ static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
 		if (!first)
 			err = tlsock_hs_notify(net, hs->id);
 	}
-	if (err) {
+	if (err)
 		tlsock_hs_finish(hs, err);
-		*reset = true;
-	}
 	return err;
+}
+
+/*
+ * Create the request and announce it.  Socket lock held.  Returns 0 when
+ * the request is out, a negative errno when it failed at once (the socket
+ * is then failed for good and *reset set), or -ENOMEM with nothing changed.
+ */
+static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
+			    const struct tlsock_handshake *req, bool *reset)
+{
+	struct tlsock_hs *hs;
+	int err;
+
+	hs = tlsock_hs_alloc(sk, req);
+	if (!hs)
+		return -ENOMEM;
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
+	/* from here on the socket is a managed one, whatever happens */
+	WRITE_ONCE(ctx->hs, hs);
+	err = tlsock_hs_start(sk, hs);
+	if (err)
+		*reset = true;
+	return err;
+}
+
+/*
+ * An armed request's connection left SYN_SENT: announce the request if it
+ * is established, else fail it (TCP already told the application why its
+ * connect() failed).
+ */
+static void tlsock_hs_begin(struct work_struct *work)
+{
+	struct tlsock_hs *hs = container_of(work, struct tlsock_hs, begin);
+	struct sock *sk = hs->sk;
+	bool reset = false;
+
+	lock_sock(sk);
+	if (hs->state == TLSOCK_HS_ARMED) {
+		hs->start = ktime_get();
+		if (sk->sk_state == TCP_ESTABLISHED) {
+			WRITE_ONCE(hs->state, TLSOCK_HS_PENDING);
+			reset = tlsock_hs_start(sk, hs);
+		} else {
+			tlsock_hs_finish(hs, sk->sk_err ? -sk->sk_err : -ENOTCONN);
+		}
+	}
+	release_sock(sk);
+	if (reset)
+		tcp_abort(sk, ECONNRESET);
+	tlsock_hs_put(hs);
+}
+
+/**
+ * tlsock_hs_arm() - attach a request that starts once @sk is connected
+ * @sk: a TCP socket that is about to connect (TCP_CLOSE)
+ * @ctx: its new tlsock context; the request becomes ctx->hs
+ * @req: the handshake to run, validated by the caller
+ * @caller: told how the request ended, and when it is freed
+ * @priv: argument of @caller's operations; on failure the caller keeps it
+ *
+ * Nothing is announced yet: tlsock_hs_state_change() starts the request
+ * when TCP leaves SYN_SENT.  Meanwhile, as for any unfinished request, the
+ * application's I/O waits and poll shows no readiness.
+ *
+ * Context: process context, socket lock held.
+ * Return: 0 or -ENOMEM.
+ */
+int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
+		  const struct tlsock_hs_caller *caller, void *priv)
+{
+	struct tlsock_hs *hs;
+
+	sock_owned_by_me(sk);
+	hs = tlsock_hs_alloc(sk, req);
+	if (!hs)
+		return -ENOMEM;
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
+	hs->state = TLSOCK_HS_ARMED;
+	hs->caller = caller;
+	hs->caller_priv = priv;
+	WRITE_ONCE(ctx->hs, hs);
+	return 0;
+}
+
+/**
+ * tlsock_hs_state_change() - TCP state of a socket with an armed request changed
+ * @sk: socket
+ * @ctx: its context
+ *
+ * Context: softirq with the socket spinlock held, or the socket owner.
+ */
+void tlsock_hs_state_change(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	struct tlsock_hs *hs = ctx->hs;
+
+	/* TCP_CLOSE here is a connect() that failed: the request fails too */
+	if (!hs || READ_ONCE(hs->state) != TLSOCK_HS_ARMED || sk->sk_state == TCP_SYN_SENT)
+		return;
+	refcount_inc(&hs->ref);
+	if (!queue_work(tlsock_hs_wq, &hs->begin))
+		tlsock_hs_put(hs);
 }
 
 /* Wait for the request to finish.  Socket lock held. */
@@ -441,7 +556,7 @@ static int tlsock_hs_wait(struct sock *sk, struct tlsock_hs *hs, long *timeo, in
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	if (!err && hs->state == TLSOCK_HS_FAILED)
-		err = hs->err;
+		err = tlsock_hs_app_err(hs);
 	return err;
 }
 
@@ -520,6 +635,7 @@ static void tlsock_hs_fill_info(struct tlsock_ctx *ctx, struct tlsock_info *info
 		return;
 
 	switch (hs->state) {
+	case TLSOCK_HS_ARMED:
 	case TLSOCK_HS_PENDING:
 	case TLSOCK_HS_CLAIMED:
 		info->state = TLSOCK_STATE_PENDING;
@@ -601,7 +717,7 @@ int tlsock_hs_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long 
 	if (!hs || hs->state == TLSOCK_HS_DONE)
 		return 0;
 	if (hs->state == TLSOCK_HS_FAILED)
-		return hs->err;
+		return tlsock_hs_app_err(hs);
 	if (tlsock_hs_is_owner(hs))
 		return 0;
 	if (nonblock)

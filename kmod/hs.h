@@ -31,6 +31,7 @@
 #include "tlsock.h"
 
 enum tlsock_hs_state {
+	TLSOCK_HS_ARMED,	/* starts by itself once the socket is connected */
 	TLSOCK_HS_PENDING,	/* waiting for a daemon to claim it */
 	TLSOCK_HS_CLAIMED,	/* a daemon runs the handshake */
 	TLSOCK_HS_DONE,		/* keys installed */
@@ -44,6 +45,19 @@ enum tlsock_hs_state {
  * slot for hs_first_byte_ms at most.
  */
 #define TLSOCK_HS_AWAIT_DATA	0
+
+/**
+ * struct tlsock_hs_caller - who asked for a request that no application waits
+ * for (tlsock_hs_arm()), and wants to hear how it ended
+ * @done: the request finished with @err (0: keys installed).  Socket lock
+ *	held; must not sleep.
+ * @release: the request is freed: drop what @priv holds.  Any context a
+ *	sock_put() may run in.
+ */
+struct tlsock_hs_caller {
+	void (*done)(void *priv, int err);
+	void (*release)(void *priv);
+};
 
 /* idle daemon threads a namespace remembers; more simply poll with ACCEPT */
 #define TLSOCK_HS_PARKED_MAX	256
@@ -95,8 +109,9 @@ struct tlsock_hs_net {
  *	namespace's pending requests is bounded (hs_max_pending_user)
  * @bits: TLSOCK_HS_AWAIT_DATA (atomic bit operations)
  * @announce: announces a server's request once its peer sent a byte
- * @deadline: jiffies at which the request times out, immutable
- * @start: time of the request
+ * @deadline: jiffies at which the request times out, set when it is
+ *	announced (an armed request: once connected), immutable afterwards
+ * @start: time of the request (an armed request: of its connection)
  * @timeout: fails the request at @deadline
  * @where: hn->lock: which list of @hn holds @node
  * @node: hn->lock: entry in hn->queue or hn->active
@@ -122,6 +137,9 @@ struct tlsock_hs_net {
  * @ticket_portid: socket lock: netlink port (in the socket's namespace) that
  *	receives the peer's TLS 1.3 NewSessionTickets; 0: they are dropped
  * @tickets: socket lock: NewSessionTickets forwarded so far
+ * @caller: immutable: an armed request's caller, NULL for setsockopt's
+ * @caller_priv: immutable: argument of @caller's operations
+ * @begin: an armed request: starts it (or fails it) once TCP left SYN_SENT
  */
 struct tlsock_hs {
 	refcount_t ref;
@@ -155,6 +173,9 @@ struct tlsock_hs {
 	char san[sizeof_field(struct tlsock_info, peer_san)];
 	u32 ticket_portid;
 	u8 tickets;
+	const struct tlsock_hs_caller *caller;
+	void *caller_priv;
+	struct work_struct begin;
 };
 
 /**
@@ -219,6 +240,7 @@ bool tlsock_hs_fail(struct tlsock_hs *hs, int err);
 int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result *res);
 
 /* hs_netlink.c */
+extern struct genl_family tlsock_genl_family;
 struct tlsock_hs_net *tlsock_hs_pernet(struct net *net);
 bool tlsock_hs_has_daemon(struct net *net);
 int tlsock_hs_notify(struct net *net, u32 id);

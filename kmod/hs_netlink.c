@@ -45,7 +45,8 @@ static const struct genl_multicast_group tlsock_hs_mcgrps[] = {
 	},
 };
 
-static struct genl_family tlsock_genl_family __ro_after_init = {
+/* the one family of the module: policy.c's commands are in tlsock_nl_ops too */
+struct genl_family tlsock_genl_family __ro_after_init = {
 	.name		= TLSOCK_FAMILY_NAME,
 	.version	= TLSOCK_FAMILY_VERSION,
 	.netnsok	= true,

@@ -18,6 +18,7 @@
 #include <net/genetlink.h>
 
 #include "tlsock.h"
+#include "policy.h"
 
 enum { TLSOCK_V4, TLSOCK_V6, TLSOCK_NFAM };
 
@@ -121,6 +122,8 @@ static void tlsock_detach(struct sock *sk, struct tlsock_ctx *ctx)
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_data_ready = ctx->saved_data_ready;
 	sk->sk_write_space = ctx->saved_write_space;
+	if (ctx->saved_state_change)
+		sk->sk_state_change = ctx->saved_state_change;
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
 	if (sk->sk_socket)
@@ -223,31 +226,33 @@ static int tlsock_get_ops(struct sock *sk, int fam)
 	return err;
 }
 
-static int tlsock_ulp_init(struct sock *sk)
+static int tlsock_family(const struct sock *sk)
 {
-	int fam = sk->sk_family == AF_INET6 ? TLSOCK_V6 : TLSOCK_V4;
-	struct tlsock_ctx *ctx;
-	int err;
+	return sk->sk_family == AF_INET6 ? TLSOCK_V6 : TLSOCK_V4;
+}
 
-	sock_owned_by_me(sk);
-	if (sk->sk_state != TCP_ESTABLISHED)
-		return -ENOTCONN;
+/* A socket tlsock may sit on: a user's TCP socket, in no sockmap.  Socket lock held. */
+static int tlsock_check_sock(struct sock *sk)
+{
+	bool psock;
+
 	if (!sk->sk_socket)
 		return -EINVAL;
 	rcu_read_lock();
-	if (sk_psock(sk)) {
-		rcu_read_unlock();
-		return -EINVAL;
-	}
+	psock = sk_psock(sk);
 	rcu_read_unlock();
+	if (psock)
+		return -EINVAL;
+	return tlsock_get_ops(sk, tlsock_family(sk));
+}
 
-	err = tlsock_get_ops(sk, fam);
-	if (err)
-		return err;
+static struct tlsock_ctx *tlsock_ctx_alloc(struct sock *sk)
+{
+	struct tlsock_ctx *ctx;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
-		return -ENOMEM;
+		return NULL;
 	ctx->sk = sk;
 	ctx->prepend = TLSOCK_HDR_LEN;
 	ctx->sk_proto = READ_ONCE(sk->sk_prot);
@@ -256,17 +261,107 @@ static int tlsock_ulp_init(struct sock *sk)
 	atomic_set(&ctx->plain_io, 0);
 	tlsock_tx_init(ctx);
 	tlsock_rx_init(ctx);
+	return ctx;
+}
+
+/* Put @ctx and tlsock's operations on @sk.  Socket lock held. */
+static void tlsock_publish(struct sock *sk, struct tlsock_ctx *ctx,
+			   void (*state_change)(struct sock *sk))
+{
+	int fam = tlsock_family(sk);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	ctx->saved_data_ready = sk->sk_data_ready;
 	ctx->saved_write_space = sk->sk_write_space;
 	sk->sk_data_ready = tlsock_data_ready;
 	sk->sk_write_space = tlsock_write_space;
+	if (state_change) {
+		ctx->saved_state_change = sk->sk_state_change;
+		sk->sk_state_change = state_change;
+	}
 	/* ctx must be complete before the operations that use it appear */
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
 	WRITE_ONCE(sk->sk_prot, &tlsock_prot[fam]);
 	WRITE_ONCE(sk->sk_socket->ops, &tlsock_ops[fam]);
 	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static int tlsock_ulp_init(struct sock *sk)
+{
+	struct tlsock_ctx *ctx;
+	int err;
+
+	sock_owned_by_me(sk);
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	err = tlsock_check_sock(sk);
+	if (err)
+		return err;
+	ctx = tlsock_ctx_alloc(sk);
+	if (!ctx)
+		return -ENOMEM;
+	tlsock_publish(sk, ctx, NULL);
+	return 0;
+}
+
+/*
+ * sk_state_change of a socket with an armed request.  Softirq with the
+ * socket spinlock held, or the socket owner.
+ */
+static void tlsock_state_change(struct sock *sk)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (unlikely(!ctx))
+		return;
+	ctx->saved_state_change(sk);
+	tlsock_hs_state_change(sk, ctx);
+}
+
+static struct tcp_ulp_ops tlsock_ulp_ops;
+
+/**
+ * tlsock_attach_armed() - make a socket that is about to connect a TLS socket
+ * @sk: TCP socket inside connect(), before its SYN (TCP_CLOSE)
+ * @req: the handshake to run once it is connected
+ * @caller: hears how the handshake ended (tlsock_hs_arm())
+ * @priv: argument of @caller's operations; kept by the caller on failure
+ *
+ * Attaches the ULP as setsockopt(TCP_ULP) does, which cannot be used here
+ * because it takes the socket lock connect() already holds: the ULP's
+ * module reference, no MSG_ZEROCOPY on the socket, the context, and only
+ * then icsk_ulp_ops.  The ULP is released by TCP when the socket is
+ * destroyed, as any other.
+ *
+ * Context: process context, socket lock held.
+ * Return: 0, -ENOMEM, or -EINVAL/-EOPNOTSUPP for a socket tlsock cannot
+ * sit on (no file, in a sockmap, operations replaced by someone else).
+ */
+int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
+			const struct tlsock_hs_caller *caller, void *priv)
+{
+	struct tlsock_ctx *ctx;
+	int err;
+
+	sock_owned_by_me(sk);
+	if (sk->sk_state != TCP_CLOSE || inet_csk(sk)->icsk_ulp_ops)
+		return -EINVAL;
+	err = tlsock_check_sock(sk);
+	if (err)
+		return err;
+	ctx = tlsock_ctx_alloc(sk);
+	if (!ctx)
+		return -ENOMEM;
+	err = tlsock_hs_arm(sk, ctx, req, caller, priv);
+	if (err) {
+		tlsock_ctx_free(ctx);
+		return err;
+	}
+	/* we run in the module, called through one of its kfuncs: it is live */
+	__module_get(THIS_MODULE);
+	clear_bit(SOCK_SUPPORT_ZC, &sk->sk_socket->flags);
+	tlsock_publish(sk, ctx, tlsock_state_change);
+	inet_csk(sk)->icsk_ulp_ops = &tlsock_ulp_ops;
 	return 0;
 }
 
@@ -381,9 +476,12 @@ static int __init tlsock_init(void)
 	err = tlsock_stats_init();
 	if (err)
 		return err;
-	err = tlsock_hs_init();
+	err = tlsock_policy_init();
 	if (err)
 		goto err_stats;
+	err = tlsock_hs_init();
+	if (err)
+		goto err_policy;
 	err = tcp_register_ulp(&tlsock_ulp_ops);
 	if (err)
 		goto err_hs;
@@ -391,6 +489,8 @@ static int __init tlsock_init(void)
 
 err_hs:
 	tlsock_hs_exit();
+err_policy:
+	tlsock_policy_exit();
 err_stats:
 	tlsock_stats_exit();
 	return err;
@@ -400,6 +500,7 @@ static void __exit tlsock_exit(void)
 {
 	tcp_unregister_ulp(&tlsock_ulp_ops);
 	tlsock_hs_exit();
+	tlsock_policy_exit();
 	tlsock_stats_exit();
 	/* no callback of ours may run after the code is gone (kfree_rcu() needs none) */
 	rcu_barrier();

@@ -255,6 +255,8 @@ struct tlsock_hs;
  * @sk_ops: the socket's proto_ops before tlsock replaced them
  * @saved_data_ready: TCP's data_ready callback
  * @saved_write_space: TCP's write_space callback
+ * @saved_state_change: TCP's state_change callback; replaced only on a
+ *	socket whose handshake starts once it is connected (policy.c)
  * @tx_lock: see the locking comment above
  * @version: TLS_1_2_VERSION or TLS_1_3_VERSION once a direction is set
  * @cipher_type: TLS_CIPHER_* once a direction is set
@@ -276,6 +278,7 @@ struct tlsock_ctx {
 	const struct proto_ops *sk_ops;
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
 	struct mutex tx_lock;
 	u16 version;
 	u16 cipher_type;
@@ -314,6 +317,9 @@ static inline unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx)
 
 /* main.c */
 void tlsock_err_abort(struct sock *sk, int err);
+struct tlsock_hs_caller;
+int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
+			const struct tlsock_hs_caller *caller, void *priv);
 
 /* An application call is about to pass through to TCP.  Socket lock held. */
 static inline void tlsock_plain_begin(struct tlsock_ctx *ctx)
@@ -452,6 +458,8 @@ void tlsock_stats_exit(void);
  *	Called with the socket lock held.
  * tlsock_hs_data_ready: bytes arrived while a managed handshake exists
  *	(softirq, socket spinlock held).
+ * tlsock_hs_state_change: the TCP state of a socket whose request waits
+ *	for the connection changed (softirq, socket spinlock held).
  * tlsock_hs_rx_control: a control record arrived on a managed socket
  *	(KeyUpdate, NewSessionTicket, alert); returns true when it was
  *	consumed and must not be delivered to the application.
@@ -463,6 +471,9 @@ __poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask);
 bool tlsock_hs_settled(const struct tlsock_ctx *ctx);
 void tlsock_hs_close(struct sock *sk, struct tlsock_ctx *ctx);
 void tlsock_hs_data_ready(struct sock *sk, struct tlsock_ctx *ctx);
+void tlsock_hs_state_change(struct sock *sk, struct tlsock_ctx *ctx);
+int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
+		  const struct tlsock_hs_caller *caller, void *priv);
 int tlsock_hs_init(void);
 void tlsock_hs_exit(void);
 

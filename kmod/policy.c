@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transparent TLS policies: the rule table of each network namespace, its
+ * netlink commands, and the decision taken for a connect() (the cgroup BPF
+ * hook calls it through the kfunc in policy_bpf.c).
+ *
+ * A client rule names a destination (prefix and port), optionally a cgroup
+ * subtree, and the profile and server name of the handshake.  A connect()
+ * it covers gets the tlsock ULP before TCP sends its SYN, with a request
+ * armed to start once the connection is established (handshake.c): the
+ * application, which never heard of TLS, sees a TCP connection whose first
+ * byte it may send or receive is protected.
+ *
+ * Rules are read under RCU by connect() and changed under pn->lock by
+ * netlink.  A request holds a reference on the rule that made it, to count
+ * its outcome; deleting the rule never touches it.
+ */
+#include <linux/module.h>
+#include <linux/cgroup.h>
+#include <linux/ctype.h>
+#include <linux/in6.h>
+#include <net/genetlink.h>
+#include <net/netns/generic.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+
+#include "hs.h"
+#include "genl.h"
+#include "policy.h"
+
+static unsigned int tlsock_policy_max = 1024;
+module_param_named(policy_max, tlsock_policy_max, uint, 0644);
+MODULE_PARM_DESC(policy_max, "transparent TLS rules allowed per network namespace");
+
+/**
+ * struct tlsock_rule - one rule (immutable but for the counters)
+ * @node: entry in tlsock_policy_net.rules (RCU)
+ * @ref: the table's reference and one per request made by the rule
+ * @rcu: deferred free
+ * @id: identifier in the namespace
+ * @role: TLSOCK_ROLE_CLIENT
+ * @family: AF_INET or AF_INET6 as given, 0 for any address
+ * @prefix: bits of @addr that match, counted on the IPv6 form
+ * @addr: network, IPv4 as an IPv4-mapped IPv6 address
+ * @port: destination port, network byte order
+ * @cgroup: cgroup v2 id whose subtree the rule covers, 0 for all
+ * @req: the handshake a covered connection runs
+ * @connections: counters reported by policy-get
+ * @hs_ok: see @connections
+ * @hs_failed: see @connections
+ * @refused: see @connections
+ * @skipped: see @connections
+ */
+struct tlsock_rule {
+	struct list_head node;
+	refcount_t ref;
+	struct rcu_head rcu;
+	u32 id;
+	u8 role;
+	u8 family;
+	u8 prefix;
+	__be16 port;
+	struct in6_addr addr;
+	u64 cgroup;
+	struct tlsock_handshake req;
+	atomic64_t connections;
+	atomic64_t hs_ok;
+	atomic64_t hs_failed;
+	atomic64_t refused;
+	atomic64_t skipped;
+};
+
+/**
+ * struct tlsock_policy_net - rules of one network namespace
+ * @lock: serialises changes of @rules, @count and @next_id
+ * @rules: the rules, in the order added (RCU readers)
+ * @count: rules in @rules
+ * @next_id: identifier of the next rule
+ */
+struct tlsock_policy_net {
+	struct mutex lock;
+	struct list_head rules;
+	unsigned int count;
+	u32 next_id;
+};
+
+static unsigned int tlsock_policy_net_id;
+
+static struct tlsock_policy_net *tlsock_policy_pernet(struct net *net)
+{
+	return net_generic(net, tlsock_policy_net_id);
+}
+
+static void tlsock_rule_put(struct tlsock_rule *rule)
+{
+	if (refcount_dec_and_test(&rule->ref))
+		kfree_rcu(rule, rcu);
+}
+
+/* struct tlsock_hs_caller of requests made by a rule */
+static void tlsock_rule_hs_done(void *priv, int err)
+{
+	struct tlsock_rule *rule = priv;
+
+	atomic64_inc(err ? &rule->hs_failed : &rule->hs_ok);
+}
+
+static void tlsock_rule_hs_release(void *priv)
+{
+	tlsock_rule_put(priv);
+}
+
+static const struct tlsock_hs_caller tlsock_rule_caller = {
+	.done		= tlsock_rule_hs_done,
+	.release	= tlsock_rule_hs_release,
+};
+
+static bool tlsock_prefix_match(const struct in6_addr *a, const struct in6_addr *net,
+				unsigned int prefix)
+{
+	return !prefix || ipv6_prefix_equal(a, net, prefix);
+}
+
+static bool tlsock_cgroup_match(const struct sock *sk, u64 id)
+{
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	struct cgroup *cgrp;
+
+	if (!id)
+		return true;
+	for (cgrp = sock_cgroup_ptr((struct sock_cgroup_data *)&sk->sk_cgrp_data); cgrp;
+	     cgrp = cgroup_parent(cgrp))
+		if (cgroup_id(cgrp) == id)
+			return true;
+	return false;
+#else
+	return !id;
+#endif
+}
+
+/*
+ * The most specific client rule covering @dst:@port for @sk, referenced, or
+ * NULL: the longest prefix wins, then a rule scoped to a cgroup.
+ */
+static struct tlsock_rule *tlsock_policy_find(struct tlsock_policy_net *pn, const struct sock *sk,
+					      const struct in6_addr *dst, __be16 port)
+{
+	struct tlsock_rule *rule, *best = NULL;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(rule, &pn->rules, node) {
+		if (rule->port != port || rule->role != TLSOCK_ROLE_CLIENT ||
+		    !tlsock_prefix_match(dst, &rule->addr, rule->prefix) ||
+		    !tlsock_cgroup_match(sk, rule->cgroup))
+			continue;
+		if (best && (rule->prefix < best->prefix ||
+			     (rule->prefix == best->prefix && (!rule->cgroup || best->cgroup))))
+			continue;
+		best = rule;
+	}
+	if (best && !refcount_inc_not_zero(&best->ref))
+		best = NULL;
+	rcu_read_unlock();
+	return best;
+}
+
+/* The destination of a connect() as an IPv6 address; false for other families. */
+static bool tlsock_policy_dst(const struct sockaddr *uaddr, int len, struct in6_addr *dst,
+			      __be16 *port)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)uaddr;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
+
+	if (uaddr->sa_family == AF_INET && len >= (int)sizeof(*sin)) {
+		ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, dst);
+		*port = sin->sin_port;
+		return true;
+	}
+	if (uaddr->sa_family == AF_INET6 && len >= SIN6_LEN_RFC2133) {
+		*dst = sin6->sin6_addr;
+		*port = sin6->sin6_port;
+		return true;
+	}
+	return false;
+}
+
+/**
+ * tlsock_policy_connect() - apply the client rules to a connect()
+ * @sk: the connecting socket
+ * @uaddr: destination the application gave (already checked for length by
+ *	the caller of the BPF hook)
+ * @len: its length
+ *
+ * Called from the cgroup connect4/connect6 hook, before TCP sends the SYN.
+ * A socket the rule covers leaves here with the tlsock ULP and an armed
+ * handshake.  Sockets tlsock must not take over (another ULP, a sockmap,
+ * not plain TCP) are left as they are and counted.  TCP Fast Open is taken
+ * off a covered socket (TCP_FASTOPEN_CONNECT), and a sendto(MSG_FASTOPEN)
+ * is refused: its data would ride in the SYN before any handshake.
+ *
+ * Context: process context, socket lock held (connect()).
+ * Return: 0 to let connect() proceed, or a negative errno that fails it.
+ */
+int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(sk));
+	struct tlsock_rule *rule;
+	struct in6_addr dst;
+	__be16 port;
+	int err;
+
+	/* the common case: no rule in this namespace */
+	if (list_empty(&pn->rules) || !tlsock_policy_dst(uaddr, len, &dst, &port))
+		return 0;
+	rule = tlsock_policy_find(pn, sk, &dst, port);
+	if (!rule)
+		return 0;
+
+	err = 0;
+	if (sk->sk_protocol != IPPROTO_TCP || sk->sk_type != SOCK_STREAM) {
+		atomic64_inc(&rule->skipped);	/* MPTCP, for one */
+		goto out;
+	}
+	sock_owned_by_me(sk);
+	if (inet_csk(sk)->icsk_ulp_ops) {
+		/* ours: a socket whose earlier connect() failed tries again, still armed */
+		if (tlsock_ctx(sk) && inet_csk(sk)->icsk_ulp_ops->owner == THIS_MODULE)
+			goto out;
+		atomic64_inc(&rule->skipped);
+		goto out;
+	}
+	if (tcp_sk(sk)->fastopen_req) {
+		atomic64_inc(&rule->refused);
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	err = tlsock_attach_armed(sk, &rule->req, &tlsock_rule_caller, rule);
+	if (err == -EINVAL || err == -EOPNOTSUPP) {
+		atomic64_inc(&rule->skipped);	/* in a sockmap, or operations not TCP's */
+		err = 0;
+		goto out;
+	}
+	if (err) {
+		atomic64_inc(&rule->refused);
+		goto out;
+	}
+	atomic64_inc(&rule->connections);
+	/* no data in the SYN: the connect() is an ordinary one */
+	tcp_sk(sk)->fastopen_connect = 0;
+	/* the request holds the rule now */
+	rule = NULL;
+out:
+	if (rule)
+		tlsock_rule_put(rule);
+	return err;
+}
+
+/* --- netlink: policy-add, policy-del, policy-get --- */
+
+static bool tlsock_policy_name_ok(const char *s, bool profile)
+{
+	for (; *s; s++) {
+		if (profile ? !(isalnum(*s) || *s == '_' || *s == '-' || *s == '.') :
+			      !(*s > ' ' && *s < 0x7f))
+			return false;
+	}
+	return true;
+}
+
+/* Fill @rule from a policy-add request.  Returns 0 or -EINVAL (with extack). */
+static int tlsock_policy_parse(struct genl_info *info, struct tlsock_rule *rule)
+{
+	struct nlattr **tb = info->attrs;
+	unsigned int max = 0;
+	u8 prefix;
+
+	if (!tb[TLSOCK_A_POLICY_ROLE] || !tb[TLSOCK_A_POLICY_PORT]) {
+		GENL_SET_ERR_MSG(info, "a rule needs role and port");
+		return -EINVAL;
+	}
+	rule->role = nla_get_u32(tb[TLSOCK_A_POLICY_ROLE]);
+	if (rule->role != TLSOCK_ROLE_CLIENT) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_ROLE],
+				    "only client rules are implemented");
+		return rule->role == TLSOCK_ROLE_SERVER ? -EOPNOTSUPP : -EINVAL;
+	}
+	rule->port = htons(nla_get_u16(tb[TLSOCK_A_POLICY_PORT]));
+
+	if (tb[TLSOCK_A_POLICY_ADDR]) {
+		const struct nlattr *a = tb[TLSOCK_A_POLICY_ADDR];
+
+		if (nla_len(a) == 4) {
+			rule->family = AF_INET;
+			ipv6_addr_set_v4mapped(nla_get_in_addr(a), &rule->addr);
+			max = 32;
+		} else if (nla_len(a) == 16) {
+			rule->family = AF_INET6;
+			rule->addr = nla_get_in6_addr(a);
+			max = 128;
+		} else {
+			NL_SET_ERR_MSG_ATTR(info->extack, a, "addr is 4 or 16 bytes");
+			return -EINVAL;
+		}
+	}
+	prefix = tb[TLSOCK_A_POLICY_PREFIX_LEN] ? nla_get_u8(tb[TLSOCK_A_POLICY_PREFIX_LEN]) : max;
+	if (prefix > max) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_PREFIX_LEN],
+				    "prefix-len longer than addr (or no addr)");
+		return -EINVAL;
+	}
+	/* counted on the IPv6 form, where an IPv4 network starts at bit 96 */
+	rule->prefix = rule->family == AF_INET ? 96 + prefix : prefix;
+	if (rule->prefix < 128) {
+		struct in6_addr masked;
+
+		ipv6_addr_prefix(&masked, &rule->addr, rule->prefix);
+		if (!ipv6_addr_equal(&masked, &rule->addr)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_ADDR],
+					    "addr has bits set past prefix-len");
+			return -EINVAL;
+		}
+	}
+
+	if (tb[TLSOCK_A_POLICY_CGROUP])
+		rule->cgroup = nla_get_u64(tb[TLSOCK_A_POLICY_CGROUP]);
+	rule->req.role = TLSOCK_ROLE_CLIENT;
+	if (tb[TLSOCK_A_POLICY_PROFILE]) {
+		nla_strscpy(rule->req.profile, tb[TLSOCK_A_POLICY_PROFILE],
+			    sizeof(rule->req.profile));
+		if (!tlsock_policy_name_ok(rule->req.profile, true)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_PROFILE],
+					    "profile: letters, digits, '_', '-' and '.' only");
+			return -EINVAL;
+		}
+	}
+	if (tb[TLSOCK_A_POLICY_SERVER_NAME]) {
+		nla_strscpy(rule->req.server_name, tb[TLSOCK_A_POLICY_SERVER_NAME],
+			    sizeof(rule->req.server_name));
+		if (!tlsock_policy_name_ok(rule->req.server_name, false)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_SERVER_NAME],
+					    "server-name: printable ASCII without spaces only");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool tlsock_rule_same(const struct tlsock_rule *a, const struct tlsock_rule *b)
+{
+	return a->role == b->role && a->port == b->port && a->prefix == b->prefix &&
+	       ipv6_addr_equal(&a->addr, &b->addr) && a->cgroup == b->cgroup;
+}
+
+static void *tlsock_policy_put_hdr(struct sk_buff *msg, u32 portid, u32 seq, int flags)
+{
+	return genlmsg_put(msg, portid, seq, &tlsock_genl_family, flags, TLSOCK_CMD_POLICY_GET);
+}
+
+int tlsock_nl_policy_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(genl_info_net(info));
+	struct tlsock_rule *rule, *r;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (!tlsock_policy_hooks) {
+		GENL_SET_ERR_MSG(info,
+				 "this tlsock.ko has no BPF hooks (built without BTF, or kernel before 6.7)");
+		return -EOPNOTSUPP;
+	}
+	rule = kzalloc(sizeof(*rule), GFP_KERNEL_ACCOUNT);
+	if (!rule)
+		return -ENOMEM;
+	err = tlsock_policy_parse(info, rule);
+	if (err)
+		goto err_free;
+	refcount_set(&rule->ref, 1);	/* the table's */
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+
+	mutex_lock(&pn->lock);
+	err = -ENOSPC;
+	if (pn->count >= READ_ONCE(tlsock_policy_max)) {
+		GENL_SET_ERR_MSG(info, "policy_max rules already");
+		goto err_unlock;
+	}
+	list_for_each_entry(r, &pn->rules, node) {
+		if (tlsock_rule_same(r, rule)) {
+			GENL_SET_ERR_MSG_FMT(info, "the same rule exists: id %u", r->id);
+			err = -EEXIST;
+			goto err_unlock;
+		}
+	}
+	rule->id = ++pn->next_id ?: ++pn->next_id;
+	list_add_tail_rcu(&rule->node, &pn->rules);
+	pn->count++;
+	mutex_unlock(&pn->lock);
+
+	hdr = genlmsg_put_reply(msg, info, &tlsock_genl_family, 0, TLSOCK_CMD_POLICY_ADD);
+	if (!hdr || nla_put_u32(msg, TLSOCK_A_POLICY_ID, rule->id)) {
+		/* the rule is in: the caller finds it with policy-get */
+		nlmsg_free(msg);
+		return 0;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&pn->lock);
+	nlmsg_free(msg);
+err_free:
+	kfree(rule);
+	return err;
+}
+
+/* Take @rule out of the table.  pn->lock held. */
+static void tlsock_policy_unlink(struct tlsock_policy_net *pn, struct tlsock_rule *rule)
+{
+	lockdep_assert_held(&pn->lock);
+	list_del_rcu(&rule->node);
+	pn->count--;
+	tlsock_rule_put(rule);
+}
+
+int tlsock_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(genl_info_net(info));
+	struct tlsock_rule *rule, *tmp;
+	bool flush = nla_get_flag(info->attrs[TLSOCK_A_POLICY_FLUSH]);
+	int err = -ENOENT;
+	u32 id;
+
+	if (flush == !!info->attrs[TLSOCK_A_POLICY_ID]) {
+		GENL_SET_ERR_MSG(info, "policy-del takes either id or flush");
+		return -EINVAL;
+	}
+	id = flush ? 0 : nla_get_u32(info->attrs[TLSOCK_A_POLICY_ID]);
+
+	mutex_lock(&pn->lock);
+	list_for_each_entry_safe(rule, tmp, &pn->rules, node) {
+		if (!flush && rule->id != id)
+			continue;
+		tlsock_policy_unlink(pn, rule);
+		err = 0;
+		if (!flush)
+			break;
+	}
+	mutex_unlock(&pn->lock);
+	if (flush)
+		return 0;
+	if (err)
+		GENL_SET_ERR_MSG_FMT(info, "no rule with id %u", id);
+	return err;
+}
+
+static int tlsock_policy_fill(struct sk_buff *msg, const struct tlsock_rule *rule)
+{
+	if (nla_put_u32(msg, TLSOCK_A_POLICY_ID, rule->id) ||
+	    nla_put_u32(msg, TLSOCK_A_POLICY_ROLE, rule->role) ||
+	    nla_put_u16(msg, TLSOCK_A_POLICY_PORT, ntohs(rule->port)) ||
+	    nla_put_string(msg, TLSOCK_A_POLICY_PROFILE, rule->req.profile) ||
+	    nla_put_string(msg, TLSOCK_A_POLICY_SERVER_NAME, rule->req.server_name) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_CONNECTIONS,
+			      atomic64_read(&rule->connections), TLSOCK_A_POLICY_UNSPEC) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_HANDSHAKES_OK,
+			      atomic64_read(&rule->hs_ok), TLSOCK_A_POLICY_UNSPEC) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_HANDSHAKES_FAILED,
+			      atomic64_read(&rule->hs_failed), TLSOCK_A_POLICY_UNSPEC) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_REFUSED,
+			      atomic64_read(&rule->refused), TLSOCK_A_POLICY_UNSPEC) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_SKIPPED,
+			      atomic64_read(&rule->skipped), TLSOCK_A_POLICY_UNSPEC))
+		return -EMSGSIZE;
+	if (rule->cgroup &&
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_CGROUP, rule->cgroup, TLSOCK_A_POLICY_UNSPEC))
+		return -EMSGSIZE;
+	if (rule->family == AF_INET &&
+	    (nla_put_in_addr(msg, TLSOCK_A_POLICY_ADDR, rule->addr.s6_addr32[3]) ||
+	     nla_put_u8(msg, TLSOCK_A_POLICY_PREFIX_LEN, rule->prefix - 96)))
+		return -EMSGSIZE;
+	if (rule->family == AF_INET6 &&
+	    (nla_put_in6_addr(msg, TLSOCK_A_POLICY_ADDR, &rule->addr) ||
+	     nla_put_u8(msg, TLSOCK_A_POLICY_PREFIX_LEN, rule->prefix)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* cb->args[0]: id of the last rule dumped; rules are in ascending id order */
+int tlsock_nl_policy_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(skb->sk));
+	const struct tlsock_rule *rule;
+	int err = 0;
+
+	mutex_lock(&pn->lock);
+	list_for_each_entry(rule, &pn->rules, node) {
+		void *hdr;
+
+		if (rule->id <= cb->args[0])
+			continue;
+		hdr = tlsock_policy_put_hdr(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+					    NLM_F_MULTI);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		err = tlsock_policy_fill(skb, rule);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = rule->id;
+	}
+	mutex_unlock(&pn->lock);
+	/* a full message ends this part of the dump; the next one resumes */
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+static int __net_init tlsock_policy_net_init(struct net *net)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(net);
+
+	mutex_init(&pn->lock);
+	INIT_LIST_HEAD(&pn->rules);
+	return 0;
+}
+
+static void __net_exit tlsock_policy_net_exit(struct net *net)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(net);
+	struct tlsock_rule *rule, *tmp;
+
+	mutex_lock(&pn->lock);
+	list_for_each_entry_safe(rule, tmp, &pn->rules, node)
+		tlsock_policy_unlink(pn, rule);
+	mutex_unlock(&pn->lock);
+	mutex_destroy(&pn->lock);
+}
+
+static struct pernet_operations tlsock_policy_net_ops = {
+	.init	= tlsock_policy_net_init,
+	.exit	= tlsock_policy_net_exit,
+	.id	= &tlsock_policy_net_id,
+	.size	= sizeof(struct tlsock_policy_net),
+};
+
+/**
+ * tlsock_policy_init() - namespace state of the rules, then the BPF hooks
+ *
+ * A module without BPF hooks (policy_bpf.c) still loads: its policy-add
+ * fails with EOPNOTSUPP and says why.
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsock_policy_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&tlsock_policy_net_ops);
+	if (err)
+		return err;
+	tlsock_policy_bpf_init();
+	return 0;
+}
+
+/**
+ * tlsock_policy_exit() - undo tlsock_policy_init()
+ *
+ * No BPF program can call the kfunc any more: each one holds a reference
+ * on the module.  Requests still holding rules are gone too (their sockets
+ * pin the module), so every rule is freed here or by RCU.
+ */
+void tlsock_policy_exit(void)
+{
+	unregister_pernet_subsys(&tlsock_policy_net_ops);
+}
