@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <sys/time.h>
+#include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
@@ -37,6 +39,8 @@ struct reply {
 	uint8_t cmd;	/* of our request: picks the reply's policy (nl_parse.c) */
 	int (*parse)(struct nlattr **tb, void *arg);
 	void *arg;
+	char *why;	/* the kernel's extended ack message, if any, goes here */
+	size_t whylen;
 };
 
 /**
@@ -229,13 +233,39 @@ static int cb_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* The NLMSGERR_ATTR_MSG of an error carrying extended ack attributes, else NULL. */
+static const char *ext_ack_msg(const struct nlmsgerr *e)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+	const struct nlattr *a;
+	int rem;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (NLMSG_ALIGN(off) >= h->nlmsg_len)
+		return NULL;
+	rem = h->nlmsg_len - NLMSG_ALIGN(off);
+	for (a = (const struct nlattr *)((const char *)h + NLMSG_ALIGN(off)); nla_ok(a, rem);
+	     a = nla_next(a, &rem))
+		if (nla_type(a) == NLMSGERR_ATTR_MSG && nla_len(a) > 0 &&
+		    memchr(nla_data(a), 0, nla_len(a)))
+			return nla_data(a);
+	return NULL;
+}
+
 static int cb_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct reply *r = arg;
+	const char *msg;
 
 	(void)nla;
 	r->err = e->error;
 	r->done = true;
+	if (r->why && e->error && (msg = ext_ack_msg(e)))
+		snprintf(r->why, r->whylen, "%s", msg);
 	return NL_STOP;
 }
 
@@ -248,6 +278,8 @@ static int transact(struct tlsockd_nl *nl, struct nl_msg *msg, struct reply *r)
 	/* every handler points at this call's @r */
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cb_valid, r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, cb_ack, r);
+	/* the end of a dump ends the exchange as an ack does */
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, cb_ack, r);
 	nl_cb_err(cb, NL_CB_CUSTOM, cb_err, r);
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_seq, r);
 
@@ -579,6 +611,164 @@ int tlsockd_nl_status(struct tlsockd_nl *nl, struct tlsockd_status *st)
 	msg = new_msg(nl, TLSOCK_CMD_STATUS_GET, 0);
 	if (!msg)
 		return -ENOMEM;
+	err = transact(nl, msg, &r);
+	nlmsg_free(msg);
+	return err;
+}
+
+/* --- transparent TLS rules (policy-add, policy-del, policy-get) --- */
+
+static int parse_policy_id(struct nlattr **tb, void *arg)
+{
+	if (!tb[TLSOCK_A_POLICY_ID])
+		return -EPROTO;
+	*(uint32_t *)arg = nla_get_u32(tb[TLSOCK_A_POLICY_ID]);
+	return 0;
+}
+
+static void ext_ack_on(struct tlsockd_nl *nl)
+{
+	int one = 1;
+
+	/* a refused rule says why; the request is not echoed back */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+}
+
+/**
+ * tlsockd_nl_policy_add() - add a rule to our network namespace
+ * @nl: socket
+ * @rule: the rule (counters and id ignored)
+ * @id: set to the kernel's id of the rule
+ * @why: the kernel's reason on failure, if it gave one ("" else)
+ * @whylen: size of @why
+ *
+ * Return: 0 or a negative errno (-EEXIST: the same rule is there).
+ */
+int tlsockd_nl_policy_add(struct tlsockd_nl *nl, const struct tlsockd_rule *rule, uint32_t *id,
+			  char *why, size_t whylen)
+{
+	struct reply r = {
+		.cmd = TLSOCK_CMD_POLICY_ADD,
+		.parse = parse_policy_id,
+		.arg = id,
+		.why = why,
+		.whylen = whylen,
+	};
+	struct nl_msg *msg;
+	int err = -ENOMEM;
+
+	why[0] = '\0';
+	ext_ack_on(nl);
+	msg = new_msg(nl, TLSOCK_CMD_POLICY_ADD, 512);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, TLSOCK_A_POLICY_ROLE, rule->role) ||
+	    nla_put_u16(msg, TLSOCK_A_POLICY_PORT, rule->port) ||
+	    (rule->family && nla_put(msg, TLSOCK_A_POLICY_ADDR, rule->family == AF_INET ? 4 : 16,
+				     rule->addr)) ||
+	    (rule->family && nla_put_u8(msg, TLSOCK_A_POLICY_PREFIX_LEN, rule->prefix)) ||
+	    (rule->profile[0] && nla_put_string(msg, TLSOCK_A_POLICY_PROFILE, rule->profile)) ||
+	    (rule->server_name[0] &&
+	     nla_put_string(msg, TLSOCK_A_POLICY_SERVER_NAME, rule->server_name)) ||
+	    (rule->cgroup && nla_put_u64(msg, TLSOCK_A_POLICY_CGROUP, rule->cgroup)))
+		goto out;
+	err = transact(nl, msg, &r);
+out:
+	nlmsg_free(msg);
+	return err;
+}
+
+/**
+ * tlsockd_nl_policy_del() - delete rule @id, or every rule (@flush)
+ * @nl: socket
+ * @id: rule id (ignored with @flush)
+ * @flush: delete every rule of the namespace
+ *
+ * Return: 0 or a negative errno (-ENOENT: no such rule).
+ */
+int tlsockd_nl_policy_del(struct tlsockd_nl *nl, uint32_t id, bool flush)
+{
+	struct reply r = { .cmd = TLSOCK_CMD_POLICY_DEL };
+	struct nl_msg *msg;
+	int err = -ENOMEM;
+
+	msg = new_msg(nl, TLSOCK_CMD_POLICY_DEL, 16);
+	if (!msg)
+		return -ENOMEM;
+	if (flush ? nla_put_flag(msg, TLSOCK_A_POLICY_FLUSH) :
+		    nla_put_u32(msg, TLSOCK_A_POLICY_ID, id))
+		goto out;
+	err = transact(nl, msg, &r);
+out:
+	nlmsg_free(msg);
+	return err;
+}
+
+struct policy_walk {
+	tlsockd_rule_fn fn;
+	void *arg;
+};
+
+static int parse_policy(struct nlattr **tb, void *arg)
+{
+	struct policy_walk *w = arg;
+	struct tlsockd_rule rule = { 0 };
+
+	if (!tb[TLSOCK_A_POLICY_ID] || !tb[TLSOCK_A_POLICY_ROLE] || !tb[TLSOCK_A_POLICY_PORT])
+		return -EPROTO;
+	rule.id = nla_get_u32(tb[TLSOCK_A_POLICY_ID]);
+	rule.role = nla_get_u32(tb[TLSOCK_A_POLICY_ROLE]);
+	rule.port = nla_get_u16(tb[TLSOCK_A_POLICY_PORT]);
+	if (tb[TLSOCK_A_POLICY_ADDR]) {
+		rule.family = nla_len(tb[TLSOCK_A_POLICY_ADDR]) == 4 ? AF_INET : AF_INET6;
+		memcpy(rule.addr, nla_data(tb[TLSOCK_A_POLICY_ADDR]),
+		       nla_len(tb[TLSOCK_A_POLICY_ADDR]));
+		rule.prefix = tb[TLSOCK_A_POLICY_PREFIX_LEN] ?
+			      nla_get_u8(tb[TLSOCK_A_POLICY_PREFIX_LEN]) : 0;
+	}
+	if (tb[TLSOCK_A_POLICY_PROFILE])
+		snprintf(rule.profile, sizeof(rule.profile), "%s",
+			 nla_get_string(tb[TLSOCK_A_POLICY_PROFILE]));
+	if (tb[TLSOCK_A_POLICY_SERVER_NAME])
+		snprintf(rule.server_name, sizeof(rule.server_name), "%s",
+			 nla_get_string(tb[TLSOCK_A_POLICY_SERVER_NAME]));
+	if (tb[TLSOCK_A_POLICY_CGROUP])
+		rule.cgroup = nla_get_u64(tb[TLSOCK_A_POLICY_CGROUP]);
+#define GET64(a, f) if (tb[a]) rule.f = nla_get_u64(tb[a])
+	GET64(TLSOCK_A_POLICY_CONNECTIONS, connections);
+	GET64(TLSOCK_A_POLICY_HANDSHAKES_OK, hs_ok);
+	GET64(TLSOCK_A_POLICY_HANDSHAKES_FAILED, hs_failed);
+	GET64(TLSOCK_A_POLICY_REFUSED, refused);
+	GET64(TLSOCK_A_POLICY_SKIPPED, skipped);
+#undef GET64
+	w->fn(&rule, w->arg);
+	return 0;
+}
+
+/**
+ * tlsockd_nl_policy_list() - call @fn for every rule of our namespace
+ * @nl: socket
+ * @fn: called once per rule, in the order they were added
+ * @arg: its argument
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsockd_nl_policy_list(struct tlsockd_nl *nl, tlsockd_rule_fn fn, void *arg)
+{
+	struct policy_walk w = { .fn = fn, .arg = arg };
+	struct reply r = {
+		.cmd = TLSOCK_CMD_POLICY_GET,
+		.parse = parse_policy,
+		.arg = &w,
+	};
+	struct nl_msg *msg;
+	int err;
+
+	msg = new_msg(nl, TLSOCK_CMD_POLICY_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_DUMP;
 	err = transact(nl, msg, &r);
 	nlmsg_free(msg);
 	return err;

@@ -40,6 +40,22 @@ static const struct nla_policy status_policy[TLSOCK_A_STATUS_MAX + 1] = {
 	[TLSOCK_A_STATUS_LISTENERS] = { .type = NLA_U32 },
 };
 
+static const struct nla_policy policy_policy[TLSOCK_A_POLICY_MAX + 1] = {
+	[TLSOCK_A_POLICY_ID] = { .type = NLA_U32 },
+	[TLSOCK_A_POLICY_ROLE] = { .type = NLA_U32 },
+	[TLSOCK_A_POLICY_ADDR] = { .minlen = 4, .maxlen = 16 },
+	[TLSOCK_A_POLICY_PREFIX_LEN] = { .type = NLA_U8 },
+	[TLSOCK_A_POLICY_PORT] = { .type = NLA_U16 },
+	[TLSOCK_A_POLICY_PROFILE] = { .type = NLA_STRING, .maxlen = TLSOCK_PROFILE_MAX },
+	[TLSOCK_A_POLICY_SERVER_NAME] = { .type = NLA_STRING, .maxlen = TLSOCK_SERVER_NAME_MAX },
+	[TLSOCK_A_POLICY_CGROUP] = { .type = NLA_U64 },
+	[TLSOCK_A_POLICY_CONNECTIONS] = { .type = NLA_U64 },
+	[TLSOCK_A_POLICY_HANDSHAKES_OK] = { .type = NLA_U64 },
+	[TLSOCK_A_POLICY_HANDSHAKES_FAILED] = { .type = NLA_U64 },
+	[TLSOCK_A_POLICY_REFUSED] = { .type = NLA_U64 },
+	[TLSOCK_A_POLICY_SKIPPED] = { .type = NLA_U64 },
+};
+
 /**
  * tlsockd_nl_from_kernel() - whether @msg was sent by the kernel
  * @msg: a received message
@@ -57,7 +73,8 @@ bool tlsockd_nl_from_kernel(struct nl_msg *msg)
 /**
  * tlsockd_nl_parse() - the attributes of a reply to @cmd, validated
  * @msg: the reply
- * @cmd: the request it answers (TLSOCK_CMD_ACCEPT or _STATUS_GET)
+ * @cmd: the request it answers (TLSOCK_CMD_ACCEPT, _STATUS_GET, _POLICY_ADD or
+ *	_POLICY_GET)
  * @tb: set to the attributes, TLSOCK_A_*_MAX + 1 entries of @cmd's
  *
  * Return: 0, -EPERM when the kernel did not send it, -EPROTO when it does
@@ -65,8 +82,16 @@ bool tlsockd_nl_from_kernel(struct nl_msg *msg)
  */
 int tlsockd_nl_parse(struct nl_msg *msg, uint8_t cmd, struct nlattr **tb)
 {
-	const struct nla_policy *policy = cmd == TLSOCK_CMD_ACCEPT ? accept_policy : status_policy;
-	int max = cmd == TLSOCK_CMD_ACCEPT ? TLSOCK_A_ACCEPT_MAX : TLSOCK_A_STATUS_MAX;
+	const struct nla_policy *policy = status_policy;
+	int max = TLSOCK_A_STATUS_MAX;
+
+	if (cmd == TLSOCK_CMD_ACCEPT) {
+		policy = accept_policy;
+		max = TLSOCK_A_ACCEPT_MAX;
+	} else if (cmd == TLSOCK_CMD_POLICY_ADD || cmd == TLSOCK_CMD_POLICY_GET) {
+		policy = policy_policy;
+		max = TLSOCK_A_POLICY_MAX;
+	}
 
 	if (!tlsockd_nl_from_kernel(msg))
 		return -EPERM;

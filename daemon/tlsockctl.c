@@ -204,6 +204,8 @@ static const struct command {
 				"(warns under DAYS, default 30; exit 1 then)", cmd_certs },
 	{ "wait-ready", "[-t SECS]", "wait until a daemon listens (default 10 s; exit 1 then)",
 	  cmd_wait_ready },
+	{ "policy", "add|del|list", "transparent TLS rules of this network namespace "
+				    "(tlsockctl(8))", tlsockctl_policy },
 	{ "version", "", "tlsockctl's version and the loaded module's", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };

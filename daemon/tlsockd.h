@@ -299,6 +299,42 @@ struct tlsockd_status {
 };
 int tlsockd_nl_status(struct tlsockd_nl *nl, struct tlsockd_status *st);
 
+/**
+ * struct tlsockd_rule - a transparent TLS rule (uapi/tlsock.yaml, policy-*)
+ * @id: the kernel's id (policy-get)
+ * @role: TLSOCK_ROLE_CLIENT
+ * @family: AF_INET or AF_INET6 for a network in @addr, 0 for any address
+ * @addr: the network, 4 or 16 bytes
+ * @prefix: bits of @addr that match
+ * @port: destination port
+ * @cgroup: cgroup v2 id the rule is limited to, 0 for none
+ * @profile: tlsockd.conf profile ("" for "default")
+ * @server_name: name the server's certificate must carry
+ * @connections: counters (policy-get)
+ */
+struct tlsockd_rule {
+	uint32_t id;
+	uint32_t role;
+	int family;
+	uint8_t addr[16];
+	uint8_t prefix;
+	uint16_t port;
+	uint64_t cgroup;
+	char profile[TLSOCK_PROFILE_MAX];
+	char server_name[TLSOCK_SERVER_NAME_MAX];
+	uint64_t connections, hs_ok, hs_failed, refused, skipped;
+};
+typedef void (*tlsockd_rule_fn)(const struct tlsockd_rule *rule, void *arg);
+int tlsockd_nl_policy_add(struct tlsockd_nl *nl, const struct tlsockd_rule *rule, uint32_t *id,
+			  char *why, size_t whylen);
+int tlsockd_nl_policy_del(struct tlsockd_nl *nl, uint32_t id, bool flush);
+int tlsockd_nl_policy_list(struct tlsockd_nl *nl, tlsockd_rule_fn fn, void *arg);
+
+/* rule.c: a rule as text ("client 10.0.0.0/8:6379 profile P server-name N cgroup PATH") */
+int tlsockd_rule_parse(int argc, char **argv, struct tlsockd_rule *rule, char *why,
+		       size_t whylen);
+void tlsockd_rule_dest(const struct tlsockd_rule *rule, char *buf, size_t len);
+
 /* transport.c: the socket as GnuTLS sees it */
 
 /**
