@@ -211,7 +211,7 @@ check-pkg: userspace
 
 # checkpatch.pl and its data files come from Debian's linux-source tarball, like the selftest.
 CHECKPATCH_DIR := build/checkpatch
-STYLE_FILES = $(wildcard kmod/*.c kmod/*.h uapi/linux/*.h daemon/*.c daemon/*.h \
+STYLE_FILES = $(wildcard kmod/*.c kmod/*.h uapi/linux/*.h daemon/*.c daemon/*.h daemon/bpf/*.c \
 		selftests/*/*.c selftests/*/*.h)
 
 $(CHECKPATCH_DIR)/scripts/checkpatch.pl:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tlsockctl: status of tlsock.ko and tlsockd, profiles, certificates.
+ * tlsockctl: status of tlsock.ko and tlsockd, profiles, certificates, the
+ * cgroup hooks of transparent policies.
  *
  *   tlsockctl [-c FILE] COMMAND [ARGS]
  *
@@ -190,6 +191,55 @@ static int cmd_certs(const char *conf_path, int argc, char **argv)
 	return rc;
 }
 
+#define HOOKS_WHERE "connect4 and connect6 on /sys/fs/cgroup, pinned in /sys/fs/bpf/tlsock"
+
+/* hooks attach|detach|status: exit 0 when done (status: when attached), 1 if not, 2 on usage */
+static int cmd_hooks(const char *conf_path, int argc, char **argv)
+{
+	char why[256] = "";
+	int err;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: tlsockctl hooks attach|detach|status\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "attach")) {
+		err = tlsock_hooks_attach(why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "tlsockctl: hooks attach: %s\n", why);
+			return 1;
+		}
+		printf("hooks: attached (" HOOKS_WHERE ")\n");
+		return 0;
+	}
+	if (!strcmp(argv[1], "detach")) {
+		err = tlsock_hooks_detach();
+		if (err) {
+			fprintf(stderr, "tlsockctl: hooks detach: %s\n", strerror(-err));
+			return 1;
+		}
+		printf("hooks: detached\n");
+		return 0;
+	}
+	if (!strcmp(argv[1], "status")) {
+		err = tlsock_hooks_attached();
+		if (err == 1) {
+			printf("hooks: attached (" HOOKS_WHERE ")\n");
+			return 0;
+		}
+		if (err == 0)
+			printf("hooks: not attached\n");
+		else if (err == -ENOLINK)
+			printf("hooks: partly attached: tlsockctl hooks attach completes them\n");
+		else
+			fprintf(stderr, "tlsockctl: hooks status: %s\n", strerror(-err));
+		return 1;
+	}
+	fprintf(stderr, "tlsockctl: hooks: unknown action \"%s\" (attach, detach, status)\n",
+		argv[1]);
+	return 2;
+}
+
 static int cmd_help(const char *conf_path, int argc, char **argv);
 
 static const struct command {
@@ -204,6 +254,8 @@ static const struct command {
 				"(warns under DAYS, default 30; exit 1 then)", cmd_certs },
 	{ "wait-ready", "[-t SECS]", "wait until a daemon listens (default 10 s; exit 1 then)",
 	  cmd_wait_ready },
+	{ "hooks", "ACTION", "cgroup hooks of transparent policies: attach, detach or status",
+	  cmd_hooks },
 	{ "policy", "add|del|list", "transparent TLS rules of this network namespace "
 				    "(tlsockctl(8))", tlsockctl_policy },
 	{ "version", "", "tlsockctl's version and the loaded module's", cmd_version },

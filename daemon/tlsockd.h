@@ -419,6 +419,11 @@ int tlsockd_watch_open(void);
 void tlsockd_watch_set(int ifd, const struct tlsockd_conf *conf, const char *conf_path);
 bool tlsockd_watch_changed(int ifd);
 
+/* hooks.c: the cgroup connect4/connect6 hooks of transparent policies (bpf/policy.bpf.c) */
+int tlsock_hooks_attach(char *why, size_t whylen);
+int tlsock_hooks_detach(void);
+int tlsock_hooks_attached(void);
+
 /* loop.c */
 int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path);
 

@@ -39,6 +39,9 @@ pkgs=(
 	"linux-headers-$abi" "linux-image-$abi-unsigned" linux-source-6.12
 	"linux-headers-$abi61" "linux-image-$abi61-unsigned"
 	libgnutls28-dev gnutls-bin libnl-genl-3-dev libnl-3-dev libinih-dev pkg-config
+	# the cgroup hooks of transparent policies (daemon/bpf): clang compiles them for BPF,
+	# bpftool makes the skeleton tlsockd and tlsockctl embed, both link libbpf
+	clang libbpf-dev bpftool
 	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml python3-jsonschema
 	# the debug kernel (selftests/vm/debug-kernel.sh) is built from linux-source
 	flex bison bc libelf-dev libssl-dev

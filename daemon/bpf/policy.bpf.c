@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cgroup hooks of transparent TLS policies, client side: every connect()
+ * of a TCP socket below the cgroup they are attached to (tlsockd attaches
+ * them to the root, hooks.c) asks tlsock.ko, before the SYN, whether a
+ * policy covers the destination.  The module decides and, when one does,
+ * turns the socket into a TLS socket; these programs only carry its answer.
+ *
+ * Built with clang -target bpf into policy.bpf.o, embedded in tlsockd and
+ * tlsockctl through bpftool's skeleton (policy.skel.h).
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+/*
+ * In tlsock.ko, for BPF_PROG_TYPE_CGROUP_SOCK_ADDR programs (kernels 6.7 and
+ * later let them call kfuncs).  0: let connect() go on (as a TLS socket or
+ * not), else a negative errno to fail it with.  Not __weak: without it the
+ * programs must not load at all, so that attaching them fails loudly.
+ */
+extern int bpf_tlsock_connect(struct bpf_sock_addr *ctx) __ksym;
+
+/*
+ * A cgroup sock_addr program allows with 1 and refuses with 0; refused,
+ * connect() fails with EPERM unless the program set another error.
+ */
+static __always_inline int tlsock_verdict(struct bpf_sock_addr *ctx)
+{
+	int err = bpf_tlsock_connect(ctx);
+
+	if (err < 0) {
+		bpf_set_retval(err);
+		return 0;
+	}
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int tlsock_connect4(struct bpf_sock_addr *ctx)
+{
+	return tlsock_verdict(ctx);
+}
+
+SEC("cgroup/connect6")
+int tlsock_connect6(struct bpf_sock_addr *ctx)
+{
+	return tlsock_verdict(ctx);
+}
+
+char LICENSE[] SEC("license") = "GPL";
