@@ -39,7 +39,7 @@ static int policy_add(struct tlsockd_nl *nl, int argc, char **argv)
 	err = tlsockd_rule_parse(argc, argv, &rule, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "tlsockctl: policy add: %s\n", why);
-		return 2;
+		return err == -EOPNOTSUPP ? 1 : 2;
 	}
 	err = tlsockd_nl_policy_add(nl, &rule, &id, why, sizeof(why));
 	if (err) {

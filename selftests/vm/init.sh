@@ -72,6 +72,8 @@ ln -sf /proc/self/fd/2 "$root/dev/stderr"
 mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts "$root/dev/pts"
 mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
 mount -t debugfs debugfs "$root/sys/kernel/debug"
+# the cgroup v2 hierarchy systemd would mount: tlsockd's policy hooks hang on its root
+mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup" 2>/dev/null
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 [ -d "$root/var/tmp" ] && mount -t tmpfs -o mode=1777 tmpfs "$root/var/tmp"

@@ -1,0 +1,353 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Transparent TLS by policy, client rules (TAP).  Unmodified programs that only know plain TCP
+# (plain_client.py, redis-cli) connect to a destination a rule covers; tlsock.ko, through the
+# cgroup connect hooks tlsockctl attaches, makes each connection a mutual TLS session run by
+# tlsockd, and the servers are ordinary userspace TLS servers (openssl s_server, Python's ssl,
+# redis-server's tls-port).  Every session is captured: the capture must parse as TLS records
+# from the first payload byte of each direction and hold no plaintext marker.  Failures (an
+# untrusted server, a wrong name, no daemon, TCP Fast Open data) must reach the application as
+# errors with nothing in plaintext on the wire.  Rules stay in their network namespace and
+# cgroup.  Needs root, tlsock.ko loaded, cgroup v2 on /sys/fs/cgroup and the tree built.
+#
+#   run-suite.sh [-v]     -v: show the daemon's log at the end
+
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/tlsenv.sh
+. "$here/../lib/tlsenv.sh"
+client=$here/plain_client.py
+server=$here/tls_server.py
+tlscap=$here/tlscap.py
+verbose=0
+[ "${1:-}" = "-v" ] && verbose=1
+
+plan=34
+n=0
+failed=0
+dpid=
+cap_pid=
+netns=tlsock-pol-$$
+cg=/sys/fs/cgroup/tlsock-pol-$$
+work=$(mktemp -d /tmp/tlsock-pol.XXXXXX)
+
+cleanup() {
+	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
+	"$tlsockctl" policy del all >/dev/null 2>&1
+	"$tlsockctl" hooks detach >/dev/null 2>&1
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	jobs -p | xargs -r kill 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$netns" 2>/dev/null
+	[ -d "$cg.a" ] && rmdir "$cg.a" 2>/dev/null
+	[ -d "$cg.b" ] && rmdir "$cg.b" 2>/dev/null
+	if [ $verbose = 1 ] || [ $failed != 0 ]; then
+		sed 's/^/# tlsockd: /' "$work/tlsockd.log" 2>/dev/null | tail -n 40
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | tail -n 25 | sed 's/^/# /'
+	done
+}
+
+# check NAME EXPECTED ACTUAL [DETAIL...]: ok when ACTUAL is EXPECTED
+check() {
+	local name=$1 want=$2 got=$3
+	shift 3
+	if [ "$got" = "$want" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "expected: $want" "got: $got" "$@"
+	fi
+}
+
+bail() {
+	not_ok "$1" "${2:-}"
+	while [ $n -lt $plan ]; do
+		not_ok "skipped: $1"
+	done
+	exit 1
+}
+
+port=23000
+next_port() {
+	port=$((port + 1))
+}
+
+pki=$work/pki
+
+mkconf() {
+	cat >"$work/tlsockd.conf" <<-EOF2
+	[daemon]
+	workers = 4
+	log = stderr
+
+	[profile client]
+	cert = $pki/client.pem
+	key = $pki/client.key
+	ca = $pki/ca.pem
+	EOF2
+}
+
+# --- capture of one port on lo ------------------------------------------------------
+cap_start() {	# cap_start PORT: tcpdump on lo until cap_check
+	rm -f "$work/cap.pcap" "$work/cap.err"
+	tcpdump -i lo --immediate-mode -U -s 0 -w "$work/cap.pcap" "tcp port $1" 2>"$work/cap.err" &
+	cap_pid=$!
+	wait_for 10 grep -q "listening on" "$work/cap.err"
+}
+
+cap_check() {	# cap_check PORT MARKER...: stop the capture; prints tlscap.py's verdict
+	local p=$1
+	shift
+	sleep 0.5
+	kill "$cap_pid" 2>/dev/null
+	wait "$cap_pid" 2>/dev/null
+	cap_pid=
+	python3 "$tlscap" "$work/cap.pcap" "$p" "$@"
+}
+
+# s_server PORT [EXTRA...]: openssl's server, mutual TLS, reverses lines (-rev), until killed
+s_server() {
+	local p=$1
+	shift
+	(sleep 600 | openssl s_server -accept "$p" -rev -cert "$pki/server.pem" \
+		-key "$pki/server.key" -CAfile "$pki/ca.pem" -Verify 1 -verify_return_error \
+		"$@" >"$work/s_server.$p" 2>&1) &
+	wait_for 10 listening "$p"
+}
+
+rule_counter() {	# rule_counter ID WORD: the number after WORD in rule ID's counter line
+	"$tlsockctl" policy list | grep -A 1 "^$1: " | tail -n 1 | sed -n "s/.* $2 \([0-9]*\).*/\1/p"
+}
+
+# --- 0. set-up ------------------------------------------------------------------------
+[ -d /sys/module/tlsock ] || bail "tlsock.ko is loaded"
+check "tlsock.ko has its BPF hooks (policy_hooks=Y)" Y "$(cat "$param/policy_hooks" 2>&1)"
+mkpki || bail "test PKI"
+mkconf
+start_daemon || bail "tlsockd starts" "$(tail -n 20 "$work/tlsockd.log")"
+
+out=$("$tlsockctl" hooks attach 2>&1)
+check "tlsockctl hooks attach" 0 $? "$out"
+"$tlsockctl" hooks attach >/dev/null 2>&1
+links=$(ls /sys/fs/bpf/tlsock 2>/dev/null | tr '\n' ' ')
+check "attaching twice leaves one link per hook" "connect4 connect6 " "$links"
+
+next_port
+id=$("$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test 2>&1)
+check "policy add prints the rule's id" 1 "$([[ $id =~ ^[0-9]+$ ]] && echo 1)" "$id"
+
+out=$("$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test 2>&1)
+rc=$?
+check "the same rule again: EEXIST naming the rule" "1 yes" \
+	"$rc $(grep -q "exists: id $id" <<<"$out" && echo yes)" "$out"
+
+bad=0
+for r in "client 10.0.0.1/8:443" "client 10.0.0.0/33:443" "client 10.0.0.0/8:0" \
+	 "client [::1]:99999" "client 127.0.0.1:443 colour blue" "server 127.0.0.1:443" \
+	 "client 127.0.0.1:443 profile bad/name"; do
+	# shellcheck disable=SC2086
+	if "$tlsockctl" policy add $r >"$work/bad.out" 2>&1; then
+		bad=$((bad + 1))
+		echo "# accepted: $r"
+	elif ! [ -s "$work/bad.out" ]; then
+		bad=$((bad + 1))
+		echo "# refused without a word: $r"
+	fi
+done
+check "malformed rules are refused, each with a message" 0 "$bad"
+
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$tlsockctl" policy add client \
+	127.0.0.2:9 2>&1)
+check "an unprivileged user cannot add a rule" "yes" \
+	"$(grep -q "Operation not permitted" <<<"$out" && echo yes)" "$out"
+
+# --- 1. an unmodified client, blocking connect, mutual TLS with openssl s_server ----
+s_server $port || bail "openssl s_server listens"
+cap_start $port || bail "tcpdump starts" "$(cat "$work/cap.err")"
+out=$(timeout 30 python3 "$client" echo 127.0.0.1 $port "plaintext-marker-one" 2>&1)
+check "plain client through a client rule gets the TLS server's answer" \
+	"eno-rekram-txetnialp" "$out" "$(tail -n 5 "$work/s_server.$port")"
+v=$(cap_check $port plaintext-marker-one eno-rekram-txetnialp)
+check "its capture: TLS records from the first byte both ways, no plaintext" ok "${v%% *}" "$v"
+check "s_server verified the client certificate tlsockd presented" yes \
+	"$(grep -q "Verification: OK" "$work/s_server.$port" && echo yes)"
+
+# --- 2. non-blocking connect and poll: writable only once TLS is up -----------------
+out=$(timeout 30 python3 "$client" nbecho 127.0.0.1 $port "plaintext-marker-two" 2>&1)
+check "non-blocking connect, poll(POLLOUT), then plain I/O: TLS" "owt-rekram-txetnialp" "$out"
+
+# --- 3. TCP Fast Open ---------------------------------------------------------------
+echo 3 >/proc/sys/net/ipv4/tcp_fastopen
+cap_start $port
+out=$(timeout 30 python3 "$client" fastopen 127.0.0.1 $port "plaintext-marker-tfo" 2>&1)
+check "sendto(MSG_FASTOPEN) to a covered destination: EOPNOTSUPP" "errno EOPNOTSUPP" \
+	"$(sed 's/ENOTSUP$/EOPNOTSUPP/' <<<"$out")"
+out=$(timeout 30 python3 "$client" fastopen-connect 127.0.0.1 $port "plaintext-marker-tfo2" 2>&1)
+check "TCP_FASTOPEN_CONNECT on a covered socket: Fast Open is dropped, TLS as usual" \
+	"2oft-rekram-txetnialp" "$out"
+v=$(cap_check $port plaintext-marker-tfo plaintext-marker-tfo2)
+check "no Fast Open data on the wire" ok "${v%% *}" "$v"
+check "rule counters: 3 connections, 3 handshakes ok, 1 refused" "3 3 1" \
+	"$(rule_counter "$id" connections) $(rule_counter "$id" ok) $(rule_counter "$id" refused)" \
+	"$("$tlsockctl" policy list)"
+
+# --- 4. server speaks first, client only reads (Python ssl server, mutual TLS) -------
+next_port
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
+python3 "$server" --port $port --cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem" \
+	--banner "220 plaintext-marker-banner" --ready "$work/ready.$port" --log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+cap_start $port
+out=$(timeout 30 python3 "$client" read 127.0.0.1 $port 2>&1)
+check "server-first protocol: a client that only reads gets the banner" \
+	"220 plaintext-marker-banner" "$out"
+v=$(cap_check $port plaintext-marker-banner)
+check "banner capture: TLS only" ok "${v%% *}" "$v"
+
+# --- 5. IPv6, and IPv4-mapped destinations ------------------------------------------
+next_port
+"$tlsockctl" policy add client "[::1]:$port" profile client server-name server.test >/dev/null
+python3 "$server" --host ::1 --port $port --cert "$pki/server.pem" --key "$pki/server.key" \
+	--ca "$pki/ca.pem" --ready "$work/ready.$port" --log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+out=$(timeout 30 python3 "$client" echo ::1 $port "v6" 2>&1)
+check "IPv6 rule: TLS" "6v tls TLSv1.3 peer client.test" "$out $(head -n 1 "$work/srv.$port")"
+next_port
+"$tlsockctl" policy add client "127.0.0.0/8:$port" profile client server-name server.test >/dev/null
+python3 "$server" --port $port --cert "$pki/server.pem" --key "$pki/server.key" \
+	--ca "$pki/ca.pem" --ready "$work/ready.$port" --log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+out=$(timeout 30 python3 "$client" echo ::ffff:127.0.0.1 $port "mapped" 2>&1)
+check "IPv4 rule covers an IPv6 socket's IPv4-mapped destination" \
+	"deppam tls TLSv1.3 peer client.test" "$out $(head -n 1 "$work/srv.$port")"
+
+# --- 6. failures reach the application as errors, nothing in plaintext ---------------
+next_port
+fid=$("$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test)
+mkdir -p "$work/other" && (work=$work/other mkpki "another CA") || bail "second PKI"
+(sleep 600 | openssl s_server -accept $port -rev -cert "$work/other/pki/server.pem" \
+	-key "$work/other/pki/server.key" >"$work/s_server.$port" 2>&1) &
+wait_for 10 listening $port
+cap_start $port
+out=$(timeout 30 python3 "$client" echo 127.0.0.1 $port "plaintext-marker-untrusted" 2>&1)
+check "untrusted server: the application gets ECONNRESET" "errno ECONNRESET" "$out"
+v=$(cap_check $port plaintext-marker-untrusted)
+check "untrusted server: nothing in plaintext" ok "${v%% *}" "$v"
+check "the rule counts the failed handshake" 1 "$(rule_counter "$fid" "failed")"
+
+next_port
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name other.test >/dev/null
+s_server $port
+out=$(timeout 30 python3 "$client" echo 127.0.0.1 $port "plaintext-marker-name" 2>&1)
+check "server certificate of another name: ECONNRESET" "errno ECONNRESET" "$out"
+
+next_port
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
+s_server $port
+kill "$dpid" && wait "$dpid" 2>/dev/null
+dpid=
+cap_start $port
+out=$(timeout 30 python3 "$client" echo 127.0.0.1 $port "plaintext-marker-nodaemon" 2>&1)
+check "no daemon: ECONNRESET, not a plaintext connection" "errno ECONNRESET" "$out"
+v=$(cap_check $port plaintext-marker-nodaemon)
+check "no daemon: nothing in plaintext" "yes" \
+	"$(grep -q plaintext-marker "$work/cap.pcap" || echo yes)" "$v"
+start_daemon || bail "tlsockd restarts" "$(tail -n 20 "$work/tlsockd.log")"
+
+# --- 7. rules change: sessions carry on, new connections follow ---------------------
+next_port
+hid=$("$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test)
+s_server $port
+timeout 40 python3 "$client" hold 127.0.0.1 $port "held" 3 >"$work/hold.out" 2>&1 &
+hold=$!
+wait_for 10 grep -q "CONNECTION ESTABLISHED" "$work/s_server.$port"
+sleep 0.5
+"$tlsockctl" policy del "$hid"
+wait "$hold"
+check "deleting the rule leaves its session working" "dleh dleh" "$(cat "$work/hold.out")"
+pkill -f "accept $port" 2>/dev/null
+next_port
+python3 "$server" --plain --port $port --ready "$work/ready.$port" --log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+out=$(timeout 30 python3 "$client" echo 127.0.0.1 $port "uncovered" 2>&1)
+check "a destination no rule covers stays plain TCP" "derevocnu plain" \
+	"$out $(head -n 1 "$work/srv.$port")"
+
+# --- 8. scope: another network namespace, another cgroup ---------------------------
+next_port
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
+ip netns add "$netns" && ip -n "$netns" link set lo up
+ip netns exec "$netns" python3 "$server" --plain --port $port --ready "$work/ready.$port" \
+	--log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+out=$(ip netns exec "$netns" timeout 30 python3 "$client" echo 127.0.0.1 $port "netns" 2>&1)
+check "a rule of one network namespace leaves another's sockets alone" "snten plain" \
+	"$out $(head -n 1 "$work/srv.$port")"
+
+next_port
+mkdir "$cg.a" "$cg.b"
+cid=$(echo "$cg.a" | sed 's|/sys/fs/cgroup/||')
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test \
+	cgroup "$cid" >/dev/null
+python3 "$server" --plain --port $port --count 1 --ready "$work/ready.$port" \
+	--log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+out=$(sh -c "echo \$\$ >$cg.b/cgroup.procs && exec timeout 30 python3 '$client' echo 127.0.0.1 $port cgb" 2>&1)
+check "a rule scoped to a cgroup leaves a process of another cgroup alone" "bgc plain" \
+	"$out $(head -n 1 "$work/srv.$port")"
+next_port
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test \
+	cgroup "$cid" >/dev/null
+s_server $port
+out=$(sh -c "echo \$\$ >$cg.a/cgroup.procs && exec timeout 30 python3 '$client' echo 127.0.0.1 $port cga" 2>&1)
+check "... and covers a process in its cgroup" "agc" "$out"
+
+# --- 9. redis-cli (plain) against redis-server's own TLS port, mutual TLS ----------------
+next_port
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
+redis-server --port 0 --tls-port $port --bind 127.0.0.1 --tls-cert-file "$pki/server.pem" \
+	--tls-key-file "$pki/server.key" --tls-ca-cert-file "$pki/ca.pem" --tls-auth-clients yes \
+	--save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+wait_for 10 listening $port
+cap_start $port
+bad=
+for size in 1 100 16383 16384 65537 1048576; do
+	head -c $((size - 1)) /dev/zero | tr '\0' 'r' >"$work/val"
+	printf 'x' >>"$work/val"
+	[ $size = 100 ] && printf 'plaintext-marker-redis' | dd of="$work/val" conv=notrunc 2>/dev/null
+	r=$(timeout 60 redis-cli -h 127.0.0.1 -p $port -x SET "k$size" <"$work/val" 2>&1)
+	timeout 60 redis-cli -h 127.0.0.1 -p $port --raw GET "k$size" 2>&1 | head -c "$size" >"$work/got"
+	[ "$r" = OK ] && cmp -s "$work/val" "$work/got" || bad="$bad $size($r)"
+done
+check "redis-cli SET/GET of 1 B to 1 MiB through redis-server's tls-port" "" "$bad" \
+	"$(tail -n 5 "$work/redis.log")"
+v=$(cap_check $port plaintext-marker-redis)
+check "redis capture: TLS only" ok "${v%% *}" "$v"
+
+# --- 10. taking it all away -----------------------------------------------------------
+"$tlsockctl" policy del all
+check "policy del all empties the table" "no rules" "$("$tlsockctl" policy list 2>&1)"
+"$tlsockctl" hooks detach >/dev/null
+check "hooks detach removes the pinned links" "" "$(ls /sys/fs/bpf/tlsock 2>/dev/null)"
+
+[ $n = $plan ] || echo "# plan $plan but $n tests ran"
+echo "1..$plan"
+exit $((failed != 0))
