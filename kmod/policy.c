@@ -209,15 +209,16 @@ int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
 	__be16 port;
 	int err;
 
-	/* the common case: no rule in this namespace */
-	if (list_empty(&pn->rules) || !tlsock_policy_dst(uaddr, len, &dst, &port))
+	/* the common cases: no rule in this namespace, a datagram socket's connect() */
+	if (list_empty(&pn->rules) || sk->sk_type != SOCK_STREAM ||
+	    !tlsock_policy_dst(uaddr, len, &dst, &port))
 		return 0;
 	rule = tlsock_policy_find(pn, sk, &dst, port);
 	if (!rule)
 		return 0;
 
 	err = 0;
-	if (sk->sk_protocol != IPPROTO_TCP || sk->sk_type != SOCK_STREAM) {
+	if (sk->sk_protocol != IPPROTO_TCP) {
 		atomic64_inc(&rule->skipped);	/* MPTCP, for one */
 		goto out;
 	}

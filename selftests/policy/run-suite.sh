@@ -24,7 +24,7 @@ tlscap=$here/tlscap.py
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=34
+plan=35
 n=0
 failed=0
 dpid=
@@ -194,6 +194,11 @@ check "s_server verified the client certificate tlsockd presented" yes \
 out=$(timeout 30 python3 "$client" nbecho 127.0.0.1 $port "plaintext-marker-two" 2>&1)
 check "non-blocking connect, poll(POLLOUT), then plain I/O: TLS" "owt-rekram-txetnialp" "$out"
 
+# a statically linked client (busybox's nc): nothing in the process to hook, the kernel does it
+file -L /bin/busybox | grep -q "statically linked" || echo "# /bin/busybox is not static"
+out=$(printf 'static-marker\n' | timeout 30 busybox nc -w 3 127.0.0.1 $port 2>&1)
+check "a statically linked client (busybox nc): TLS" "rekram-citats" "$out"
+
 # --- 3. TCP Fast Open ---------------------------------------------------------------
 echo 3 >/proc/sys/net/ipv4/tcp_fastopen
 cap_start $port
@@ -205,7 +210,7 @@ check "TCP_FASTOPEN_CONNECT on a covered socket: Fast Open is dropped, TLS as us
 	"2oft-rekram-txetnialp" "$out"
 v=$(cap_check $port plaintext-marker-tfo plaintext-marker-tfo2)
 check "no Fast Open data on the wire" ok "${v%% *}" "$v"
-check "rule counters: 3 connections, 3 handshakes ok, 1 refused" "3 3 1" \
+check "rule counters: 4 connections, 4 handshakes ok, 1 refused" "4 4 1" \
 	"$(rule_counter "$id" connections) $(rule_counter "$id" ok) $(rule_counter "$id" refused)" \
 	"$("$tlsockctl" policy list)"
 
