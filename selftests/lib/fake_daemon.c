@@ -146,6 +146,12 @@ int tlsock_fd_wait_ack(struct tlsock_fd *d, uint32_t seq, int timeout_ms,
 				ack->err = e->error;
 				return 0;
 			}
+			/* the end of a dump: its status, as an ack's */
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+					memcpy(&ack->err, NLMSG_DATA(nlh), sizeof(int));
+				return 0;
+			}
 			if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
 				continue;
 			len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;

@@ -23,6 +23,8 @@ CFLAGS += -Wall -Werror -D_GNU_SOURCE -I$(OUTPUT)/include -I$(LIB_DIR) -I$(TOP)/
 LDLIBS += $(shell pkg-config --libs gnutls 2>/dev/null || echo -lgnutls) -lpthread
 
 LIB_SRCS := keys.c net.c record.c stat.c diag.c pattern.c fake_daemon.c
+# tlsock's own contract: a change of it rebuilds everything that includes it
+UAPI_H := $(TOP)/uapi/linux/tlsock.h
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
 HARNESS := $(OUTPUT)/include/kselftest_harness.h
 TLS_H_STAMP := $(OUTPUT)/include/.tls_h
@@ -44,6 +46,6 @@ $(TLS_H_STAMP): $(LIB_DIR)/lib.mk
 	@if [ -r "$(KERNEL_TLS_H)" ]; then ln -s "$(KERNEL_TLS_H)" $(OUTPUT)/include/linux/tls.h; fi
 	@touch $@
 
-$(OUTPUT)/lib/%.o: $(LIB_DIR)/%.c $(LIB_DIR)/lib.h $(LIB_DIR)/fake_daemon.h $(TLS_H_STAMP)
+$(OUTPUT)/lib/%.o: $(LIB_DIR)/%.c $(LIB_DIR)/lib.h $(LIB_DIR)/fake_daemon.h $(TLS_H_STAMP) $(UAPI_H)
 	@mkdir -p $(OUTPUT)/lib
 	$(CC) $(CFLAGS) -c -o $@ $<

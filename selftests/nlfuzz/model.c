@@ -21,8 +21,18 @@
  *               the sending socket did not claim: EPERM; a status: 0 and
  *               the request fails with it; keys that do not fit together:
  *               EINVAL and the request fails with EIO; else established
+ *   POLICY_ADD  (CAP_NET_ADMIN over the namespace, as STATUS_GET) no BPF
+ *               hooks in the module: EOPNOTSUPP; a rule that does not
+ *               parse: EINVAL; else ENOSPC, as the suite runs with the
+ *               module's policy_max at 0 (no rule may change the sockets
+ *               the fuzzer's world is made of)
+ *   POLICY_DEL  id and flush both or neither: EINVAL; an id: ENOENT (there
+ *               is no rule); flush: 0
+ *   POLICY_GET  a dump only: NLMSG_DONE with 0 (no rule), EINVAL for
+ *               attributes on 7.x, whose core refuses them without a policy
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 #include <linux/genetlink.h>
@@ -45,6 +55,12 @@ enum nf_pol {
 	NF_P_FLAG,
 	NF_P_NUL_STRING,
 	NF_P_STRING,
+	NF_P_U8_MAX128,		/* policy-add prefix-len */
+	NF_P_U16_MIN1,		/* policy-add port */
+	NF_P_U32_MAX2,		/* policy-add role */
+	NF_P_U64,
+	NF_P_PROFILE,		/* NUL-terminated, at most 63 */
+	NF_P_NAME,		/* NUL-terminated, at most 255 */
 };
 
 static const unsigned char nf_done_policy[TLSOCK_A_DONE_MAX + 1] = {
@@ -67,6 +83,22 @@ static const unsigned char nf_done_policy[TLSOCK_A_DONE_MAX + 1] = {
 
 static const unsigned char nf_accept_policy[TLSOCK_A_ACCEPT_MAX + 1] = {
 	[TLSOCK_A_ACCEPT_PARK] = NF_P_FLAG,
+};
+
+/* kmod/genl.c: policy-add's maxattr is cgroup, policy-del's flush */
+static const unsigned char nf_padd_policy[TLSOCK_A_POLICY_CGROUP + 1] = {
+	[TLSOCK_A_POLICY_ROLE] = NF_P_U32_MAX2,
+	[TLSOCK_A_POLICY_ADDR] = NF_P_BINARY,
+	[TLSOCK_A_POLICY_PREFIX_LEN] = NF_P_U8_MAX128,
+	[TLSOCK_A_POLICY_PORT] = NF_P_U16_MIN1,
+	[TLSOCK_A_POLICY_PROFILE] = NF_P_PROFILE,
+	[TLSOCK_A_POLICY_SERVER_NAME] = NF_P_NAME,
+	[TLSOCK_A_POLICY_CGROUP] = NF_P_U64,
+};
+
+static const unsigned char nf_pdel_policy[TLSOCK_A_POLICY_FLUSH + 1] = {
+	[TLSOCK_A_POLICY_ID] = NF_P_U32,
+	[TLSOCK_A_POLICY_FLUSH] = NF_P_FLAG,
 };
 
 /* An attribute as the handler sees it: the last one of its type. */
@@ -106,7 +138,7 @@ static int nf_validate(const uint8_t *p, long len, const unsigned char *pol, uns
 		struct nlattr nla;
 		const uint8_t *v = p + NLA_HDRLEN;
 		unsigned int type;
-		size_t alen, n;
+		size_t alen, n, lim;
 
 		memcpy(&nla, p, sizeof(nla));
 		if (nla.nla_len < NLA_HDRLEN || nla.nla_len > rem)
@@ -117,7 +149,10 @@ static int nf_validate(const uint8_t *p, long len, const unsigned char *pol, uns
 			return -EINVAL;
 		if ((pol[type] == NF_P_U32 || pol[type] == NF_P_STATUS) && alen != 4)
 			return -EINVAL;
-		if (pol[type] == NF_P_U16 && alen != 2)
+		if ((pol[type] == NF_P_U16 || pol[type] == NF_P_U16_MIN1) && alen != 2)
+			return -EINVAL;
+		if ((pol[type] == NF_P_U32_MAX2 && alen != 4) ||
+		    (pol[type] == NF_P_U8_MAX128 && alen != 1) || (pol[type] == NF_P_U64 && alen != 8))
 			return -EINVAL;
 		if (nla.nla_type & NLA_F_NESTED)
 			return -EINVAL;
@@ -131,11 +166,27 @@ static int nf_validate(const uint8_t *p, long len, const unsigned char *pol, uns
 				return -ERANGE;
 			break;
 		case NF_P_NUL_STRING:
-			n = alen < TLSOCK_SUBJECT_MAX + 1 ? alen : TLSOCK_SUBJECT_MAX + 1;
+		case NF_P_PROFILE:
+		case NF_P_NAME:
+			lim = pol[type] == NF_P_PROFILE ? 63 : pol[type] == NF_P_NAME ? 255 :
+			      TLSOCK_SUBJECT_MAX;
+			n = alen < lim + 1 ? alen : lim + 1;
 			if (!n || !memchr(v, 0, n))
 				return -EINVAL;
-			/* then as a string of at most TLSOCK_SUBJECT_MAX */
-			if (alen - (v[alen - 1] == 0) > TLSOCK_SUBJECT_MAX)
+			/* then as a string of at most lim */
+			if (alen - (v[alen - 1] == 0) > lim)
+				return -ERANGE;
+			break;
+		case NF_P_U8_MAX128:
+			if (v[0] > 128)
+				return -ERANGE;
+			break;
+		case NF_P_U16_MIN1:
+			if (!nf_u16(v))
+				return -ERANGE;
+			break;
+		case NF_P_U32_MAX2:
+			if (nf_u32(&(struct nf_seen){ v, alen }) > 2)
 				return -ERANGE;
 			break;
 		case NF_P_STRING:
@@ -225,17 +276,96 @@ static bool nf_perm_before_dump(void)
 	return tlsock_kernel_before(6, 2);
 }
 
+static bool nf_policy_cmd(uint8_t cmd)
+{
+	return cmd == TLSOCK_CMD_POLICY_ADD || cmd == TLSOCK_CMD_POLICY_DEL ||
+	       cmd == TLSOCK_CMD_POLICY_GET;
+}
+
 /* Whether @who lacks the permission of command @cmd (as the checks below say). */
 static bool nf_denied(int who, uint8_t cmd)
 {
-	return cmd == TLSOCK_CMD_STATUS_GET ? who == NF_UNPRIV : who != NF_ROOT;
+	return cmd == TLSOCK_CMD_STATUS_GET || nf_policy_cmd(cmd) ? who == NF_UNPRIV :
+								     who != NF_ROOT;
 }
+
+/* The module has its BPF hooks (parameter policy_hooks): policy-add goes past its first check. */
+static bool nf_policy_hooks(void)
+{
+	static int hooks = -1;
+
+	if (hooks < 0) {
+		FILE *f = fopen("/sys/module/tlsock/parameters/policy_hooks", "r");
+
+		hooks = f && fgetc(f) == 'Y';
+		if (f)
+			fclose(f);
+	}
+	return hooks;
+}
+
+static bool nf_name_ok(const struct nf_seen *a, bool profile)
+{
+	size_t i;
+
+	for (i = 0; i < a->len && a->val[i]; i++) {
+		uint8_t c = a->val[i];
+		bool ok = profile ? (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+				    (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.' :
+				    c > ' ' && c < 0x7f;
+
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 
 static void nf_answer(struct nf_expect *x, int answer, int err, const char *why)
 {
 	x->answer = answer;
 	x->err = err;
 	x->why = why;
+}
+
+/* policy-add past its policy: kmod/policy.c's checks, in their order */
+static void nf_model_policy_add(const struct nf_seen *tb, struct nf_expect *x)
+{
+	const struct nf_seen *addr = &tb[TLSOCK_A_POLICY_ADDR];
+	unsigned int max = 0, prefix, bit;
+	uint32_t role;
+
+	if (!nf_policy_hooks())
+		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP, "POLICY_ADD: the module has no BPF hooks");
+	if (!tb[TLSOCK_A_POLICY_ROLE].val || !tb[TLSOCK_A_POLICY_PORT].val)
+		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD without role or port");
+	role = nf_u32(&tb[TLSOCK_A_POLICY_ROLE]);
+	if (role == TLSOCK_ROLE_SERVER)
+		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP, "POLICY_ADD of a server rule (not built)");
+	if (role != TLSOCK_ROLE_CLIENT)
+		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD with role 0");
+	if (addr->val) {
+		if (addr->len == 4)
+			max = 32;
+		else if (addr->len == 16)
+			max = 128;
+		else
+			return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: addr neither 4 nor 16 bytes");
+	}
+	prefix = tb[TLSOCK_A_POLICY_PREFIX_LEN].val ? tb[TLSOCK_A_POLICY_PREFIX_LEN].val[0] : max;
+	if (prefix > max)
+		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: prefix-len longer than addr");
+	for (bit = prefix; addr->val && bit < max; bit++)
+		if (addr->val[bit / 8] & (0x80 >> (bit % 8)))
+			return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: bits set past prefix-len");
+	if (tb[TLSOCK_A_POLICY_PROFILE].val && !nf_name_ok(&tb[TLSOCK_A_POLICY_PROFILE], true))
+		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: a profile name with bad bytes");
+	if (tb[TLSOCK_A_POLICY_SERVER_NAME].val && role == TLSOCK_ROLE_SERVER)
+		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: server-name on a server rule");
+	if (tb[TLSOCK_A_POLICY_SERVER_NAME].val &&
+	    !nf_name_ok(&tb[TLSOCK_A_POLICY_SERVER_NAME], false))
+		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: a server name with bad bytes");
+	nf_answer(x, NF_A_ERR, -ENOSPC, "POLICY_ADD of a good rule: policy_max is 0");
 }
 
 static void nf_model_accept(const struct nf_world *w, int sock, struct nf_expect *x)
@@ -317,7 +447,7 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 {
 	const struct nlmsghdr *nlh = (const void *)m->buf;
 	const struct genlmsghdr *g = NLMSG_DATA(nlh);
-	struct nf_seen tb[TLSOCK_A_DONE_MAX + 1];
+	struct nf_seen tb[TLSOCK_A_DONE_MAX + TLSOCK_A_POLICY_MAX + 1];
 	const uint8_t *attrs = m->buf + NLMSG_HDRLEN + GENL_HDRLEN;
 	long alen = (long)nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 	uint16_t flags = nlh->nlmsg_flags;
@@ -343,17 +473,45 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 		flags &= ~NLM_F_DUMP;
 	if (flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO))
 		return nf_answer(x, NF_A_ERR, -EINVAL, "reserved or ambiguous nlmsg_flags");
-	if ((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) {
+	/* POLICY_GET is the one dump; the others are requests only */
+	if (((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) != (g->cmd == TLSOCK_CMD_POLICY_GET)) {
 		if (nf_perm_before_dump() &&
 		    (g->cmd == TLSOCK_CMD_ACCEPT || g->cmd == TLSOCK_CMD_DONE ||
-		     g->cmd == TLSOCK_CMD_STATUS_GET) && nf_denied(who, g->cmd))
+		     g->cmd == TLSOCK_CMD_STATUS_GET || nf_policy_cmd(g->cmd)) &&
+		    nf_denied(who, g->cmd))
 			return nf_answer(x, NF_A_ERR, -EPERM,
 					 "a dump refused by the operation's permission (before 6.2)");
-		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP, "the family has no dumps");
+		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP,
+				 g->cmd == TLSOCK_CMD_POLICY_GET ? "POLICY_GET is a dump only" :
+				 "the family has no other dumps");
 	}
 	if (g->cmd != TLSOCK_CMD_ACCEPT && g->cmd != TLSOCK_CMD_DONE &&
-	    g->cmd != TLSOCK_CMD_STATUS_GET)
+	    g->cmd != TLSOCK_CMD_STATUS_GET && !nf_policy_cmd(g->cmd))
 		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP, "a command the family does not take");
+	if (nf_policy_cmd(g->cmd) && who == NF_UNPRIV)
+		return nf_answer(x, NF_A_ERR, -EPERM,
+				 "POLICY_* need CAP_NET_ADMIN over the namespace");
+	if (g->cmd == TLSOCK_CMD_POLICY_GET) {
+		if (alen > 0 && !tlsock_kernel_before(7, 0))
+			return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_GET with attributes (7.x)");
+		return nf_answer(x, NF_A_ERR, 0, "POLICY_GET: a dump of no rule");
+	}
+	if (g->cmd == TLSOCK_CMD_POLICY_ADD) {
+		err = nf_validate(attrs, alen, nf_padd_policy, TLSOCK_A_POLICY_CGROUP, tb);
+		if (err)
+			return nf_answer(x, NF_A_POLICY, err, "POLICY_ADD refused by its policy");
+		return nf_model_policy_add(tb, x);
+	}
+	if (g->cmd == TLSOCK_CMD_POLICY_DEL) {
+		err = nf_validate(attrs, alen, nf_pdel_policy, TLSOCK_A_POLICY_FLUSH, tb);
+		if (err)
+			return nf_answer(x, NF_A_POLICY, err, "POLICY_DEL refused by its policy");
+		if (!tb[TLSOCK_A_POLICY_FLUSH].val == !tb[TLSOCK_A_POLICY_ID].val)
+			return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_DEL with id and flush, or neither");
+		if (tb[TLSOCK_A_POLICY_FLUSH].val)
+			return nf_answer(x, NF_A_ERR, 0, "POLICY_DEL flush of no rule");
+		return nf_answer(x, NF_A_ERR, -ENOENT, "POLICY_DEL of an id that is no rule");
+	}
 	if (g->cmd == TLSOCK_CMD_STATUS_GET) {
 		if (who == NF_UNPRIV)
 			return nf_answer(x, NF_A_ERR, -EPERM,

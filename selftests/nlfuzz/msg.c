@@ -531,6 +531,70 @@ static void nf_mutate_header(struct nf_rng *r, struct nf_msg *m)
 	}
 }
 
+/*
+ * A policy-add (often a well-formed rule, then mutated), a policy-del or a
+ * policy-get dump, with attribute garbage now and then.
+ */
+static void nf_gen_policy(struct nf_rng *r, uint16_t family, struct nf_msg *m)
+{
+	static const uint8_t net4[] = { 10, 0, 0, 0 };
+	static const char *const names[] = { "", "db", "web.internal", "a b", "x/y", "ok-1.2_3" };
+	uint8_t v[40];
+	unsigned int i;
+	size_t len;
+	uint32_t u;
+	uint16_t port;
+	uint8_t prefix;
+
+	switch (nf_below(r, 4)) {
+	case 0:
+	case 1:
+		nf_msg_init(m, family, TLSOCK_CMD_POLICY_ADD);
+		if (nf_chance(r, 85))
+			nf_msg_add_u32(m, TLSOCK_A_POLICY_ROLE, nf_below(r, 4));
+		if (nf_chance(r, 85)) {
+			port = nf_chance(r, 10) ? 0 : 1 + nf_below(r, 65535);
+			nf_msg_add(m, TLSOCK_A_POLICY_PORT, &port, sizeof(port));
+		}
+		if (nf_chance(r, 60)) {
+			len = nf_chance(r, 80) ? sizeof(net4) : nf_below(r, 20);
+			memcpy(v, net4, sizeof(net4));
+			if (len > sizeof(net4))
+				nf_value(r, v, len, false);
+			nf_msg_add(m, TLSOCK_A_POLICY_ADDR, v, len);
+		}
+		if (nf_chance(r, 50)) {
+			prefix = nf_chance(r, 70) ? 8 : nf_below(r, 256);
+			nf_msg_add(m, TLSOCK_A_POLICY_PREFIX_LEN, &prefix, 1);
+		}
+		if (nf_chance(r, 40)) {
+			const char *n = names[nf_below(r, ARRAY_SIZE(names))];
+
+			nf_msg_add(m, nf_chance(r, 50) ? TLSOCK_A_POLICY_PROFILE :
+				   TLSOCK_A_POLICY_SERVER_NAME, n, strlen(n) + 1);
+		}
+		break;
+	case 2:
+		nf_msg_init(m, family, TLSOCK_CMD_POLICY_DEL);
+		if (nf_chance(r, 60)) {
+			u = nf_below(r, 5);
+			nf_msg_add_u32(m, TLSOCK_A_POLICY_ID, u);
+		}
+		if (nf_chance(r, 50))
+			nf_msg_add(m, TLSOCK_A_POLICY_FLUSH, NULL, 0);
+		break;
+	default:
+		nf_msg_init(m, family, TLSOCK_CMD_POLICY_GET);
+		if (nf_chance(r, 80))
+			m->flags |= NLM_F_DUMP;
+		break;
+	}
+	for (i = nf_chance(r, 20) ? 1 + nf_below(r, 2) : 0; i; i--) {
+		len = nf_value(r, v, nf_below(r, 12), false);
+		nf_msg_add(m, nf_below(r, TLSOCK_A_POLICY_MAX + 3), v, len);
+	}
+}
+
 /**
  * nf_gen() - one message of a campaign
  * @r: generator
@@ -540,8 +604,9 @@ static void nf_mutate_header(struct nf_rng *r, struct nf_msg *m)
  *
  * Mostly DONE (from a well-formed one, a status-only one or nothing, then a
  * few mutations; the id often one the sender claimed), some ACCEPT and
- * STATUS_GET with attribute garbage, a few commands the family does not
- * take, and one in ten with a lying header.
+ * STATUS_GET with attribute garbage, a few rules (policy-add, -del, -get),
+ * a few commands the family does not take, and one in ten with a lying
+ * header.
  */
 void nf_gen(struct nf_rng *r, uint16_t family, const struct nf_ids *ids, struct nf_msg *m)
 {
@@ -588,6 +653,8 @@ void nf_gen(struct nf_rng *r, uint16_t family, const struct nf_ids *ids, struct 
 			len = nf_value(r, v, nf_below(r, 40), false);
 			nf_msg_add(m, nf_below(r, 0x4000), v, len);
 		}
+	} else if (k < 97) {
+		nf_gen_policy(r, family, m);
 	} else {
 		static const uint8_t cmds[] = {
 			TLSOCK_CMD_UNSPEC, TLSOCK_CMD_READY, TLSOCK_CMD_TICKET, TLSOCK_CMD_MAX + 1,

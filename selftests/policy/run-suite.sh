@@ -127,9 +127,9 @@ cap_check() {	# cap_check PORT MARKER...: stop the capture; prints tlscap.py's v
 s_server() {
 	local p=$1
 	shift
-	(sleep 600 | openssl s_server -accept "$p" -rev -cert "$pki/server.pem" \
+	(openssl s_server -accept "$p" -rev -cert "$pki/server.pem" \
 		-key "$pki/server.key" -CAfile "$pki/ca.pem" -Verify 1 -verify_return_error \
-		"$@" >"$work/s_server.$p" 2>&1) &
+		"$@" </dev/null >"$work/s_server.$p" 2>&1) &
 	wait_for 10 listening "$p"
 }
 
@@ -248,8 +248,8 @@ check "IPv4 rule covers an IPv6 socket's IPv4-mapped destination" \
 next_port
 fid=$("$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test)
 mkdir -p "$work/other" && (work=$work/other mkpki "another CA") || bail "second PKI"
-(sleep 600 | openssl s_server -accept $port -rev -cert "$work/other/pki/server.pem" \
-	-key "$work/other/pki/server.key" >"$work/s_server.$port" 2>&1) &
+(openssl s_server -accept $port -rev -cert "$work/other/pki/server.pem" \
+	-key "$work/other/pki/server.key" </dev/null >"$work/s_server.$port" 2>&1) &
 wait_for 10 listening $port
 cap_start $port
 out=$(timeout 30 python3 "$client" echo 127.0.0.1 $port "plaintext-marker-untrusted" 2>&1)
