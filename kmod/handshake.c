@@ -518,6 +518,35 @@ int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_h
 }
 
 /**
+ * tlsock_hs_begin_now() - start a request no application asked for, at once
+ * @sk: a connected socket (a child of an adopted listener, in accept())
+ * @ctx: its new tlsock context; the request becomes ctx->hs
+ * @req: the handshake to run, validated by the caller
+ * @caller: told how the request ended, and when it is freed
+ * @priv: argument of @caller's operations; the request owns it once
+ *	ctx->hs is set, else the caller keeps it
+ *
+ * Context: process context, socket lock held.
+ * Return: 0 when the request is out; else a negative errno, the request (if
+ * one was made) failed, and the caller resets the connection.
+ */
+int tlsock_hs_begin_now(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
+			const struct tlsock_hs_caller *caller, void *priv)
+{
+	struct tlsock_hs *hs;
+
+	sock_owned_by_me(sk);
+	hs = tlsock_hs_alloc(sk, req);
+	if (!hs)
+		return -ENOMEM;
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
+	hs->caller = caller;
+	hs->caller_priv = priv;
+	WRITE_ONCE(ctx->hs, hs);
+	return tlsock_hs_start(sk, hs);
+}
+
+/**
  * tlsock_hs_state_change() - TCP state of a socket with an armed request changed
  * @sk: socket
  * @ctx: its context

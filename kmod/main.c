@@ -22,12 +22,19 @@
 
 enum { TLSOCK_V4, TLSOCK_V6, TLSOCK_NFAM };
 
+static int tlsock_family(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET6 ? TLSOCK_V6 : TLSOCK_V4;
+}
+
 static DEFINE_MUTEX(tlsock_proto_lock);
 /* written once under tlsock_proto_lock, then read-only (release/acquire) */
 static const struct proto *tlsock_base_prot[TLSOCK_NFAM];
 static const struct proto_ops *tlsock_base_ops[TLSOCK_NFAM];
 static struct proto tlsock_prot[TLSOCK_NFAM];
 static struct proto_ops tlsock_ops[TLSOCK_NFAM];
+/* TCP's, but that it moves no data: children of adopted listeners until accept() */
+static struct proto tlsock_child_prot[TLSOCK_NFAM];
 
 /**
  * tlsock_err_abort() - fail the connection with @err
@@ -49,6 +56,8 @@ static int tlsock_setsockopt(struct sock *sk, int level, int optname, sockptr_t 
 {
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 
+	if ((level == SOL_TLS || level == SOL_TLSOCK) && ctx->lst)
+		return -EINVAL;		/* a listener carries no session */
 	if (level == SOL_TLS)
 		return tlsock_tls_setsockopt(sk, ctx, optname, optval, optlen);
 	if (level == SOL_TLSOCK)
@@ -73,8 +82,23 @@ static int tlsock_getsockopt(struct sock *sk, int level, int optname, char __use
 
 static int tlsock_disconnect(struct sock *sk, int flags)
 {
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	/* shutdown() of an adopted listener stops it, as TCP's */
+	if (ctx->lst && sk->sk_state == TCP_LISTEN)
+		return ctx->sk_proto->disconnect(sk, flags);
 	/* a TLS stream cannot be reused for another connection */
 	return -EOPNOTSUPP;
+}
+
+/* An adopted listener that was shut down cannot become a connection: its children are TLS. */
+static int tlsock_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+{
+	struct tlsock_ctx *ctx = tlsock_ctx(sk);
+
+	if (ctx->lst)
+		return -EOPNOTSUPP;
+	return ctx->sk_proto->connect(sk, uaddr, addr_len);
 }
 
 static void tlsock_shutdown(struct sock *sk, int how)
@@ -137,6 +161,8 @@ static void tlsock_close(struct sock *sk, long timeout)
 	struct proto *base = ctx->sk_proto;
 	long flush_timeo;
 
+	if (ctx->lst)
+		tlsock_listen_closed(ctx->lst);
 	/* an unfinished handshake is cancelled first: the daemon lets go */
 	if (ctx->hs && !tlsock_ph_managed(ctx)) {
 		lock_sock(sk);
@@ -166,6 +192,53 @@ static void tlsock_close(struct sock *sk, long timeout)
 	base->close(sk, timeout);
 }
 
+#ifdef TLSOCK_HAVE_KFUNC_FILTER
+static int tlsock_accept(struct socket *sock, struct socket *newsock, struct proto_accept_arg *arg);
+#endif
+
+/*
+ * A child of an adopted listener that reached an application without
+ * tlsock_accept(): a thread was already blocked in TCP's accept() when the
+ * listener was adopted.  Its first send or receive makes it the TLS socket
+ * it was meant to be (the handshake starts then), or resets it if no rule
+ * covers it any more; no byte moves before.
+ */
+static int tlsock_child_upgrade(struct sock *sk)
+{
+	int fam = tlsock_family(sk);
+	int err = 0;
+
+	lock_sock(sk);
+	if (READ_ONCE(sk->sk_prot) == &tlsock_child_prot[fam]) {
+		WRITE_ONCE(sk->sk_prot, (struct proto *)tlsock_base_prot[fam]);
+		err = sk->sk_socket && sk->sk_socket->ops == tlsock_base_ops[fam] ?
+		      tlsock_policy_accepted(NULL, sk) : -EINVAL;
+		if (!err && !tlsock_ctx(sk))
+			err = -ENOENT;	/* no rule covers it any more */
+	}
+	release_sock(sk);
+	if (err) {
+		tcp_abort(sk, ECONNRESET);
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+static int tlsock_child_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	int err = tlsock_child_upgrade(sk);
+
+	return err ?: READ_ONCE(sk->sk_prot)->sendmsg(sk, msg, size);
+}
+
+static int tlsock_child_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+				int flags TLSOCK_ADDR_LEN_DECL)
+{
+	int err = tlsock_child_upgrade(sk);
+
+	return err ?: READ_ONCE(sk->sk_prot)->recvmsg(sk, msg, len, flags TLSOCK_ADDR_LEN);
+}
+
 static void tlsock_build(int fam, const struct proto *base, const struct proto_ops *ops)
 {
 	struct proto *p = &tlsock_prot[fam];
@@ -185,8 +258,17 @@ static void tlsock_build(int fam, const struct proto *base, const struct proto_o
 	p->sendpage = tlsock_sendpage;
 #endif
 	p->disconnect = tlsock_disconnect;
+	p->connect = tlsock_connect;
 	p->shutdown = tlsock_shutdown;
 	p->sock_is_readable = NULL;
+
+	p = &tlsock_child_prot[fam];
+	*p = *base;
+	p->sendmsg = tlsock_child_sendmsg;
+	p->recvmsg = tlsock_child_recvmsg;
+#ifdef TLSOCK_HAVE_SENDPAGE
+	p->sendpage = NULL;
+#endif
 
 	*o = *ops;
 	o->poll = tlsock_poll;
@@ -200,6 +282,10 @@ static void tlsock_build(int fam, const struct proto *base, const struct proto_o
 #endif
 	/* tcp_mmap() only serves TCP_ZEROCOPY_RECEIVE, refused above */
 	o->mmap = sock_no_mmap;
+#ifdef TLSOCK_HAVE_KFUNC_FILTER
+	/* only adopted listeners reach it: other tlsock sockets never listen */
+	o->accept = tlsock_accept;
+#endif
 }
 
 /* Operations for @sk's family, built from the first socket seen. */
@@ -224,11 +310,6 @@ static int tlsock_get_ops(struct sock *sk, int fam)
 		err = -EOPNOTSUPP;
 	mutex_unlock(&tlsock_proto_lock);
 	return err;
-}
-
-static int tlsock_family(const struct sock *sk)
-{
-	return sk->sk_family == AF_INET6 ? TLSOCK_V6 : TLSOCK_V4;
 }
 
 /* A socket tlsock may sit on: a user's TCP socket, in no sockmap.  Socket lock held. */
@@ -320,6 +401,17 @@ static void tlsock_state_change(struct sock *sk)
 
 static struct tcp_ulp_ops tlsock_ulp_ops;
 
+/* Attach the ULP to a socket inside a system call that holds its lock (see below). */
+static void tlsock_ulp_take(struct sock *sk, struct tlsock_ctx *ctx,
+			    void (*state_change)(struct sock *sk))
+{
+	/* we run in the module, called through a kfunc or a socket of ours: it is live */
+	__module_get(THIS_MODULE);
+	clear_bit(SOCK_SUPPORT_ZC, &sk->sk_socket->flags);
+	tlsock_publish(sk, ctx, state_change);
+	inet_csk(sk)->icsk_ulp_ops = &tlsock_ulp_ops;
+}
+
 /**
  * tlsock_attach_armed() - make a socket that is about to connect a TLS socket
  * @sk: TCP socket inside connect(), before its SYN (TCP_CLOSE)
@@ -357,13 +449,252 @@ int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
 		tlsock_ctx_free(ctx);
 		return err;
 	}
-	/* we run in the module, called through one of its kfuncs: it is live */
-	__module_get(THIS_MODULE);
-	clear_bit(SOCK_SUPPORT_ZC, &sk->sk_socket->flags);
-	tlsock_publish(sk, ctx, tlsock_state_change);
-	inet_csk(sk)->icsk_ulp_ops = &tlsock_ulp_ops;
+	tlsock_ulp_take(sk, ctx, tlsock_state_change);
 	return 0;
 }
+
+/**
+ * tlsock_attach_child() - make a child an adopted listener handed to accept() TLS
+ * @sk: the child, connected, grafted on its new socket whose operations are TCP's
+ * @req: the server handshake to run
+ * @caller: hears how it ended (tlsock_hs_begin_now())
+ * @priv: argument of @caller's operations; the request owns it on success,
+ *	and on failure too unless the error is -ENOMEM with nothing attached
+ *
+ * The handshake starts now: accept() returns the socket with its I/O held
+ * until TLS is up, so a server that speaks first (a greeting, a banner)
+ * waits for TLS, not for its peer.
+ *
+ * Context: process context, socket lock held.
+ * Return: 0; or a negative errno, and the caller resets the connection
+ * (*@priv is the request's if ULP is attached: tlsock_ctx(@sk) set).
+ */
+int tlsock_attach_child(struct sock *sk, const struct tlsock_handshake *req,
+			const struct tlsock_hs_caller *caller, void *priv)
+{
+	struct tlsock_ctx *ctx;
+	int err;
+
+	sock_owned_by_me(sk);
+	if (inet_csk(sk)->icsk_ulp_ops)
+		return -EINVAL;
+	err = tlsock_check_sock(sk);
+	if (err)
+		return err;
+	ctx = tlsock_ctx_alloc(sk);
+	if (!ctx)
+		return -ENOMEM;
+	tlsock_ulp_take(sk, ctx, NULL);
+	return tlsock_hs_begin_now(sk, ctx, req, caller, priv);
+}
+
+/**
+ * tlsock_attach_listener() - adopt a listening (or bound) socket for a server rule
+ * @sk: the socket, bound, listening or about to
+ * @lst: the adoption; the context keeps the caller's reference
+ *
+ * The listener keeps TCP's callbacks and behaviour; what changes is that
+ * listen() accepts the ULP (it has a clone operation), that a child is
+ * made plain TCP again as it is cloned (tlsock_clone()), and that accept()
+ * turns each child into a TLS socket (tlsock_accept()).  A listener that is
+ * already live may be cloning children in softirq meanwhile: the ULP's
+ * operations are published before the protocol, so a child copied in
+ * between still goes through tlsock_clone().
+ *
+ * Context: process context, socket lock held.
+ * Return: 0, -EEXIST (a ULP is there), -EINVAL, -EOPNOTSUPP or -ENOMEM.
+ */
+int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst)
+{
+	int fam = tlsock_family(sk);
+	struct tlsock_ctx *ctx;
+	int err;
+
+	sock_owned_by_me(sk);
+	if (inet_csk(sk)->icsk_ulp_ops)
+		return -EEXIST;
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)
+		return -EINVAL;
+	err = tlsock_check_sock(sk);
+	if (err)
+		return err;
+	ctx = tlsock_ctx_alloc(sk);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->lst = lst;
+	/* kept as they are: saved only so that close restores what is there */
+	ctx->saved_data_ready = sk->sk_data_ready;
+	ctx->saved_write_space = sk->sk_write_space;
+
+	__module_get(THIS_MODULE);
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
+	inet_csk(sk)->icsk_ulp_ops = &tlsock_ulp_ops;
+	/* the ULP before the protocol: see above */
+	smp_wmb();
+	WRITE_ONCE(sk->sk_socket->ops, &tlsock_ops[fam]);
+	WRITE_ONCE(sk->sk_prot, &tlsock_prot[fam]);
+	write_unlock_bh(&sk->sk_callback_lock);
+	return 0;
+}
+
+/*
+ * Children in the accept queue of @sk made under its rule and not aborted
+ * yet, referenced, into @out (at most @max).
+ */
+static unsigned int tlsock_queued_children(struct sock *sk, struct sock **out, unsigned int max)
+{
+	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock *req;
+	unsigned int n = 0;
+
+	spin_lock_bh(&queue->rskq_lock);
+	for (req = queue->rskq_accept_head; req && n < max; req = req->dl_next) {
+		/* made plain (after the stop began); or aborted, which stays queued until accepted */
+		if (!req->sk || READ_ONCE(req->sk->sk_prot) != &tlsock_child_prot[tlsock_family(sk)] ||
+		    inet_sk_state_load(req->sk) == TCP_CLOSE)
+			continue;
+		sock_hold(req->sk);
+		out[n++] = req->sk;
+	}
+	spin_unlock_bh(&queue->rskq_lock);
+	return n;
+}
+
+#define TLSOCK_STOP_BATCH	64
+
+/**
+ * tlsock_listener_stop() - give an adopted listener back to TCP
+ * @sk: the listener (referenced by the caller)
+ * @lst: its adoption; nothing happens if the socket no longer has it
+ *
+ * New connections are plain TCP afterwards; children already in the accept
+ * queue were made under the rule and are reset (their peer learns at once;
+ * the application that accepts one finds it failed: tlsock_child_prot),
+ * never handed over plain.  Accepted sessions
+ * are not touched.  In three steps: stop cloning as ours and let every
+ * clone in flight finish; abort the queued children, the listener unlocked
+ * (a child's lock may not nest in its listener's), while accept() aborts
+ * whatever it takes; then TCP's operations back, and the ULP off.
+ *
+ * Context: process context, no lock held; sleeps.
+ */
+void tlsock_listener_stop(struct sock *sk, struct tlsock_listen *lst)
+{
+	struct sock *children[TLSOCK_STOP_BATCH];
+	struct tlsock_ctx *ctx;
+	unsigned int n, i;
+
+	lock_sock(sk);
+	ctx = tlsock_ctx(sk);
+	if (!ctx || ctx->lst != lst) {
+		release_sock(sk);
+		return;
+	}
+	WRITE_ONCE(lst->stopping, true);
+	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
+	/* SYNs are processed under RCU without the listener's lock */
+	synchronize_net();
+	release_sock(sk);
+
+	do {
+		lock_sock(sk);
+		n = tlsock_queued_children(sk, children, ARRAY_SIZE(children));
+		release_sock(sk);
+		for (i = 0; i < n; i++) {
+			tcp_abort(children[i], ECONNABORTED);
+			sock_put(children[i]);
+		}
+	} while (n == ARRAY_SIZE(children));
+
+	lock_sock(sk);
+	if (tlsock_ctx(sk) == ctx) {
+		write_lock_bh(&sk->sk_callback_lock);
+		/* closed meanwhile (TCP's close, the protocol being TCP's already): no socket */
+		if (sk->sk_socket)
+			WRITE_ONCE(sk->sk_socket->ops, ctx->sk_ops);
+		inet_csk(sk)->icsk_ulp_ops = NULL;
+		rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+		write_unlock_bh(&sk->sk_callback_lock);
+		tlsock_listen_closed(lst);
+		tlsock_ctx_free(ctx);
+		module_put(THIS_MODULE);
+	}
+	release_sock(sk);
+}
+
+/*
+ * ULP clone: a child of an adopted listener.  It is plain TCP until
+ * accept() makes it a TLS socket: it has no file before that, so no daemon
+ * could run its handshake, and no application can reach it either.
+ * Softirq; the child is locked and not yet visible.
+ */
+static void tlsock_clone(const struct request_sock *req, struct sock *newsk, const gfp_t priority)
+{
+	/* the listener's context, as copied; freed after RCU, and SYNs are handled under it */
+	struct tlsock_ctx *lctx = rcu_dereference(inet_csk(newsk)->icsk_ulp_data);
+	struct tlsock_listen *lst = lctx ? READ_ONCE(lctx->lst) : NULL;
+	int fam = tlsock_family(newsk);
+
+	/*
+	 * Made under a rule: TLS in accept(), and never usable plain meanwhile.
+	 * Made while the listener is being given back: plain TCP.
+	 */
+	if (lst && !READ_ONCE(lst->stopping))
+		WRITE_ONCE(newsk->sk_prot, &tlsock_child_prot[fam]);
+	else
+		WRITE_ONCE(newsk->sk_prot, (struct proto *)READ_ONCE(tlsock_base_prot[fam]));
+	inet_csk(newsk)->icsk_ulp_ops = NULL;
+	rcu_assign_pointer(inet_csk(newsk)->icsk_ulp_data, NULL);
+}
+
+#ifdef TLSOCK_HAVE_KFUNC_FILTER
+/*
+ * proto_ops.accept of an adopted listener: the child comes from TCP's
+ * accept and becomes a TLS socket before the application sees it (or is
+ * reset and the accept fails with ECONNABORTED).  A child no rule covers
+ * (a rule for one address on a wildcard listener) stays plain.
+ */
+static int tlsock_accept(struct socket *sock, struct socket *newsock, struct proto_accept_arg *arg)
+{
+	int fam = tlsock_family(sock->sk);
+	struct tlsock_listen *lst = NULL;
+	struct tlsock_ctx *ctx;
+	struct sock *child;
+	int err;
+
+	rcu_read_lock();
+	ctx = tlsock_ctx(sock->sk);
+	if (ctx && ctx->lst && refcount_inc_not_zero(&ctx->lst->ref))
+		lst = ctx->lst;
+	rcu_read_unlock();
+
+	err = inet_accept(sock, newsock, arg);
+	if (err)
+		goto out;
+	/* do_accept() gave the new socket the listener's operations: TCP's until TLS is on */
+	WRITE_ONCE(newsock->ops, tlsock_base_ops[fam]);
+	child = newsock->sk;
+	lock_sock(child);
+	if (child->sk_prot != &tlsock_child_prot[fam]) {
+		/* made plain (the listener is being given back): stays plain */
+		release_sock(child);
+		goto out;
+	}
+	WRITE_ONCE(child->sk_prot, (struct proto *)tlsock_base_prot[fam]);
+	err = lst && !READ_ONCE(lst->stopping) ? tlsock_policy_accepted(lst, child) : -ECONNABORTED;
+	release_sock(child);
+	if (err) {
+		tcp_abort(child, ECONNABORTED);
+		/* do_accept() releases the new socket, with the child */
+		err = -ECONNABORTED;
+	}
+out:
+	if (lst)
+		tlsock_listen_put(lst);
+	return err;
+}
+#endif
 
 /* TCP destroys the socket; close() normally detached us long before. */
 static void tlsock_ulp_release(struct sock *sk)
@@ -464,6 +795,7 @@ static struct tcp_ulp_ops tlsock_ulp_ops __read_mostly = {
 	.owner		= THIS_MODULE,
 	.init		= tlsock_ulp_init,
 	.release	= tlsock_ulp_release,
+	.clone		= tlsock_clone,
 	.get_info	= tlsock_get_info,
 	.get_info_size	= tlsock_get_info_size,
 };

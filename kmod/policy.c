@@ -35,14 +35,16 @@ MODULE_PARM_DESC(policy_max, "transparent TLS rules allowed per network namespac
 /**
  * struct tlsock_rule - one rule (immutable but for the counters)
  * @node: entry in tlsock_policy_net.rules (RCU)
+ * @gone: entry in a list of rules being deleted (policy-del)
  * @ref: the table's reference and one per request made by the rule
  * @rcu: deferred free
  * @id: identifier in the namespace
- * @role: TLSOCK_ROLE_CLIENT
+ * @role: TLSOCK_ROLE_CLIENT or TLSOCK_ROLE_SERVER
  * @family: AF_INET or AF_INET6 as given, 0 for any address
  * @prefix: bits of @addr that match, counted on the IPv6 form
- * @addr: network, IPv4 as an IPv4-mapped IPv6 address
- * @port: destination port, network byte order
+ * @addr: network, IPv4 as an IPv4-mapped IPv6 address: the destination of a
+ *	client rule, the local address of a server rule
+ * @port: destination (client) or local (server) port, network byte order
  * @cgroup: cgroup v2 id whose subtree the rule covers, 0 for all
  * @req: the handshake a covered connection runs
  * @connections: counters reported by policy-get
@@ -53,6 +55,7 @@ MODULE_PARM_DESC(policy_max, "transparent TLS rules allowed per network namespac
  */
 struct tlsock_rule {
 	struct list_head node;
+	struct list_head gone;
 	refcount_t ref;
 	struct rcu_head rcu;
 	u32 id;
@@ -72,16 +75,19 @@ struct tlsock_rule {
 
 /**
  * struct tlsock_policy_net - rules of one network namespace
- * @lock: serialises changes of @rules, @count and @next_id
+ * @lock: serialises changes of @rules, @count, @next_id and @listeners;
+ *	taken inside a socket's lock, never around one
  * @rules: the rules, in the order added (RCU readers)
  * @count: rules in @rules
  * @next_id: identifier of the next rule
+ * @listeners: struct tlsock_listen of the sockets server rules adopted
  */
 struct tlsock_policy_net {
 	struct mutex lock;
 	struct list_head rules;
 	unsigned int count;
 	u32 next_id;
+	struct list_head listeners;
 };
 
 static unsigned int tlsock_policy_net_id;
@@ -139,18 +145,19 @@ static bool tlsock_cgroup_match(const struct sock *sk, u64 id)
 }
 
 /*
- * The most specific client rule covering @dst:@port for @sk, referenced, or
- * NULL: the longest prefix wins, then a rule scoped to a cgroup.
+ * The most specific @role rule covering @dst:@port for @sk, referenced, or
+ * NULL: the longest prefix wins, then a rule scoped to a cgroup.  @dst NULL
+ * (a wildcard listener): any address matches.
  */
 static struct tlsock_rule *tlsock_policy_find(struct tlsock_policy_net *pn, const struct sock *sk,
-					      const struct in6_addr *dst, __be16 port)
+					      u8 role, const struct in6_addr *dst, __be16 port)
 {
 	struct tlsock_rule *rule, *best = NULL;
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(rule, &pn->rules, node) {
-		if (rule->port != port || rule->role != TLSOCK_ROLE_CLIENT ||
-		    !tlsock_prefix_match(dst, &rule->addr, rule->prefix) ||
+		if (rule->port != port || rule->role != role ||
+		    (dst && !tlsock_prefix_match(dst, &rule->addr, rule->prefix)) ||
 		    !tlsock_cgroup_match(sk, rule->cgroup))
 			continue;
 		if (best && (rule->prefix < best->prefix ||
@@ -213,7 +220,7 @@ int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
 	if (list_empty(&pn->rules) || sk->sk_type != SOCK_STREAM ||
 	    !tlsock_policy_dst(uaddr, len, &dst, &port))
 		return 0;
-	rule = tlsock_policy_find(pn, sk, &dst, port);
+	rule = tlsock_policy_find(pn, sk, TLSOCK_ROLE_CLIENT, &dst, port);
 	if (!rule)
 		return 0;
 
@@ -225,7 +232,7 @@ int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
 	sock_owned_by_me(sk);
 	if (inet_csk(sk)->icsk_ulp_ops) {
 		/* ours: a socket whose earlier connect() failed tries again, still armed */
-		if (tlsock_ctx(sk) && inet_csk(sk)->icsk_ulp_ops->owner == THIS_MODULE)
+		if (inet_csk(sk)->icsk_ulp_ops->owner == THIS_MODULE && tlsock_ctx(sk))
 			goto out;
 		atomic64_inc(&rule->skipped);
 		goto out;
@@ -256,6 +263,254 @@ out:
 	return err;
 }
 
+/* --- server rules: adopted listeners, their children --- */
+
+/* The local address of a bound socket as an IPv6 address; false for a wildcard. */
+static bool tlsock_local_addr(const struct sock *sk, struct in6_addr *a)
+{
+	if (sk->sk_family == AF_INET) {
+		ipv6_addr_set_v4mapped(sk->sk_rcv_saddr, a);
+		return sk->sk_rcv_saddr != htonl(INADDR_ANY);
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	*a = sk->sk_v6_rcv_saddr;
+	return !ipv6_addr_any(a) &&
+	       !(ipv6_addr_v4mapped(a) && a->s6_addr32[3] == htonl(INADDR_ANY));
+#else
+	return false;
+#endif
+}
+
+static void tlsock_listen_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct tlsock_listen, rcu));
+}
+
+/**
+ * tlsock_listen_put() - drop a reference on an adoption
+ * @lst: adoption
+ *
+ * Context: any; the memory goes after an RCU grace period (accept() finds
+ * it through the listener's context under RCU).
+ */
+void tlsock_listen_put(struct tlsock_listen *lst)
+{
+	if (!refcount_dec_and_test(&lst->ref))
+		return;
+	tlsock_rule_put(lst->rule);
+	call_rcu(&lst->rcu, tlsock_listen_free_rcu);
+}
+
+/**
+ * tlsock_listen_closed() - the adopted listener is closing or given back
+ * @lst: its adoption; the listener's context drops its reference here
+ *
+ * Context: process context; the listener's lock may be held.
+ */
+void tlsock_listen_closed(struct tlsock_listen *lst)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(lst->sk));
+
+	mutex_lock(&pn->lock);
+	list_del_init(&lst->node);
+	mutex_unlock(&pn->lock);
+	tlsock_listen_put(lst);
+}
+
+/* Adopt @sk for @rule (referenced by the caller, who keeps it).  Socket lock held. */
+static int tlsock_policy_adopt_one(struct tlsock_policy_net *pn, struct sock *sk,
+				   struct tlsock_rule *rule)
+{
+	struct tlsock_listen *lst;
+	int err;
+
+	lst = kzalloc(sizeof(*lst), GFP_KERNEL_ACCOUNT);
+	if (!lst)
+		return -ENOMEM;
+	refcount_set(&lst->ref, 1);	/* the listener's context */
+	lst->sk = sk;
+	refcount_inc(&rule->ref);
+	lst->rule = rule;
+	INIT_LIST_HEAD(&lst->node);
+	err = tlsock_attach_listener(sk, lst);
+	if (err) {
+		tlsock_rule_put(rule);
+		kfree(lst);
+		return err;
+	}
+	mutex_lock(&pn->lock);
+	list_add_tail(&lst->node, &pn->listeners);
+	mutex_unlock(&pn->lock);
+	return 0;
+}
+
+/* A TCP socket of @net's listening hash @rule covers and nobody adopted yet. */
+static bool tlsock_policy_wants(const struct tlsock_rule *rule, struct net *net, struct sock *sk)
+{
+	struct in6_addr a;
+
+	if (!net_eq(sock_net(sk), net) || sk->sk_protocol != IPPROTO_TCP ||
+	    READ_ONCE(inet_csk(sk)->icsk_ulp_ops) || htons(inet_sk(sk)->inet_num) != rule->port)
+		return false;
+	if (tlsock_local_addr(sk, &a) && !tlsock_prefix_match(&a, &rule->addr, rule->prefix))
+		return false;
+	return tlsock_cgroup_match(sk, rule->cgroup);
+}
+
+/*
+ * A new server rule also covers the listeners that exist already: walk the
+ * namespace's listening hash for them.  Children already in their accept
+ * queues stay plain: they were connected before the rule.  (A socket bound
+ * before the rule and listening only after this walk is not adopted.)
+ */
+static void tlsock_policy_adopt(struct net *net, struct tlsock_rule *rule)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(net);
+	struct inet_hashinfo *h = net->ipv4.tcp_death_row.hashinfo;
+	unsigned int i;
+
+	for (i = 0; i <= h->lhash2_mask; i++) {
+		struct inet_listen_hashbucket *ilb = &h->lhash2[i];
+		unsigned int tried = 0;
+
+		for (;;) {
+			struct hlist_nulls_node *node;
+			struct sock *sk, *found = NULL;
+			unsigned int pos = 0;
+			int err;
+
+			if (hlist_nulls_empty(&ilb->nulls_head))
+				break;
+			spin_lock(&ilb->lock);
+			sk_nulls_for_each(sk, node, &ilb->nulls_head) {
+				/* skip the ones tried already: a refused one stays there */
+				if (pos++ < tried || !tlsock_policy_wants(rule, net, sk))
+					continue;
+				sock_hold(sk);
+				found = sk;
+				break;
+			}
+			spin_unlock(&ilb->lock);
+			if (!found)
+				break;
+			tried = pos;
+			lock_sock(found);
+			err = -EINVAL;
+			if (found->sk_state == TCP_LISTEN && tlsock_policy_wants(rule, net, found))
+				err = tlsock_policy_adopt_one(pn, found, rule);
+			release_sock(found);
+			if (err == -EINVAL || err == -EOPNOTSUPP)
+				atomic64_inc(&rule->skipped);
+			sock_put(found);
+			cond_resched();
+		}
+	}
+}
+
+/* Give back every listener @rule adopted (every adopted one: @rule NULL). */
+static void tlsock_policy_release_listeners(struct tlsock_policy_net *pn, struct tlsock_rule *rule)
+{
+	for (;;) {
+		struct tlsock_listen *lst, *found = NULL;
+
+		mutex_lock(&pn->lock);
+		list_for_each_entry(lst, &pn->listeners, node) {
+			if (rule && lst->rule != rule)
+				continue;
+			refcount_inc(&lst->ref);
+			sock_hold(lst->sk);
+			/* not found again, whatever the stop finds */
+			list_del_init(&lst->node);
+			found = lst;
+			break;
+		}
+		mutex_unlock(&pn->lock);
+		if (!found)
+			return;
+		tlsock_listener_stop(found->sk, found);
+		sock_put(found->sk);
+		tlsock_listen_put(found);
+	}
+}
+
+/**
+ * tlsock_policy_bind() - apply the server rules to a socket just bound
+ * @sk: a TCP socket that got its local port (cgroup post_bind4/6 hook)
+ *
+ * A socket a server rule covers is adopted: it may listen, and its
+ * children become TLS sockets in accept().
+ *
+ * Context: process context, socket lock held (bind()).
+ * Return: 0, or -ENOMEM to fail the bind().
+ */
+int tlsock_policy_bind(struct sock *sk)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(sk));
+	struct tlsock_rule *rule;
+	struct in6_addr a;
+	bool specific;
+	int err;
+
+	if (list_empty(&pn->rules) || sk->sk_type != SOCK_STREAM)
+		return 0;
+	specific = tlsock_local_addr(sk, &a);
+	/* inet_sport is set after the post_bind hooks run; inet_num before them */
+	rule = tlsock_policy_find(pn, sk, TLSOCK_ROLE_SERVER, specific ? &a : NULL,
+				  htons(inet_sk(sk)->inet_num));
+	if (!rule)
+		return 0;
+	sock_owned_by_me(sk);
+	err = -EINVAL;
+	if (sk->sk_protocol == IPPROTO_TCP && !inet_csk(sk)->icsk_ulp_ops)
+		err = tlsock_policy_adopt_one(pn, sk, rule);
+	if (err == -ENOMEM) {
+		atomic64_inc(&rule->refused);
+	} else if (err) {
+		atomic64_inc(&rule->skipped);
+		err = 0;
+	}
+	tlsock_rule_put(rule);
+	return err;
+}
+
+/**
+ * tlsock_policy_accepted() - accept() took a child of an adopted listener
+ * @lst: the listener's adoption (referenced by the caller), or NULL for a
+ *	child that reached the application through TCP's accept()
+ * @child: the child, on its new socket, whose operations are TCP's
+ *
+ * The rule that adopted the listener, or the best server rule for the
+ * child's own local address, makes it a TLS server socket with its
+ * handshake started.  A child no server rule covers (a rule for one address
+ * of a wildcard listener) stays plain.
+ *
+ * Context: process context, the child's lock held.
+ * Return: 0, or a negative errno: the caller resets the child and fails the
+ * accept().
+ */
+int tlsock_policy_accepted(struct tlsock_listen *lst, struct sock *child)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(child));
+	struct tlsock_rule *rule = lst ? lst->rule : NULL;
+	struct in6_addr a;
+	int err;
+
+	tlsock_local_addr(child, &a);
+	if (rule && tlsock_prefix_match(&a, &rule->addr, rule->prefix)) {
+		refcount_inc(&rule->ref);
+	} else {
+		rule = tlsock_policy_find(pn, child, TLSOCK_ROLE_SERVER, &a, inet_sk(child)->inet_sport);
+		if (!rule)
+			return 0;
+	}
+	err = tlsock_attach_child(child, &rule->req, &tlsock_rule_caller, rule);
+	if (!err)
+		atomic64_inc(&rule->connections);
+	else if (!tlsock_ctx(child) || !tlsock_ctx(child)->hs)
+		tlsock_rule_put(rule);	/* the request never took it */
+	return err;
+}
+
 /* --- netlink: policy-add, policy-del, policy-get --- */
 
 static bool tlsock_policy_name_ok(const char *s, bool profile)
@@ -280,10 +535,9 @@ static int tlsock_policy_parse(struct genl_info *info, struct tlsock_rule *rule)
 		return -EINVAL;
 	}
 	rule->role = nla_get_u32(tb[TLSOCK_A_POLICY_ROLE]);
-	if (rule->role != TLSOCK_ROLE_CLIENT) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_ROLE],
-				    "only client rules are implemented");
-		return rule->role == TLSOCK_ROLE_SERVER ? -EOPNOTSUPP : -EINVAL;
+	if (rule->role != TLSOCK_ROLE_CLIENT && rule->role != TLSOCK_ROLE_SERVER) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_ROLE], "role: client or server");
+		return -EINVAL;
 	}
 	rule->port = htons(nla_get_u16(tb[TLSOCK_A_POLICY_PORT]));
 
@@ -324,7 +578,7 @@ static int tlsock_policy_parse(struct genl_info *info, struct tlsock_rule *rule)
 
 	if (tb[TLSOCK_A_POLICY_CGROUP])
 		rule->cgroup = nla_get_u64(tb[TLSOCK_A_POLICY_CGROUP]);
-	rule->req.role = TLSOCK_ROLE_CLIENT;
+	rule->req.role = rule->role;
 	if (tb[TLSOCK_A_POLICY_PROFILE]) {
 		nla_strscpy(rule->req.profile, tb[TLSOCK_A_POLICY_PROFILE],
 			    sizeof(rule->req.profile));
@@ -333,6 +587,11 @@ static int tlsock_policy_parse(struct genl_info *info, struct tlsock_rule *rule)
 					    "profile: letters, digits, '_', '-' and '.' only");
 			return -EINVAL;
 		}
+	}
+	if (tb[TLSOCK_A_POLICY_SERVER_NAME] && rule->role == TLSOCK_ROLE_SERVER) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_SERVER_NAME],
+				    "server-name is for client rules");
+		return -EINVAL;
 	}
 	if (tb[TLSOCK_A_POLICY_SERVER_NAME]) {
 		nla_strscpy(rule->req.server_name, tb[TLSOCK_A_POLICY_SERVER_NAME],
@@ -400,7 +659,13 @@ int tlsock_nl_policy_add_doit(struct sk_buff *skb, struct genl_info *info)
 	rule->id = ++pn->next_id ?: ++pn->next_id;
 	list_add_tail_rcu(&rule->node, &pn->rules);
 	pn->count++;
+	/* for the walk below, which needs no lock of ours */
+	refcount_inc(&rule->ref);
 	mutex_unlock(&pn->lock);
+
+	if (rule->role == TLSOCK_ROLE_SERVER)
+		tlsock_policy_adopt(genl_info_net(info), rule);
+	tlsock_rule_put(rule);
 
 	hdr = genlmsg_put_reply(msg, info, &tlsock_genl_family, 0, TLSOCK_CMD_POLICY_ADD);
 	if (!hdr || nla_put_u32(msg, TLSOCK_A_POLICY_ID, rule->id)) {
@@ -431,9 +696,9 @@ static void tlsock_policy_unlink(struct tlsock_policy_net *pn, struct tlsock_rul
 int tlsock_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tlsock_policy_net *pn = tlsock_policy_pernet(genl_info_net(info));
-	struct tlsock_rule *rule, *tmp;
 	bool flush = nla_get_flag(info->attrs[TLSOCK_A_POLICY_FLUSH]);
-	int err = -ENOENT;
+	struct tlsock_rule *rule, *tmp;
+	LIST_HEAD(gone);
 	u32 id;
 
 	if (flush == !!info->attrs[TLSOCK_A_POLICY_ID]) {
@@ -446,17 +711,27 @@ int tlsock_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info)
 	list_for_each_entry_safe(rule, tmp, &pn->rules, node) {
 		if (!flush && rule->id != id)
 			continue;
-		tlsock_policy_unlink(pn, rule);
-		err = 0;
+		/* out of the table for connect() and bind() (RCU readers may still see it) */
+		list_del_rcu(&rule->node);
+		pn->count--;
+		/* the table's reference travels on @gone until its listeners are given back */
+		list_add_tail(&rule->gone, &gone);
 		if (!flush)
 			break;
 	}
 	mutex_unlock(&pn->lock);
-	if (flush)
-		return 0;
-	if (err)
+	if (!flush && list_empty(&gone)) {
 		GENL_SET_ERR_MSG_FMT(info, "no rule with id %u", id);
-	return err;
+		return -ENOENT;
+	}
+	/* new connections are plain from here; the adopted listeners go back to TCP */
+	list_for_each_entry_safe(rule, tmp, &gone, gone) {
+		if (rule->role == TLSOCK_ROLE_SERVER)
+			tlsock_policy_release_listeners(pn, rule);
+		list_del(&rule->gone);
+		tlsock_rule_put(rule);
+	}
+	return 0;
 }
 
 static int tlsock_policy_fill(struct sk_buff *msg, const struct tlsock_rule *rule)
@@ -531,6 +806,7 @@ static int __net_init tlsock_policy_net_init(struct net *net)
 
 	mutex_init(&pn->lock);
 	INIT_LIST_HEAD(&pn->rules);
+	INIT_LIST_HEAD(&pn->listeners);
 	return 0;
 }
 
@@ -539,6 +815,7 @@ static void __net_exit tlsock_policy_net_exit(struct net *net)
 	struct tlsock_policy_net *pn = tlsock_policy_pernet(net);
 	struct tlsock_rule *rule, *tmp;
 
+	/* its sockets are gone, adopted listeners with them */
 	mutex_lock(&pn->lock);
 	list_for_each_entry_safe(rule, tmp, &pn->rules, node)
 		tlsock_policy_unlink(pn, rule);

@@ -53,22 +53,45 @@ __bpf_kfunc int bpf_tlsock_connect(struct bpf_sock_addr *ctx)
 	return tlsock_policy_connect(sa->sk, (struct sockaddr *)sa->uaddr, sa->uaddrlen);
 }
 
+/**
+ * bpf_tlsock_bind() - apply tlsock's server rules to a socket just bound
+ * @ctx: the calling post_bind4/post_bind6 program's context (the socket)
+ *
+ * Context: cgroup post_bind4/post_bind6 program: process context, socket
+ * lock held, the local port taken.
+ * Return: 0, or a negative errno to fail the bind() with.
+ */
+__bpf_kfunc int bpf_tlsock_bind(struct bpf_sock *ctx)
+{
+	/* a CGROUP_SOCK program's context is the socket itself */
+	return tlsock_policy_bind((struct sock *)ctx);
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(tlsock_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_tlsock_connect)
+BTF_ID_FLAGS(func, bpf_tlsock_bind)
 BTF_KFUNCS_END(tlsock_kfunc_ids)
+
+BTF_ID_LIST(tlsock_kfunc_by_name)
+BTF_ID(func, bpf_tlsock_connect)
+BTF_ID(func, bpf_tlsock_bind)
 
 /* kfuncs are registered per hook, shared by every cgroup program type: narrow it */
 static int tlsock_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
-	if (!btf_id_set8_contains(&tlsock_kfunc_ids, kfunc_id))
-		return 0;
-	if (prog->type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR &&
-	    (prog->expected_attach_type == BPF_CGROUP_INET4_CONNECT ||
-	     prog->expected_attach_type == BPF_CGROUP_INET6_CONNECT))
-		return 0;
-	return -EACCES;
+	enum bpf_attach_type at = prog->expected_attach_type;
+
+	if (kfunc_id == tlsock_kfunc_by_name[0])
+		return prog->type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR &&
+		       (at == BPF_CGROUP_INET4_CONNECT || at == BPF_CGROUP_INET6_CONNECT) ?
+		       0 : -EACCES;
+	if (kfunc_id == tlsock_kfunc_by_name[1])
+		return prog->type == BPF_PROG_TYPE_CGROUP_SOCK &&
+		       (at == BPF_CGROUP_INET4_POST_BIND || at == BPF_CGROUP_INET6_POST_BIND) ?
+		       0 : -EACCES;
+	return 0;	/* not ours */
 }
 
 static const struct btf_kfunc_id_set tlsock_kfunc_set = {
@@ -91,6 +114,11 @@ void tlsock_policy_bpf_init(void)
 		pr_warn("tlsock: built without BTF: no transparent TLS policies\n");
 		return;
 	}
+	/*
+	 * Every cgroup program type shares one kfunc hook (BTF_KFUNC_HOOK_CGROUP):
+	 * registered once, the set serves the post_bind (CGROUP_SOCK) programs too,
+	 * and registering it again for CGROUP_SOCK would WARN.
+	 */
 	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, &tlsock_kfunc_set);
 	if (err) {
 		pr_warn("tlsock: registering the BPF kfunc failed (%d): no transparent TLS policies\n",

@@ -266,6 +266,9 @@ struct tlsock_hs;
  * @rx_on: RX is configured (read locklessly by poll: READ_ONCE)
  * @zc_ro_tx: TLS_TX_ZEROCOPY_RO value
  * @hs: managed-handshake state, owned by handshake.c (socket lock)
+ * @lst: a listener a server rule adopted (policy.c): its children become TLS
+ *	sockets in accept(); NULL for every other socket.  Set before the
+ *	context is published, cleared only when the listener is given back
  * @plain_io: application calls inside TCP's own sendmsg/recvmsg/splice_read
  *	(a direction without keys passes through); entered under the socket
  *	lock, so a handshake request, also made under it, sees every call
@@ -289,6 +292,7 @@ struct tlsock_ctx {
 	struct tlsock_tx tx;
 	struct tlsock_rx rx;
 	struct tlsock_hs *hs;
+	struct tlsock_listen *lst;
 	atomic_t plain_io;
 	struct rcu_head rcu;
 };
@@ -318,8 +322,13 @@ static inline unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx)
 /* main.c */
 void tlsock_err_abort(struct sock *sk, int err);
 struct tlsock_hs_caller;
+struct tlsock_listen;
 int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
 			const struct tlsock_hs_caller *caller, void *priv);
+int tlsock_attach_child(struct sock *sk, const struct tlsock_handshake *req,
+			const struct tlsock_hs_caller *caller, void *priv);
+int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst);
+void tlsock_listener_stop(struct sock *sk, struct tlsock_listen *lst);
 
 /* An application call is about to pass through to TCP.  Socket lock held. */
 static inline void tlsock_plain_begin(struct tlsock_ctx *ctx)
@@ -474,6 +483,8 @@ void tlsock_hs_data_ready(struct sock *sk, struct tlsock_ctx *ctx);
 void tlsock_hs_state_change(struct sock *sk, struct tlsock_ctx *ctx);
 int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
 		  const struct tlsock_hs_caller *caller, void *priv);
+int tlsock_hs_begin_now(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
+			const struct tlsock_hs_caller *caller, void *priv);
 int tlsock_hs_init(void);
 void tlsock_hs_exit(void);
 
