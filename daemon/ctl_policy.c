@@ -3,6 +3,7 @@
  * tlsockctl policy: the transparent TLS rules of this network namespace.
  *
  *   tlsockctl policy add client DEST:PORT [profile P] [server-name N] [cgroup PATH]
+ *   tlsockctl policy add server LOCAL:PORT [profile P] [cgroup PATH]
  *   tlsockctl policy del ID | all
  *   tlsockctl policy list
  *
@@ -80,9 +81,11 @@ static void print_rule(const struct tlsockd_rule *r, void *arg)
 	char dest[80];
 
 	tlsockd_rule_dest(r, dest, sizeof(dest));
-	printf("%" PRIu32 ": client %s profile %s server-name %s", r->id, dest,
-	       r->profile[0] ? r->profile : "default",
-	       r->server_name[0] ? r->server_name : "(peer address)");
+	printf("%" PRIu32 ": %s %s profile %s", r->id,
+	       r->role == TLSOCK_ROLE_SERVER ? "server" : "client", dest,
+	       r->profile[0] ? r->profile : "default");
+	if (r->role == TLSOCK_ROLE_CLIENT)
+		printf(" server-name %s", r->server_name[0] ? r->server_name : "(peer address)");
 	if (r->cgroup)
 		printf(" cgroup-id %" PRIu64, r->cgroup);
 	printf("\n    connections %" PRIu64 " handshakes ok %" PRIu64 " failed %" PRIu64

@@ -8,6 +8,8 @@
  *
  *	/sys/fs/bpf/tlsock/connect4	cgroup/connect4 on /sys/fs/cgroup
  *	/sys/fs/bpf/tlsock/connect6	cgroup/connect6 on /sys/fs/cgroup
+ *	/sys/fs/bpf/tlsock/post_bind4	cgroup/post_bind4 on /sys/fs/cgroup
+ *	/sys/fs/bpf/tlsock/post_bind6	cgroup/post_bind6 on /sys/fs/cgroup
  *
  * The pin holds the attachment: it outlives the process that made it, and
  * the kernel detaches a link once its pin and its last descriptor are gone.
@@ -44,11 +46,13 @@
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 #define KFUNC		"bpf_tlsock_connect"
 
-enum { HOOK_CONNECT4, HOOK_CONNECT6, NR_HOOKS };
+enum { HOOK_CONNECT4, HOOK_CONNECT6, HOOK_POST_BIND4, HOOK_POST_BIND6, NR_HOOKS };
 
 static const char *const pin_path[NR_HOOKS] = {
 	[HOOK_CONNECT4] = PIN_DIR "/connect4",
 	[HOOK_CONNECT6] = PIN_DIR "/connect6",
+	[HOOK_POST_BIND4] = PIN_DIR "/post_bind4",
+	[HOOK_POST_BIND6] = PIN_DIR "/post_bind6",
 };
 
 /* libbpf said, during the last load, that no BTF of the kernel has KFUNC */
@@ -223,7 +227,7 @@ out:
 }
 
 /**
- * tlsock_hooks_attach() - attach the connect4/connect6 hooks to the cgroup v2 root
+ * tlsock_hooks_attach() - attach the connect and post_bind hooks to the cgroup v2 root
  * @why: on failure, one line saying what failed
  * @whylen: size of @why
  *
@@ -278,6 +282,8 @@ int tlsock_hooks_attach(char *why, size_t whylen)
 	}
 	prog[HOOK_CONNECT4] = skel->progs.tlsock_connect4;
 	prog[HOOK_CONNECT6] = skel->progs.tlsock_connect6;
+	prog[HOOK_POST_BIND4] = skel->progs.tlsock_post_bind4;
+	prog[HOOK_POST_BIND6] = skel->progs.tlsock_post_bind6;
 	for (i = 0; i < NR_HOOKS; i++) {
 		err = attach_one(prog[i], pin_path[i], cgfd, why, whylen);
 		if (err)
@@ -295,7 +301,7 @@ out:
 /**
  * tlsock_hooks_detach() - detach the hooks
  *
- * Removes both pins and /sys/fs/bpf/tlsock; the kernel detaches each link
+ * Removes every pin and /sys/fs/bpf/tlsock; the kernel detaches each link
  * when its pin was the last reference.  What is already gone is no error.
  *
  * Return: 0 or a negative errno.
@@ -329,8 +335,8 @@ out:
  *
  * Looks for the pins only: a pin is a link the kernel keeps attached.
  *
- * Return: 1 when both hooks are pinned, 0 when neither is, -ENOLINK when
- * only one is, or another negative errno (-EACCES without the right to look).
+ * Return: 1 when every hook is pinned, 0 when none is, -ENOLINK when
+ * only some are, or another negative errno (-EACCES without the right to look).
  */
 int tlsock_hooks_attached(void)
 {

@@ -3,9 +3,11 @@
  * Transparent TLS rules as text, for tlsockctl and tlsockd.conf:
  *
  *   client DEST:PORT [profile NAME] [server-name NAME] [cgroup PATH]
+ *   server LOCAL:PORT [profile NAME] [cgroup PATH]
  *
- * DEST is "*" (any address), an IPv4 address or network (10.0.0.0/8), or
- * an IPv6 one in brackets ([2001:db8::/32]).  PATH is a cgroup v2
+ * DEST (the address connected to) and LOCAL (the address connections come
+ * in on) are "*" (any address), an IPv4 address or network (10.0.0.0/8),
+ * or an IPv6 one in brackets ([2001:db8::/32]).  PATH is a cgroup v2
  * directory, absolute or relative to /sys/fs/cgroup: the rule then covers
  * only processes in that cgroup and below.
  */
@@ -122,12 +124,14 @@ int tlsockd_rule_parse(int argc, char **argv, struct tlsockd_rule *rule, char *w
 	memset(rule, 0, sizeof(*rule));
 	if (argc < 2)
 		return fail(why, whylen, -EINVAL, "%s", "a rule is: client DEST:PORT "
-			    "[profile NAME] [server-name NAME] [cgroup PATH]");
-	if (!strcmp(argv[0], "server"))
-		return fail(why, whylen, -EOPNOTSUPP, "%s", "server rules are not implemented yet");
-	if (strcmp(argv[0], "client"))
-		return fail(why, whylen, -EINVAL, "unknown role \"%s\" (client)", argv[0]);
-	rule->role = TLSOCK_ROLE_CLIENT;
+			    "[profile NAME] [server-name NAME] [cgroup PATH], or server LOCAL:PORT "
+			    "[profile NAME] [cgroup PATH]");
+	if (!strcmp(argv[0], "client"))
+		rule->role = TLSOCK_ROLE_CLIENT;
+	else if (!strcmp(argv[0], "server"))
+		rule->role = TLSOCK_ROLE_SERVER;
+	else
+		return fail(why, whylen, -EINVAL, "unknown role \"%s\" (client or server)", argv[0]);
 	err = parse_dest(argv[1], rule, why, whylen);
 	if (err)
 		return err;
@@ -140,7 +144,7 @@ int tlsockd_rule_parse(int argc, char **argv, struct tlsockd_rule *rule, char *w
 			if (strlen(v) >= sizeof(rule->profile))
 				return fail(why, whylen, -EINVAL, "profile \"%s\" is too long", v);
 			strcpy(rule->profile, v);
-		} else if (!strcmp(k, "server-name")) {
+		} else if (!strcmp(k, "server-name") && rule->role == TLSOCK_ROLE_CLIENT) {
 			if (strlen(v) >= sizeof(rule->server_name))
 				return fail(why, whylen, -EINVAL, "server name \"%s\" is too long",
 					    v);

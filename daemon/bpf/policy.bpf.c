@@ -35,6 +35,33 @@ static __always_inline int tlsock_verdict(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* In tlsock.ko too: the server rules, for a socket that just got its local port. */
+extern int bpf_tlsock_bind(struct bpf_sock *ctx) __ksym;
+
+SEC("cgroup/post_bind4")
+int tlsock_post_bind4(struct bpf_sock *ctx)
+{
+	int err = bpf_tlsock_bind(ctx);
+
+	if (err < 0) {
+		bpf_set_retval(err);
+		return 0;
+	}
+	return 1;
+}
+
+SEC("cgroup/post_bind6")
+int tlsock_post_bind6(struct bpf_sock *ctx)
+{
+	int err = bpf_tlsock_bind(ctx);
+
+	if (err < 0) {
+		bpf_set_retval(err);
+		return 0;
+	}
+	return 1;
+}
+
 SEC("cgroup/connect4")
 int tlsock_connect4(struct bpf_sock_addr *ctx)
 {

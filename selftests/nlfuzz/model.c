@@ -340,9 +340,7 @@ static void nf_model_policy_add(const struct nf_seen *tb, struct nf_expect *x)
 	if (!tb[TLSOCK_A_POLICY_ROLE].val || !tb[TLSOCK_A_POLICY_PORT].val)
 		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD without role or port");
 	role = nf_u32(&tb[TLSOCK_A_POLICY_ROLE]);
-	if (role == TLSOCK_ROLE_SERVER)
-		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP, "POLICY_ADD of a server rule (not built)");
-	if (role != TLSOCK_ROLE_CLIENT)
+	if (role != TLSOCK_ROLE_CLIENT && role != TLSOCK_ROLE_SERVER)
 		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD with role 0");
 	if (addr->val) {
 		if (addr->len == 4)

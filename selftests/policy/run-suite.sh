@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Transparent TLS by policy, client rules (TAP).  Unmodified programs that only know plain TCP
-# (plain_client.py, redis-cli) connect to a destination a rule covers; tlsock.ko, through the
-# cgroup connect hooks tlsockctl attaches, makes each connection a mutual TLS session run by
-# tlsockd, and the servers are ordinary userspace TLS servers (openssl s_server, Python's ssl,
-# redis-server's tls-port).  Every session is captured: the capture must parse as TLS records
+# Transparent TLS by policy (TAP).  Client rules: unmodified programs that only know plain TCP
+# (plain_client.py, busybox nc, redis-cli) connect to a destination a rule covers; tlsock.ko,
+# through the cgroup hooks tlsockctl attaches, makes each connection a mutual TLS session run by
+# tlsockd, against ordinary userspace TLS servers (openssl s_server, Python's ssl, redis-server's
+# tls-port).  Server rules: unmodified plain servers (tls_server.py --plain, redis-server) accept
+# only mutual TLS clients (Python's ssl, openssl s_client, redis-cli --tls), and both ends
+# transparent at once.  Every session is captured: the capture must parse as TLS records
 # from the first payload byte of each direction and hold no plaintext marker.  Failures (an
 # untrusted server, a wrong name, no daemon, TCP Fast Open data) must reach the application as
 # errors with nothing in plaintext on the wire.  Rules stay in their network namespace and
@@ -24,7 +26,7 @@ tlscap=$here/tlscap.py
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=35
+plan=47
 n=0
 failed=0
 dpid=
@@ -102,6 +104,12 @@ mkconf() {
 	cert = $pki/client.pem
 	key = $pki/client.key
 	ca = $pki/ca.pem
+
+	[profile server]
+	cert = $pki/server.pem
+	key = $pki/server.key
+	ca = $pki/ca.pem
+	client_auth = require
 	EOF2
 }
 
@@ -148,7 +156,7 @@ out=$("$tlsockctl" hooks attach 2>&1)
 check "tlsockctl hooks attach" 0 $? "$out"
 "$tlsockctl" hooks attach >/dev/null 2>&1
 links=$(ls /sys/fs/bpf/tlsock 2>/dev/null | tr '\n' ' ')
-check "attaching twice leaves one link per hook" "connect4 connect6 " "$links"
+check "attaching twice leaves one link per hook" "connect4 connect6 post_bind4 post_bind6 " "$links"
 
 next_port
 id=$("$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test 2>&1)
@@ -161,8 +169,8 @@ check "the same rule again: EEXIST naming the rule" "1 yes" \
 
 bad=0
 for r in "client 10.0.0.1/8:443" "client 10.0.0.0/33:443" "client 10.0.0.0/8:0" \
-	 "client [::1]:99999" "client 127.0.0.1:443 colour blue" "server 127.0.0.1:443" \
-	 "client 127.0.0.1:443 profile bad/name"; do
+	 "client [::1]:99999" "client 127.0.0.1:443 colour blue" "listener 127.0.0.1:443" \
+	 "client 127.0.0.1:443 profile bad/name" "server *:443 server-name x.test"; do
 	# shellcheck disable=SC2086
 	if "$tlsockctl" policy add $r >"$work/bad.out" 2>&1; then
 		bad=$((bad + 1))
@@ -347,7 +355,72 @@ check "redis-cli SET/GET of 1 B to 1 MiB through redis-server's tls-port" "" "$b
 v=$(cap_check $port plaintext-marker-redis)
 check "redis capture: TLS only" ok "${v%% *}" "$v"
 
-# --- 10. taking it all away -----------------------------------------------------------
+# --- 10. server rules: unmodified plain servers behind mutual TLS ---------------------
+tls_client=$here/tls_client.py
+next_port
+sid=$("$tlsockctl" policy add server "*:$port" profile server 2>&1)
+check "a server rule is added" 1 "$([[ $sid =~ ^[0-9]+$ ]] && echo 1)" "$sid"
+python3 "$server" --plain --port $port --count 3 --ready "$work/ready.$port" --log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+cap_start $port
+out=$(timeout 30 python3 "$tls_client" 127.0.0.1 $port "$pki/ca.pem" "$pki/client.pem" \
+	"$pki/client.key" "plaintext-marker-srv" 2>&1)
+check "a plain server bound after the rule: a TLS client with a certificate gets its answer" \
+	"vrs-rekram-txetnialp TLSv1.3 plain" "$out $(head -n 1 "$work/srv.$port")"
+v=$(cap_check $port plaintext-marker-srv)
+check "server side capture: TLS only" ok "${v%% *}" "$v"
+out=$(timeout 30 python3 "$tls_client" 127.0.0.1 $port "$pki/ca.pem" "no-cert" 2>&1)
+check "a client without a certificate is refused" "error" "${out%% *}" "$out"
+out=$(printf 'via-s_client\n' | timeout 8 openssl s_client -connect 127.0.0.1:$port -quiet \
+	-cert "$pki/client.pem" -key "$pki/client.key" -CAfile "$pki/ca.pem" 2>/dev/null)
+check "openssl s_client against the transparent server" "tneilc_s-aiv" "$out"
+
+next_port
+python3 "$server" --plain --port $port --count 1 --ready "$work/ready.$port" --log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+"$tlsockctl" policy add server "127.0.0.1:$port" profile server >/dev/null
+out=$(timeout 30 python3 "$tls_client" 127.0.0.1 $port "$pki/ca.pem" "$pki/client.pem" \
+	"$pki/client.key" "adopted" 2>&1)
+check "a server listening before its rule is adopted: TLS" "detpoda TLSv1.3" "$out"
+
+next_port
+"$tlsockctl" policy add server "*:$port" profile server >/dev/null
+"$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
+python3 "$server" --plain --port $port --count 1 --banner "220 plaintext-marker-both" \
+	--ready "$work/ready.$port" --log "$work/srv.$port" &
+wait_for 10 test -e "$work/ready.$port"
+cap_start $port
+out=$(timeout 30 python3 "$client" read 127.0.0.1 $port 2>&1)
+check "both ends transparent, the server speaks first: the client reads its banner" \
+	"220 plaintext-marker-both" "$out"
+v=$(cap_check $port plaintext-marker-both)
+check "both ends transparent: TLS only on the wire" ok "${v%% *}" "$v"
+
+next_port
+rsid=$("$tlsockctl" policy add server "*:$port" profile server)
+redis-server --port $port --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+	>"$work/redis2.log" 2>&1 &
+wait_for 10 listening $port
+out=$(timeout 30 redis-cli -p $port --tls --cacert "$pki/ca.pem" --cert "$pki/client.pem" \
+	--key "$pki/client.key" SET k v 2>&1; timeout 30 redis-cli -p $port --tls \
+	--cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key" GET k 2>&1)
+check "redis-server (plain) behind a server rule, redis-cli --tls" "OK v" "$(echo $out)"
+rcid=$("$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test)
+cap_start $port
+head -c 300000 /dev/zero | tr '\0' 'q' >"$work/val"
+printf 'plaintext-marker-redis2' >>"$work/val"
+r=$(timeout 60 redis-cli -p $port -x SET big <"$work/val" 2>&1)
+timeout 60 redis-cli -p $port --raw GET big 2>&1 | head -c "$(stat -c %s "$work/val")" >"$work/got"
+check "redis-cli and redis-server both unmodified, both transparent: SET/GET 300 KB" "OK same" \
+	"$r $(cmp -s "$work/val" "$work/got" && echo same)"
+v=$(cap_check $port plaintext-marker-redis2)
+check "redis both ends: TLS only on the wire" ok "${v%% *}" "$v"
+"$tlsockctl" policy del "$rcid"
+"$tlsockctl" policy del "$rsid"
+out=$(timeout 30 redis-cli -p $port PING 2>&1)
+check "the server rule deleted: the listener is plain TCP again" "PONG" "$out"
+
+# --- 11. taking it all away -----------------------------------------------------------
 "$tlsockctl" policy del all
 check "policy del all empties the table" "no rules" "$("$tlsockctl" policy list 2>&1)"
 "$tlsockctl" hooks detach >/dev/null

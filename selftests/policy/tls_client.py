@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""A userspace TLS client (Python's ssl) for the policy suite's server rules.
+
+  tls_client.py HOST PORT CA [CERT KEY] TEXT [--read-first]
+
+Connects with TLS (verifying the server against CA, presenting CERT/KEY when
+given), sends TEXT and a newline, prints the first line back and the
+negotiated version.  With --read-first, prints the server's first line (a
+banner) before sending.  Exits 1 with "error ..." on failure.
+"""
+import socket
+import ssl
+import sys
+
+
+def readline(s):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.decode(errors="replace").rstrip("\n")
+
+
+def main(argv):
+    read_first = "--read-first" in argv
+    args = [a for a in argv[1:] if a != "--read-first"]
+    host, port, ca = args[0], int(args[1]), args[2]
+    cert = key = None
+    if len(args) == 6:
+        cert, key, text = args[3], args[4], args[5]
+    else:
+        text = args[3]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(ca)
+    ctx.check_hostname = False
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    try:
+        raw = socket.create_connection((host, port), timeout=20)
+        s = ctx.wrap_socket(raw)
+        out = []
+        if read_first:
+            out.append(readline(s))
+        s.sendall(text.encode() + b"\n")
+        out.append(readline(s))
+        out.append(s.version())
+        print(" ".join(out))
+    except (OSError, ssl.SSLError) as e:
+        print("error", type(e).__name__, e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
