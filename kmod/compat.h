@@ -43,6 +43,13 @@
 #define TLSOCK_GENL_OPS(o)	.ops = (o), .n_ops = ARRAY_SIZE(o)
 #endif
 
+/* 7.x: the address of proto.connect is a struct sockaddr_unsized */
+#ifdef TLSOCK_HAVE_SOCKADDR_UNSIZED
+#define tlsock_connect_addr	sockaddr_unsized
+#else
+#define tlsock_connect_addr	sockaddr
+#endif
+
 /* 6.2: formatted extack messages; before, the message goes without its arguments */
 #ifndef GENL_SET_ERR_MSG_FMT
 #define GENL_SET_ERR_MSG_FMT(info, msg, ...)	GENL_SET_ERR_MSG(info, msg)

@@ -92,7 +92,7 @@ static int tlsock_disconnect(struct sock *sk, int flags)
 }
 
 /* An adopted listener that was shut down cannot become a connection: its children are TLS. */
-static int tlsock_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+static int tlsock_connect(struct sock *sk, struct tlsock_connect_addr *uaddr, int addr_len)
 {
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 
