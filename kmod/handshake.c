@@ -485,6 +485,26 @@ static void tlsock_hs_begin(struct work_struct *work)
 	tlsock_hs_put(hs);
 }
 
+/* A request of @caller on @sk in @state, made ctx->hs; NULL for no memory.  Socket lock held. */
+static struct tlsock_hs *tlsock_hs_for_caller(struct sock *sk, struct tlsock_ctx *ctx,
+					      const struct tlsock_handshake *req,
+					      const struct tlsock_hs_caller *caller, void *priv,
+					      u8 state)
+{
+	struct tlsock_hs *hs;
+
+	sock_owned_by_me(sk);
+	hs = tlsock_hs_alloc(sk, req);
+	if (!hs)
+		return NULL;
+	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
+	hs->state = state;
+	hs->caller = caller;
+	hs->caller_priv = priv;
+	WRITE_ONCE(ctx->hs, hs);
+	return hs;
+}
+
 /**
  * tlsock_hs_arm() - attach a request that starts once @sk is connected
  * @sk: a TCP socket that is about to connect (TCP_CLOSE)
@@ -503,18 +523,9 @@ static void tlsock_hs_begin(struct work_struct *work)
 int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
 		  const struct tlsock_hs_caller *caller, void *priv)
 {
-	struct tlsock_hs *hs;
+	struct tlsock_hs *hs = tlsock_hs_for_caller(sk, ctx, req, caller, priv, TLSOCK_HS_ARMED);
 
-	sock_owned_by_me(sk);
-	hs = tlsock_hs_alloc(sk, req);
-	if (!hs)
-		return -ENOMEM;
-	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
-	hs->state = TLSOCK_HS_ARMED;
-	hs->caller = caller;
-	hs->caller_priv = priv;
-	WRITE_ONCE(ctx->hs, hs);
-	return 0;
+	return hs ? 0 : -ENOMEM;
 }
 
 /**
@@ -533,17 +544,9 @@ int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_h
 int tlsock_hs_begin_now(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
 			const struct tlsock_hs_caller *caller, void *priv)
 {
-	struct tlsock_hs *hs;
+	struct tlsock_hs *hs = tlsock_hs_for_caller(sk, ctx, req, caller, priv, TLSOCK_HS_PENDING);
 
-	sock_owned_by_me(sk);
-	hs = tlsock_hs_alloc(sk, req);
-	if (!hs)
-		return -ENOMEM;
-	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
-	hs->caller = caller;
-	hs->caller_priv = priv;
-	WRITE_ONCE(ctx->hs, hs);
-	return tlsock_hs_start(sk, hs);
+	return hs ? tlsock_hs_start(sk, hs) : -ENOMEM;
 }
 
 /**

@@ -367,20 +367,29 @@ static void tlsock_publish(struct sock *sk, struct tlsock_ctx *ctx,
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
-static int tlsock_ulp_init(struct sock *sk)
+/* A new context for @sk, if tlsock may sit on it (tlsock_check_sock()).  Socket lock held. */
+static struct tlsock_ctx *tlsock_ctx_new(struct sock *sk)
 {
 	struct tlsock_ctx *ctx;
 	int err;
 
 	sock_owned_by_me(sk);
-	if (sk->sk_state != TCP_ESTABLISHED)
-		return -ENOTCONN;
 	err = tlsock_check_sock(sk);
 	if (err)
-		return err;
+		return ERR_PTR(err);
 	ctx = tlsock_ctx_alloc(sk);
-	if (!ctx)
-		return -ENOMEM;
+	return ctx ?: ERR_PTR(-ENOMEM);
+}
+
+static int tlsock_ulp_init(struct sock *sk)
+{
+	struct tlsock_ctx *ctx;
+
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	ctx = tlsock_ctx_new(sk);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	tlsock_publish(sk, ctx, NULL);
 	return 0;
 }
@@ -435,15 +444,11 @@ int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
 	struct tlsock_ctx *ctx;
 	int err;
 
-	sock_owned_by_me(sk);
 	if (sk->sk_state != TCP_CLOSE || inet_csk(sk)->icsk_ulp_ops)
 		return -EINVAL;
-	err = tlsock_check_sock(sk);
-	if (err)
-		return err;
-	ctx = tlsock_ctx_alloc(sk);
-	if (!ctx)
-		return -ENOMEM;
+	ctx = tlsock_ctx_new(sk);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	err = tlsock_hs_arm(sk, ctx, req, caller, priv);
 	if (err) {
 		tlsock_ctx_free(ctx);
@@ -473,17 +478,12 @@ int tlsock_attach_child(struct sock *sk, const struct tlsock_handshake *req,
 			const struct tlsock_hs_caller *caller, void *priv)
 {
 	struct tlsock_ctx *ctx;
-	int err;
 
-	sock_owned_by_me(sk);
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return -EINVAL;
-	err = tlsock_check_sock(sk);
-	if (err)
-		return err;
-	ctx = tlsock_ctx_alloc(sk);
-	if (!ctx)
-		return -ENOMEM;
+	ctx = tlsock_ctx_new(sk);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	tlsock_ulp_take(sk, ctx, NULL);
 	return tlsock_hs_begin_now(sk, ctx, req, caller, priv);
 }
@@ -508,19 +508,14 @@ int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst)
 {
 	int fam = tlsock_family(sk);
 	struct tlsock_ctx *ctx;
-	int err;
 
-	sock_owned_by_me(sk);
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return -EEXIST;
 	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)
 		return -EINVAL;
-	err = tlsock_check_sock(sk);
-	if (err)
-		return err;
-	ctx = tlsock_ctx_alloc(sk);
-	if (!ctx)
-		return -ENOMEM;
+	ctx = tlsock_ctx_new(sk);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	ctx->lst = lst;
 	/* kept as they are: saved only so that close restores what is there */
 	ctx->saved_data_ready = sk->sk_data_ready;

@@ -11,6 +11,8 @@
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
 top=$(cd "$here/../.." && pwd)
 tlsockd=$top/daemon/tlsockd
 tlsockctl=$top/daemon/tlsockctl
@@ -39,21 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do
-		echo "$l" | sed 's/^/# /'
-	done
-}
 
 # check NAME CMD...: one test, passes when CMD exits 0
 check() {
@@ -66,13 +53,6 @@ check() {
 	fi
 }
 
-bail() {
-	not_ok "$1" "${2:-}"
-	while [ $n -lt $plan ]; do
-		not_ok "skipped: $1"
-	done
-	exit 1
-}
 
 wait_for() {	# wait_for SECONDS CMD...: until CMD succeeds
 	local t=$(($1 * 20))

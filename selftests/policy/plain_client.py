@@ -19,6 +19,8 @@ import socket
 import sys
 import time
 
+from lines import readline
+
 TIMEOUT = 20
 
 
@@ -32,14 +34,6 @@ def connect(host, port, fastopen_connect=False):
     return s
 
 
-def readline(s):
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
-    return buf.decode(errors="replace").rstrip("\n")
 
 
 def echo(s, text):

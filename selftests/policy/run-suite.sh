@@ -20,6 +20,8 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/tlsenv.sh
 . "$here/../lib/tlsenv.sh"
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
 client=$here/plain_client.py
 server=$here/tls_server.py
 tlscap=$here/tlscap.py
@@ -52,21 +54,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do
-		printf '%s\n' "$l" | tail -n 25 | sed 's/^/# /'
-	done
-}
 
 # check NAME EXPECTED ACTUAL [DETAIL...]: ok when ACTUAL is EXPECTED
 check() {
@@ -79,13 +66,6 @@ check() {
 	fi
 }
 
-bail() {
-	not_ok "$1" "${2:-}"
-	while [ $n -lt $plan ]; do
-		not_ok "skipped: $1"
-	done
-	exit 1
-}
 
 port=23000
 next_port() {

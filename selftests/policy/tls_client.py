@@ -13,15 +13,9 @@ import socket
 import ssl
 import sys
 
+from lines import readline
 
-def readline(s):
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
-    return buf.decode(errors="replace").rstrip("\n")
+
 
 
 def main(argv):

@@ -17,6 +17,8 @@ trap '' PIPE
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/tlsenv.sh
 . "$here/../lib/tlsenv.sh"
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
 peer=$here/sess_peer
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
@@ -43,21 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do
-		printf '%s\n' "$l" | tail -n 25 | sed 's/^/# /'
-	done
-}
 
 # verdict NAME CONDITION-STATUS DETAIL...: ok when the status is 0
 verdict() {
@@ -70,13 +57,6 @@ verdict() {
 	fi
 }
 
-bail() {
-	not_ok "$1" "${2:-}"
-	while [ $n -lt $plan ]; do
-		not_ok "skipped: $1"
-	done
-	exit 1
-}
 
 port=22000
 next_port() {
