@@ -34,7 +34,7 @@ static int policy_add(struct tlsockd_nl *nl, int argc, char **argv)
 {
 	struct tlsockd_rule rule;
 	char why[256];
-	uint32_t id;
+	uint32_t id = 0;
 	int err;
 
 	err = tlsockd_rule_parse(argc, argv, &rule, why, sizeof(why));

@@ -352,7 +352,14 @@ static bool tlsock_hs_name_ok(const char *s, size_t size, bool profile)
 	return true;
 }
 
-static int tlsock_hs_validate(const struct tlsock_handshake *req)
+/**
+ * tlsock_hs_validate() - is @req a handshake request the module accepts?
+ * @req: from setsockopt(TLSOCK_HANDSHAKE), or built from a policy rule
+ *
+ * Context: any.
+ * Return: 0 or -EINVAL.
+ */
+int tlsock_hs_validate(const struct tlsock_handshake *req)
 {
 	if (req->role != TLSOCK_ROLE_CLIENT && req->role != TLSOCK_ROLE_SERVER)
 		return -EINVAL;

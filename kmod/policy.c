@@ -17,7 +17,6 @@
  */
 #include <linux/module.h>
 #include <linux/cgroup.h>
-#include <linux/ctype.h>
 #include <linux/in6.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
@@ -513,16 +512,6 @@ int tlsock_policy_accepted(struct tlsock_listen *lst, struct sock *child)
 
 /* --- netlink: policy-add, policy-del, policy-get --- */
 
-static bool tlsock_policy_name_ok(const char *s, bool profile)
-{
-	for (; *s; s++) {
-		if (profile ? !(isalnum(*s) || *s == '_' || *s == '-' || *s == '.') :
-			      !(*s > ' ' && *s < 0x7f))
-			return false;
-	}
-	return true;
-}
-
 /* Fill @rule from a policy-add request.  Returns 0 or -EINVAL (with extack). */
 static int tlsock_policy_parse(struct genl_info *info, struct tlsock_rule *rule)
 {
@@ -579,28 +568,22 @@ static int tlsock_policy_parse(struct genl_info *info, struct tlsock_rule *rule)
 	if (tb[TLSOCK_A_POLICY_CGROUP])
 		rule->cgroup = nla_get_u64(tb[TLSOCK_A_POLICY_CGROUP]);
 	rule->req.role = rule->role;
-	if (tb[TLSOCK_A_POLICY_PROFILE]) {
-		nla_strscpy(rule->req.profile, tb[TLSOCK_A_POLICY_PROFILE],
-			    sizeof(rule->req.profile));
-		if (!tlsock_policy_name_ok(rule->req.profile, true)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_PROFILE],
-					    "profile: letters, digits, '_', '-' and '.' only");
-			return -EINVAL;
-		}
-	}
 	if (tb[TLSOCK_A_POLICY_SERVER_NAME] && rule->role == TLSOCK_ROLE_SERVER) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_SERVER_NAME],
 				    "server-name is for client rules");
 		return -EINVAL;
 	}
-	if (tb[TLSOCK_A_POLICY_SERVER_NAME]) {
+	if (tb[TLSOCK_A_POLICY_PROFILE])
+		nla_strscpy(rule->req.profile, tb[TLSOCK_A_POLICY_PROFILE],
+			    sizeof(rule->req.profile));
+	if (tb[TLSOCK_A_POLICY_SERVER_NAME])
 		nla_strscpy(rule->req.server_name, tb[TLSOCK_A_POLICY_SERVER_NAME],
 			    sizeof(rule->req.server_name));
-		if (!tlsock_policy_name_ok(rule->req.server_name, false)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_SERVER_NAME],
-					    "server-name: printable ASCII without spaces only");
-			return -EINVAL;
-		}
+	/* the request a covered connection makes: the same checks as setsockopt's */
+	if (tlsock_hs_validate(&rule->req)) {
+		GENL_SET_ERR_MSG(info, "profile: letters, digits, '_', '-' and '.' only; "
+				 "server-name: printable ASCII without spaces only");
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -481,6 +481,7 @@ bool tlsock_hs_settled(const struct tlsock_ctx *ctx);
 void tlsock_hs_close(struct sock *sk, struct tlsock_ctx *ctx);
 void tlsock_hs_data_ready(struct sock *sk, struct tlsock_ctx *ctx);
 void tlsock_hs_state_change(struct sock *sk, struct tlsock_ctx *ctx);
+int tlsock_hs_validate(const struct tlsock_handshake *req);
 int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
 		  const struct tlsock_hs_caller *caller, void *priv);
 int tlsock_hs_begin_now(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,

@@ -20,14 +20,15 @@
  */
 extern int bpf_tlsock_connect(struct bpf_sock_addr *ctx) __ksym;
 
-/*
- * A cgroup sock_addr program allows with 1 and refuses with 0; refused,
- * connect() fails with EPERM unless the program set another error.
- */
-static __always_inline int tlsock_verdict(struct bpf_sock_addr *ctx)
-{
-	int err = bpf_tlsock_connect(ctx);
+/* In tlsock.ko too: the server rules, for a socket that just got its local port. */
+extern int bpf_tlsock_bind(struct bpf_sock *ctx) __ksym;
 
+/*
+ * A cgroup sock_addr or sock program allows with 1 and refuses with 0; refused,
+ * connect() or bind() fails with EPERM unless the program set another error.
+ */
+static __always_inline int tlsock_verdict(int err)
+{
 	if (err < 0) {
 		bpf_set_retval(err);
 		return 0;
@@ -35,43 +36,28 @@ static __always_inline int tlsock_verdict(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-/* In tlsock.ko too: the server rules, for a socket that just got its local port. */
-extern int bpf_tlsock_bind(struct bpf_sock *ctx) __ksym;
-
 SEC("cgroup/post_bind4")
 int tlsock_post_bind4(struct bpf_sock *ctx)
 {
-	int err = bpf_tlsock_bind(ctx);
-
-	if (err < 0) {
-		bpf_set_retval(err);
-		return 0;
-	}
-	return 1;
+	return tlsock_verdict(bpf_tlsock_bind(ctx));
 }
 
 SEC("cgroup/post_bind6")
 int tlsock_post_bind6(struct bpf_sock *ctx)
 {
-	int err = bpf_tlsock_bind(ctx);
-
-	if (err < 0) {
-		bpf_set_retval(err);
-		return 0;
-	}
-	return 1;
+	return tlsock_verdict(bpf_tlsock_bind(ctx));
 }
 
 SEC("cgroup/connect4")
 int tlsock_connect4(struct bpf_sock_addr *ctx)
 {
-	return tlsock_verdict(ctx);
+	return tlsock_verdict(bpf_tlsock_connect(ctx));
 }
 
 SEC("cgroup/connect6")
 int tlsock_connect6(struct bpf_sock_addr *ctx)
 {
-	return tlsock_verdict(ctx);
+	return tlsock_verdict(bpf_tlsock_connect(ctx));
 }
 
 char LICENSE[] SEC("license") = "GPL";

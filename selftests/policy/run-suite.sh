@@ -121,6 +121,20 @@ s_server() {
 	wait_for 10 listening "$p"
 }
 
+# py_server [--netns NS] ARGS...: tls_server.py on $port with ARGS, logging to $work/srv.$port,
+# in the background until it listens
+py_server() {
+	local pre=()
+
+	if [ "$1" = --netns ]; then
+		pre=(ip netns exec "$2")
+		shift 2
+	fi
+	"${pre[@]}" python3 "$server" --port $port --ready "$work/ready.$port" \
+		--log "$work/srv.$port" "$@" &
+	wait_for 10 test -e "$work/ready.$port"
+}
+
 rule_counter() {	# rule_counter ID WORD: the number after WORD in rule ID's counter line
 	"$tlsockctl" policy list | grep -A 1 "^$1: " | tail -n 1 | sed -n "s/.* $2 \([0-9]*\).*/\1/p"
 }
@@ -205,9 +219,8 @@ check "rule counters: 4 connections, 4 handshakes ok, 1 refused" "4 4 1" \
 # --- 4. server speaks first, client only reads (Python ssl server, mutual TLS) -------
 next_port
 "$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
-python3 "$server" --port $port --cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem" \
-	--banner "220 plaintext-marker-banner" --ready "$work/ready.$port" --log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem" \
+	--banner "220 plaintext-marker-banner"
 cap_start $port
 out=$(timeout 30 python3 "$client" read 127.0.0.1 $port 2>&1)
 check "server-first protocol: a client that only reads gets the banner" \
@@ -218,16 +231,12 @@ check "banner capture: TLS only" ok "${v%% *}" "$v"
 # --- 5. IPv6, and IPv4-mapped destinations ------------------------------------------
 next_port
 "$tlsockctl" policy add client "[::1]:$port" profile client server-name server.test >/dev/null
-python3 "$server" --host ::1 --port $port --cert "$pki/server.pem" --key "$pki/server.key" \
-	--ca "$pki/ca.pem" --ready "$work/ready.$port" --log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --host ::1 --cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem"
 out=$(timeout 30 python3 "$client" echo ::1 $port "v6" 2>&1)
 check "IPv6 rule: TLS" "6v tls TLSv1.3 peer client.test" "$out $(head -n 1 "$work/srv.$port")"
 next_port
 "$tlsockctl" policy add client "127.0.0.0/8:$port" profile client server-name server.test >/dev/null
-python3 "$server" --port $port --cert "$pki/server.pem" --key "$pki/server.key" \
-	--ca "$pki/ca.pem" --ready "$work/ready.$port" --log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem"
 out=$(timeout 30 python3 "$client" echo ::ffff:127.0.0.1 $port "mapped" 2>&1)
 check "IPv4 rule covers an IPv6 socket's IPv4-mapped destination" \
 	"deppam tls TLSv1.3 peer client.test" "$out $(head -n 1 "$work/srv.$port")"
@@ -278,8 +287,7 @@ wait "$hold"
 check "deleting the rule leaves its session working" "dleh dleh" "$(cat "$work/hold.out")"
 pkill -f "accept $port" 2>/dev/null
 next_port
-python3 "$server" --plain --port $port --ready "$work/ready.$port" --log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --plain
 out=$(timeout 30 python3 "$client" echo 127.0.0.1 $port "uncovered" 2>&1)
 check "a destination no rule covers stays plain TCP" "derevocnu plain" \
 	"$out $(head -n 1 "$work/srv.$port")"
@@ -288,9 +296,7 @@ check "a destination no rule covers stays plain TCP" "derevocnu plain" \
 next_port
 "$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
 ip netns add "$netns" && ip -n "$netns" link set lo up
-ip netns exec "$netns" python3 "$server" --plain --port $port --ready "$work/ready.$port" \
-	--log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --netns "$netns" --plain
 out=$(ip netns exec "$netns" timeout 30 python3 "$client" echo 127.0.0.1 $port "netns" 2>&1)
 check "a rule of one network namespace leaves another's sockets alone" "snten plain" \
 	"$out $(head -n 1 "$work/srv.$port")"
@@ -300,9 +306,7 @@ mkdir "$cg.a" "$cg.b"
 cid=$(echo "$cg.a" | sed 's|/sys/fs/cgroup/||')
 "$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test \
 	cgroup "$cid" >/dev/null
-python3 "$server" --plain --port $port --count 1 --ready "$work/ready.$port" \
-	--log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --plain --count 1
 out=$(sh -c "echo \$\$ >$cg.b/cgroup.procs && exec timeout 30 python3 '$client' echo 127.0.0.1 $port cgb" 2>&1)
 check "a rule scoped to a cgroup leaves a process of another cgroup alone" "bgc plain" \
 	"$out $(head -n 1 "$work/srv.$port")"
@@ -340,8 +344,7 @@ tls_client=$here/tls_client.py
 next_port
 sid=$("$tlsockctl" policy add server "*:$port" profile server 2>&1)
 check "a server rule is added" 1 "$([[ $sid =~ ^[0-9]+$ ]] && echo 1)" "$sid"
-python3 "$server" --plain --port $port --count 3 --ready "$work/ready.$port" --log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --plain --count 3
 cap_start $port
 out=$(timeout 30 python3 "$tls_client" 127.0.0.1 $port "$pki/ca.pem" "$pki/client.pem" \
 	"$pki/client.key" "plaintext-marker-srv" 2>&1)
@@ -356,8 +359,7 @@ out=$(printf 'via-s_client\n' | timeout 8 openssl s_client -connect 127.0.0.1:$p
 check "openssl s_client against the transparent server" "tneilc_s-aiv" "$out"
 
 next_port
-python3 "$server" --plain --port $port --count 1 --ready "$work/ready.$port" --log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --plain --count 1
 "$tlsockctl" policy add server "127.0.0.1:$port" profile server >/dev/null
 out=$(timeout 30 python3 "$tls_client" 127.0.0.1 $port "$pki/ca.pem" "$pki/client.pem" \
 	"$pki/client.key" "adopted" 2>&1)
@@ -366,9 +368,7 @@ check "a server listening before its rule is adopted: TLS" "detpoda TLSv1.3" "$o
 next_port
 "$tlsockctl" policy add server "*:$port" profile server >/dev/null
 "$tlsockctl" policy add client "127.0.0.1:$port" profile client server-name server.test >/dev/null
-python3 "$server" --plain --port $port --count 1 --banner "220 plaintext-marker-both" \
-	--ready "$work/ready.$port" --log "$work/srv.$port" &
-wait_for 10 test -e "$work/ready.$port"
+py_server --plain --count 1 --banner "220 plaintext-marker-both"
 cap_start $port
 out=$(timeout 30 python3 "$client" read 127.0.0.1 $port 2>&1)
 check "both ends transparent, the server speaks first: the client reads its banner" \
