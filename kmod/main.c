@@ -33,8 +33,13 @@ static const struct proto *tlsock_base_prot[TLSOCK_NFAM];
 static const struct proto_ops *tlsock_base_ops[TLSOCK_NFAM];
 static struct proto tlsock_prot[TLSOCK_NFAM];
 static struct proto_ops tlsock_ops[TLSOCK_NFAM];
-/* TCP's, but that it moves no data: children of adopted listeners until accept() */
+/*
+ * TCP's, but that they move no data: children of adopted listeners until
+ * they are TLS sockets (tlsock_clone()).  The operations are for a child
+ * that TCP's own accept() handed out (tlsock_child_release_cb()).
+ */
 static struct proto tlsock_child_prot[TLSOCK_NFAM];
+static struct proto_ops tlsock_child_ops[TLSOCK_NFAM];
 
 /**
  * tlsock_err_abort() - fail the connection with @err
@@ -197,11 +202,28 @@ static int tlsock_accept(struct socket *sock, struct socket *newsock, struct pro
 #endif
 
 /*
+ * A child leaves tlsock_child_prot: a ULP of ours holds the module from now
+ * on, or none of tlsock's operations is left on it.  It is freed as TCP's
+ * (and a time-wait successor of it lives as TCP's).  Socket lock held.
+ */
+static void tlsock_child_unref(struct sock *sk)
+{
+	sk->sk_prot_creator = (struct proto *)tlsock_base_prot[tlsock_family(sk)];
+	module_put(THIS_MODULE);
+}
+
+/*
  * A child of an adopted listener that reached an application without
  * tlsock_accept(): a thread was already blocked in TCP's accept() when the
- * listener was adopted.  Its first send or receive makes it the TLS socket
- * it was meant to be (the handshake starts then), or resets it if no rule
- * covers it any more; no byte moves before.
+ * listener was adopted.  Whatever it first does that could move data (send,
+ * receive, splice, TCP_ZEROCOPY_RECEIVE, TCP_ULP) makes it the TLS socket it
+ * was meant to be, its handshake started; or, if that fails or no rule
+ * covers it any more, resets it for good.  No byte moves before, and none
+ * of what the peer sent ever reaches the application.
+ *
+ * A child that failed stays on tlsock_child_prot: CLOSE, so every later
+ * call fails here without trying again.  Its module reference
+ * (tlsock_clone()) goes when the socket is freed.
  */
 static int tlsock_child_upgrade(struct sock *sk)
 {
@@ -209,19 +231,24 @@ static int tlsock_child_upgrade(struct sock *sk)
 	int err = 0;
 
 	lock_sock(sk);
-	if (READ_ONCE(sk->sk_prot) == &tlsock_child_prot[fam]) {
-		WRITE_ONCE(sk->sk_prot, (struct proto *)tlsock_base_prot[fam]);
-		err = sk->sk_socket && sk->sk_socket->ops == tlsock_base_ops[fam] ?
-		      tlsock_policy_accepted(NULL, sk) : -EINVAL;
-		if (!err && !tlsock_ctx(sk))
-			err = -ENOENT;	/* no rule covers it any more */
+	if (READ_ONCE(sk->sk_prot) != &tlsock_child_prot[fam])
+		goto out;
+	if (sk->sk_state == TCP_CLOSE || !sk->sk_socket) {
+		/* reset by its peer, or failed here before */
+		err = -ECONNRESET;
+		goto out;
 	}
+	err = tlsock_policy_accepted(NULL, sk);
+	if (!err && !tlsock_ctx(sk))
+		err = -ENOENT;	/* no rule covers it any more */
+	/* the ULP holds the module now, whether its handshake started or not */
+	if (READ_ONCE(sk->sk_prot) != &tlsock_child_prot[fam])
+		tlsock_child_unref(sk);
+out:
 	release_sock(sk);
-	if (err) {
+	if (err && err != -ECONNRESET)
 		tcp_abort(sk, ECONNRESET);
-		return -ECONNRESET;
-	}
-	return 0;
+	return err ? -ECONNRESET : 0;
 }
 
 static int tlsock_child_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
@@ -237,6 +264,77 @@ static int tlsock_child_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	int err = tlsock_child_upgrade(sk);
 
 	return err ?: READ_ONCE(sk->sk_prot)->recvmsg(sk, msg, len, flags TLSOCK_ADDR_LEN);
+}
+
+/* TCP_ZEROCOPY_RECEIVE copies what fits its buffer from the queue */
+static int tlsock_child_getsockopt(struct sock *sk, int level, int optname, char __user *optval,
+				   int __user *optlen)
+{
+	const struct proto *p = tlsock_base_prot[tlsock_family(sk)];
+
+	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE) {
+		int err = tlsock_child_upgrade(sk);
+
+		if (err)
+			return err;
+		p = READ_ONCE(sk->sk_prot);
+	}
+	return p->getsockopt(sk, level, optname, optval, optlen);
+}
+
+/* another ULP would sit on a socket whose bytes are TLS */
+static int tlsock_child_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
+				   unsigned int optlen)
+{
+	const struct proto *p = tlsock_base_prot[tlsock_family(sk)];
+
+	if (level == SOL_TCP && optname == TCP_ULP) {
+		int err = tlsock_child_upgrade(sk);
+
+		if (err)
+			return err;
+		p = READ_ONCE(sk->sk_prot);
+	}
+	return p->setsockopt(sk, level, optname, optval, optlen);
+}
+
+static ssize_t tlsock_child_splice_read(struct socket *sock, loff_t *ppos,
+					struct pipe_inode_info *pipe, size_t len,
+					unsigned int flags)
+{
+	const struct proto_ops *ops;
+	int err;
+
+	err = tlsock_child_upgrade(sock->sk);
+	if (err)
+		return err;
+	ops = READ_ONCE(sock->ops);
+	if (ops == &tlsock_child_ops[tlsock_family(sock->sk)])
+		return -ECONNRESET;	/* cannot be: the upgrade gave it tlsock's */
+	return ops->splice_read(sock, ppos, pipe, len, flags);
+}
+
+/* in-kernel readers (strparser, sockmap) hold the lock: nothing for them until TLS is up */
+static int tlsock_child_read_sock(struct sock *sk, read_descriptor_t *desc,
+				  sk_read_actor_t recv_actor)
+{
+	return -ENOTCONN;
+}
+
+/*
+ * release_cb of a child: TCP's, and, the first time the child is released
+ * grafted on a socket with TCP's operations (inet_accept(), when a thread
+ * blocked in TCP's accept() took it), tlsock_child_ops instead, before the
+ * application has the file.  Socket spinlock held, BHs off.
+ */
+static void tlsock_child_release_cb(struct sock *sk)
+{
+	int fam = tlsock_family(sk);
+	struct socket *sock = sk->sk_socket;
+
+	tlsock_base_prot[fam]->release_cb(sk);
+	if (sock && READ_ONCE(sock->ops) == tlsock_base_ops[fam])
+		WRITE_ONCE(sock->ops, &tlsock_child_ops[fam]);
 }
 
 static void tlsock_build(int fam, const struct proto *base, const struct proto_ops *ops)
@@ -264,12 +362,29 @@ static void tlsock_build(int fam, const struct proto *base, const struct proto_o
 
 	p = &tlsock_child_prot[fam];
 	*p = *base;
+	/* a child's creator while it holds the module (tlsock_clone()) */
+	p->owner = THIS_MODULE;
 	p->sendmsg = tlsock_child_sendmsg;
 	p->recvmsg = tlsock_child_recvmsg;
+	p->getsockopt = tlsock_child_getsockopt;
+	p->setsockopt = tlsock_child_setsockopt;
+	p->release_cb = tlsock_child_release_cb;
 #ifdef TLSOCK_HAVE_SENDPAGE
 	p->sendpage = NULL;
 #endif
 
+	o = &tlsock_child_ops[fam];
+	*o = *ops;
+	o->splice_read = tlsock_child_splice_read;
+	o->read_sock = tlsock_child_read_sock;
+	o->read_skb = NULL;
+	o->sendmsg_locked = sock_no_sendmsg_locked;
+#ifdef TLSOCK_HAVE_SENDPAGE
+	o->sendpage_locked = tlsock_no_sendpage_locked;
+#endif
+	o->mmap = sock_no_mmap;
+
+	o = &tlsock_ops[fam];
 	*o = *ops;
 	o->poll = tlsock_poll;
 	o->splice_read = tlsock_splice_read;
@@ -294,6 +409,12 @@ static int tlsock_get_ops(struct sock *sk, int fam)
 	const struct proto *prot = READ_ONCE(sk->sk_prot);
 	const struct proto_ops *ops = sk->sk_socket->ops;
 	int err = 0;
+
+	/* a child of an adopted listener is TCP's underneath (tlsock_child_upgrade()) */
+	if (prot == &tlsock_child_prot[fam])
+		prot = tlsock_base_prot[fam];
+	if (ops == &tlsock_child_ops[fam])
+		ops = tlsock_base_ops[fam];
 
 	if (likely(smp_load_acquire(&tlsock_base_prot[fam]) == prot &&
 		   READ_ONCE(tlsock_base_ops[fam]) == ops))
@@ -336,8 +457,9 @@ static struct tlsock_ctx *tlsock_ctx_alloc(struct sock *sk)
 		return NULL;
 	ctx->sk = sk;
 	ctx->prepend = TLSOCK_HDR_LEN;
-	ctx->sk_proto = READ_ONCE(sk->sk_prot);
-	ctx->sk_ops = sk->sk_socket->ops;
+	/* what tlsock_check_sock() found underneath */
+	ctx->sk_proto = (struct proto *)tlsock_base_prot[tlsock_family(sk)];
+	ctx->sk_ops = tlsock_base_ops[tlsock_family(sk)];
 	mutex_init(&ctx->tx_lock);
 	atomic_set(&ctx->plain_io, 0);
 	tlsock_tx_init(ctx);
@@ -631,14 +753,27 @@ static void tlsock_clone(const struct request_sock *req, struct sock *newsk, con
 	struct tlsock_listen *lst = lctx ? READ_ONCE(lctx->lst) : NULL;
 	int fam = tlsock_family(newsk);
 
+	struct proto *base = (struct proto *)READ_ONCE(tlsock_base_prot[fam]);
+
 	/*
 	 * Made under a rule: TLS in accept(), and never usable plain meanwhile.
 	 * Made while the listener is being given back: plain TCP.
+	 *
+	 * The child was allocated as the listener's protocol, which is ours
+	 * and would outlive the module in the child (and its time-wait
+	 * successor) as their creator.  A plain child is TCP's creation; one
+	 * on tlsock_child_prot is that table's, holding the module until it
+	 * leaves it (tlsock_child_unref()) or the socket is freed
+	 * (sk_prot_free() puts the creator's owner).
 	 */
-	if (lst && !READ_ONCE(lst->stopping))
+	if (lst && !READ_ONCE(lst->stopping)) {
+		__module_get(THIS_MODULE);
+		newsk->sk_prot_creator = &tlsock_child_prot[fam];
 		WRITE_ONCE(newsk->sk_prot, &tlsock_child_prot[fam]);
-	else
-		WRITE_ONCE(newsk->sk_prot, (struct proto *)READ_ONCE(tlsock_base_prot[fam]));
+	} else {
+		newsk->sk_prot_creator = base;
+		WRITE_ONCE(newsk->sk_prot, base);
+	}
 	inet_csk(newsk)->icsk_ulp_ops = NULL;
 	rcu_assign_pointer(inet_csk(newsk)->icsk_ulp_data, NULL);
 }
@@ -678,6 +813,8 @@ static int tlsock_accept(struct socket *sock, struct socket *newsock, struct pro
 	}
 	WRITE_ONCE(child->sk_prot, (struct proto *)tlsock_base_prot[fam]);
 	err = lst && !READ_ONCE(lst->stopping) ? tlsock_policy_accepted(lst, child) : -ECONNABORTED;
+	/* the listener's adoption still holds the module */
+	tlsock_child_unref(child);
 	release_sock(child);
 	if (err) {
 		tcp_abort(child, ECONNABORTED);

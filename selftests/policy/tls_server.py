@@ -3,11 +3,12 @@
 """A small TCP server for the policy suite: userspace TLS (Python's ssl) or plain.
 
 Each connection: optionally a banner line first (a server-first protocol),
-then every line received is sent back reversed.  Serves --count connections
+then every line received is sent back reversed (or, with --close, the
+server closes first, right after its banner).  Serves --count connections
 one after another, then exits.  Writes --ready once it listens.
 
   tls_server.py --port P [--host H] [--plain | --cert C --key K [--ca CA]]
-                [--banner TEXT] [--count N] [--ready FILE] [--log FILE]
+                [--banner TEXT [--close]] [--count N] [--ready FILE] [--log FILE]
 
 With --ca, a client certificate signed by CA is required (mutual TLS).
 """
@@ -17,9 +18,11 @@ import ssl
 import sys
 
 
-def serve(conn, banner, log):
+def serve(conn, banner, log, close=False):
     if banner:
         conn.sendall(banner.encode() + b"\n")
+    if close:
+        return
     buf = b""
     while True:
         chunk = conn.recv(65536)
@@ -45,6 +48,7 @@ def main():
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--ready")
     ap.add_argument("--log")
+    ap.add_argument("--close", action="store_true")
     a = ap.parse_args()
 
     log = open(a.log, "a", buffering=1) if a.log else None
@@ -74,7 +78,7 @@ def main():
                     log.write("tls %s peer %s\n" % (conn.version(), subj.get("commonName", "-")))
             elif log:
                 log.write("plain\n")
-            serve(conn, a.banner, log)
+            serve(conn, a.banner, log, a.close)
         except (OSError, ssl.SSLError) as e:
             if log:
                 log.write("error %s\n" % e)
