@@ -356,17 +356,11 @@ static void stop_workers(struct worker *ws, unsigned int n)
 /* Longest wait for the workers to park at start, before ready is said anyway. */
 #define PARK_WAIT_MS	5000
 
-/*
- * Ready: the configuration is loaded, the listening socket is in the group
- * (requests are queued for us from then on, not failed with ESRCH) and
- * every worker is parked (READYs reach them).  Say so once, in the log and
- * to the supervisor (systemd, Type=notify).
- */
-static void say_ready(const struct tlsockd_gen *gen)
+/* Until every worker has parked once (READYs reach them), PARK_WAIT_MS at most. */
+static void wait_parked(void)
 {
-	char msg[96], state[128];
 	unsigned int parked = 0;
-	int waited, err;
+	int waited;
 
 	for (waited = 0; waited < PARK_WAIT_MS; waited += 5) {
 		pthread_mutex_lock(&pool.lock);
@@ -379,6 +373,19 @@ static void say_ready(const struct tlsockd_gen *gen)
 	if (parked != pool.nworkers)
 		tlsockd_log(LOG_WARNING, "only %u of %u workers parked after %d ms", parked,
 			    pool.nworkers, PARK_WAIT_MS);
+}
+
+/*
+ * Ready: the configuration is loaded, the listening socket is in the group
+ * (requests are queued for us from then on, not failed with ESRCH), every
+ * worker is parked and the file's rules are in.  Say so once, in the log and
+ * to the supervisor (systemd, Type=notify).
+ */
+static void say_ready(const struct tlsockd_gen *gen)
+{
+	char msg[96], state[128];
+	int err;
+
 	snprintf(msg, sizeof(msg), "ready (%u workers, %zu profiles)", pool.nworkers,
 		 gen->conf->nprofiles);
 	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s", msg);
@@ -516,6 +523,7 @@ int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
 	/* the listening socket also receives the TLS 1.3 tickets (resume.c) */
 	tlsockd_resume_set_port(tlsockd_nl_port(listen));
 	tlsockd_log(LOG_INFO, "configuration %s", conf_path);
+	wait_parked();
 	/* rules last: a connection they cover finds a daemon ready for it */
 	err = tlsockd_policy_apply(gen->conf);
 	if (err)
