@@ -451,7 +451,7 @@ admins=$(admin_rules)
 start_daemon || bail "tlsockd starts with rules" "$(tail -n 20 "$work/tlsockd.log")"
 check "tlsockd adds the rules of its file at start" 2 "$(daemon_rules)" "$("$tlsockctl" policy list)"
 crid=$(rule_of "$cport")
-srid=$(rule_of "\\*:$sport")
+srid=$(rule_of "$sport")
 s_server $cport
 timeout 40 python3 "$client" hold 127.0.0.1 $cport "sess" 4 >"$work/hold.out" 2>&1 &
 hold=$!
