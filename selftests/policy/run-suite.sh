@@ -414,7 +414,7 @@ with_rules() {		# with_rules FILE RULE...: tlsockd.conf with a [policy] of RULEs
 	local f=$1 r
 	shift
 	mkconf
-	cp "$work/tlsockd.conf" "$f"
+	[ "$f" = "$work/tlsockd.conf" ] || cp "$work/tlsockd.conf" "$f"
 	printf '\n[policy]\n' >>"$f"
 	for r in "$@"; do
 		printf 'rule = %s\n' "$r" >>"$f"
