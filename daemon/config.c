@@ -6,6 +6,8 @@
  *                       log
  *   [profile NAME]      cert, key, ca, crl, client_auth, min_version, ciphers,
  *                       priority, tickets, verify
+ *   [policy]            rule (any number of them: one transparent TLS rule
+ *                       each, in tlsockctl's syntax, rule.c)
  *
  * Unknown sections or keys are errors, so a typo never weakens a profile;
  * so is a key given twice in a section (which one meant what?) and a line
@@ -36,6 +38,7 @@
  * @f: the file
  * @line: read_line()'s buffer (getline)
  * @linesize: size of @line
+ * @lineno: number of the line read last
  */
 struct parse {
 	struct tlsockd_conf *conf;
@@ -47,6 +50,7 @@ struct parse {
 	FILE *f;
 	char *line;
 	size_t linesize;
+	int lineno;
 };
 
 /* Set the first error. */
@@ -77,6 +81,7 @@ static char *read_line(char *str, int num, void *stream)
 
 	if (n < 0)
 		return NULL;
+	ps->lineno++;
 	if (n && ps->line[n - 1] == '\n')
 		n--;
 	if (n > num - 2) {
@@ -267,6 +272,36 @@ static int daemon_key(struct tlsockd_conf *conf, const char *k, const char *v)
 	return -ENOENT;
 }
 
+/* A "rule =" of [policy]: parsed now, so a bad one stops the file at its line. */
+static int policy_key(struct parse *ps, const char *k, const char *v)
+{
+	struct tlsockd_conf *conf = ps->conf;
+	struct tlsockd_conf_rule *r;
+	char why[256];
+	int err;
+
+	if (strcmp(k, "rule"))
+		return -ENOENT;
+	r = realloc(conf->rules, (conf->nrules + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	conf->rules = r;
+	r = &conf->rules[conf->nrules];
+	memset(r, 0, sizeof(*r));
+	err = tlsockd_rule_parse_line(v, &r->rule, why, sizeof(why));
+	if (err) {
+		parse_error(ps, err == -ENOMEM ? err : -EINVAL, "rule \"%s\": %s", v, why);
+		return err;
+	}
+	r->rule.origin = TLSOCK_ORIGIN_DAEMON;
+	r->line = ps->lineno;
+	r->text = strdup(v);
+	if (!r->text)
+		return -ENOMEM;
+	conf->nrules++;
+	return 0;
+}
+
 static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -284,6 +319,15 @@ static int on_entry(void *user, const char *section, const char *k, const char *
 
 	if (ps->err)
 		return 0;	/* report the first error only */
+	if (!strcmp(section, "policy")) {
+		/* one "rule" line per rule: the one key that may repeat */
+		err = policy_key(ps, k, v);
+		if (err == -ENOENT)
+			parse_error(ps, -EINVAL, "unknown key \"%s\" in [policy] (rule = ...)", k);
+		else if (err)
+			parse_error(ps, err, "out of memory");
+		return !err;
+	}
 	err = key_once(ps, section, k);
 	if (err) {
 		if (err == -EEXIST)
@@ -339,6 +383,15 @@ static int conf_check(struct tlsockd_conf *conf, char *why, size_t whylen)
 
 		if (!p->cert != !p->key) {
 			snprintf(why, whylen, "[profile %s]: cert and key go together", p->name);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < conf->nrules; i++) {
+		const struct tlsockd_conf_rule *r = &conf->rules[i];
+
+		if (!tlsockd_conf_profile(conf, r->rule.profile)) {
+			snprintf(why, whylen, "%s:%d: rule \"%s\": no [profile %s] in the file",
+				 conf->path, r->line, r->text, r->rule.profile);
 			return -EINVAL;
 		}
 	}
@@ -440,6 +493,9 @@ void tlsockd_conf_free(struct tlsockd_conf *conf)
 		free(p->priority);
 	}
 	free(conf->profiles);
+	for (i = 0; i < conf->nrules; i++)
+		free(conf->rules[i].text);
+	free(conf->rules);
 	free(conf->path);
 	free(conf);
 }

@@ -5,12 +5,15 @@
  *   tlsockctl policy add client DEST:PORT [profile P] [server-name N] [cgroup PATH]
  *   tlsockctl policy add server LOCAL:PORT [profile P] [cgroup PATH]
  *   tlsockctl policy del ID | all
+ *   tlsockctl policy flush [admin | daemon]
  *   tlsockctl policy list
+ *   tlsockctl policy sessions       (also: tlsockctl sessions)
  *
  * Rules act only while the cgroup BPF hooks are attached (tlsockctl hooks
  * attach, or tlsockd when its configuration has rules): "add" says so when
  * they are not.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,6 +22,9 @@
 
 #include "tlsockd.h"
 #include "tlsockctl.h"
+
+#define USAGE "usage: tlsockctl policy add RULE | del ID|all | flush [admin|daemon] | list | " \
+	      "sessions\n"
 
 static int open_nl(struct tlsockd_nl **nl)
 {
@@ -67,10 +73,32 @@ static int policy_del(struct tlsockd_nl *nl, int argc, char **argv)
 		if (!argv[0][0] || *e || !id || id > UINT32_MAX)
 			return 2;
 	}
-	err = tlsockd_nl_policy_del(nl, id, flush);
+	err = tlsockd_nl_policy_del(nl, id, flush, 0);
 	if (err) {
 		fprintf(stderr, "tlsockctl: policy del %s: %s\n", argv[0],
 			err == -ENOENT ? "no such rule" : strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+/* "flush": every rule, or every rule of one origin */
+static int policy_flush(struct tlsockd_nl *nl, int argc, char **argv)
+{
+	uint32_t origin = 0;
+	int err;
+
+	if (argc > 1)
+		return 2;
+	if (argc == 1 && !strcmp(argv[0], "admin"))
+		origin = TLSOCK_ORIGIN_ADMIN;
+	else if (argc == 1 && !strcmp(argv[0], "daemon"))
+		origin = TLSOCK_ORIGIN_DAEMON;
+	else if (argc == 1)
+		return 2;
+	err = tlsockd_nl_policy_del(nl, 0, true, origin);
+	if (err) {
+		fprintf(stderr, "tlsockctl: policy flush: %s\n", strerror(-err));
 		return 1;
 	}
 	return 0;
@@ -88,6 +116,8 @@ static void print_rule(const struct tlsockd_rule *r, void *arg)
 		printf(" server-name %s", r->server_name[0] ? r->server_name : "(peer address)");
 	if (r->cgroup)
 		printf(" cgroup-id %" PRIu64, r->cgroup);
+	if (r->origin == TLSOCK_ORIGIN_DAEMON)
+		printf(" (tlsockd.conf)");
 	printf("\n    connections %" PRIu64 " handshakes ok %" PRIu64 " failed %" PRIu64
 	       " refused %" PRIu64 " skipped %" PRIu64 "\n",
 	       r->connections, r->hs_ok, r->hs_failed, r->refused, r->skipped);
@@ -109,6 +139,78 @@ static int policy_list(struct tlsockd_nl *nl)
 	return 0;
 }
 
+/* "ADDR:PORT" or "[ADDR6]:PORT" */
+static void format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf, size_t size)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	char a[INET6_ADDRSTRLEN];
+
+	if (len >= sizeof(*sin) && ss->ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)))
+		snprintf(buf, size, "%s:%u", a, ntohs(sin->sin_port));
+	else if (len >= sizeof(*sin6) && ss->ss_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a)))
+		snprintf(buf, size, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	else
+		snprintf(buf, size, "?");
+}
+
+static const char *version_name(uint16_t v)
+{
+	return v == TLS_1_3_VERSION ? "TLS1.3" : v == TLS_1_2_VERSION ? "TLS1.2" : "?";
+}
+
+static const char *cipher_name(uint16_t c)
+{
+	switch (c) {
+	case TLS_CIPHER_AES_GCM_128:
+		return "AES-128-GCM";
+	case TLS_CIPHER_AES_GCM_256:
+		return "AES-256-GCM";
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		return "CHACHA20-POLY1305";
+	case TLS_CIPHER_AES_CCM_128:
+		return "AES-128-CCM";
+	}
+	return "?";
+}
+
+/* One session: a line of addresses, rule and state; a line of the peer's identity. */
+static void print_session(const struct tlsockd_session *s, void *arg)
+{
+	char local[64], peer[64];
+
+	format_addr(&s->local, s->local_len, local, sizeof(local));
+	format_addr(&s->peer, s->peer_len, peer, sizeof(peer));
+	printf("%s %s -> %s rule %" PRIu32 " ", s->role == TLSOCK_ROLE_SERVER ? "server" : "client",
+	       local, peer, s->rule_id);
+	if (s->state == TLSOCK_STATE_ESTABLISHED)
+		printf("established %s %s\n    peer %s \"%s\"%s%s\n", version_name(s->version),
+		       cipher_name(s->cipher), s->verified ? "verified" : "not verified", s->subject,
+		       s->san[0] ? " san " : "", s->san);
+	else if (s->state == TLSOCK_STATE_FAILED)
+		printf("failed %s\n", strerror(s->error));
+	else
+		printf("handshaking\n");
+	(*(unsigned int *)arg)++;
+}
+
+static int policy_sessions(struct tlsockd_nl *nl)
+{
+	unsigned int n = 0;
+	int err;
+
+	err = tlsockd_nl_session_list(nl, print_session, &n);
+	if (err) {
+		fprintf(stderr, "tlsockctl: sessions: %s\n", strerror(-err));
+		return 1;
+	}
+	if (!n)
+		printf("no sessions\n");
+	return 0;
+}
+
 /**
  * tlsockctl_policy() - the "policy" command
  * @conf_path: unused
@@ -124,7 +226,7 @@ int tlsockctl_policy(const char *conf_path, int argc, char **argv)
 
 	(void)conf_path;
 	if (argc < 2) {
-		fprintf(stderr, "usage: tlsockctl policy add RULE | del ID|all | list\n");
+		fprintf(stderr, USAGE);
 		return 2;
 	}
 	if (open_nl(&nl))
@@ -133,10 +235,34 @@ int tlsockctl_policy(const char *conf_path, int argc, char **argv)
 		rc = policy_add(nl, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "del"))
 		rc = policy_del(nl, argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "flush"))
+		rc = policy_flush(nl, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "list") && argc == 2)
 		rc = policy_list(nl);
+	else if (!strcmp(argv[1], "sessions") && argc == 2)
+		rc = policy_sessions(nl);
 	if (rc == 2)
-		fprintf(stderr, "usage: tlsockctl policy add RULE | del ID|all | list\n");
+		fprintf(stderr, USAGE);
 	tlsockd_nl_close(nl);
 	return rc;
+}
+
+/**
+ * tlsockctl_sessions() - the "sessions" command: "policy sessions"
+ * @conf_path: unused
+ * @argc: words from "sessions" on
+ * @argv: the words
+ *
+ * Return: exit status (2: usage).
+ */
+int tlsockctl_sessions(const char *conf_path, int argc, char **argv)
+{
+	char *args[] = { "policy", "sessions", NULL };
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: tlsockctl sessions\n");
+		return 2;
+	}
+	return tlsockctl_policy(conf_path, 2, args);
 }

@@ -49,15 +49,18 @@
  *
  * At start the main thread loads the configuration, joins the group (from
  * then on the kernel queues requests for us instead of failing them with
- * ESRCH), starts the workers and waits until each has parked once; then,
- * and only then, it logs "ready (...)" and tells a supervisor READY=1
- * (notify.c).
+ * ESRCH), starts the workers and waits until each has parked once, and
+ * adds the transparent TLS rules of the file (policy.c; one refused rule
+ * and the daemon exits with none of them left); then, and only then, it
+ * logs "ready (...)" and tells a supervisor READY=1 (notify.c).  At a
+ * clean stop it deletes those rules again, first of all.
  *
  * SIGHUP, or a change to the configuration file or to a certificate, key,
  * trust store or CRL it names (inotify, watch.c), makes the main thread
  * load a new generation and publish it; each
  * handshake holds a reference on the generation it started with, so live
- * handshakes are not disturbed.  SIGTERM/SIGINT close the listening socket
+ * handshakes are not disturbed.  The rules stay those of the start: a
+ * reload whose rules differ says they take effect at the next start.  SIGTERM/SIGINT close the listening socket
  * (new requests then fail at once with ESRCH), let every worker finish the
  * handshake it runs, and exit.  Sockets whose handshake completed belong to
  * the kernel and do not depend on the daemon at all.
@@ -114,7 +117,7 @@ static const char *role_name(uint32_t role)
 static void log_result(const struct tlsockd_request *req, const struct tlsockd_result *res,
 		       long long ms, int kerr)
 {
-	char peer[64];
+	char peer[64], rule[24] = "";
 
 	tlsockd_format_addr(&req->peer, req->peer_len, peer, sizeof(peer));
 	if (!res->status && !kerr) {
@@ -124,6 +127,10 @@ static void log_result(const struct tlsockd_request *req, const struct tlsockd_r
 		tlsockd_line_init(&l);
 		tlsockd_line_str(&l, "req ");
 		tlsockd_line_dec(&l, req->id);
+		if (req->rule_id) {
+			tlsockd_line_str(&l, " rule ");
+			tlsockd_line_dec(&l, req->rule_id);
+		}
 		tlsockd_line_str(&l, req->role == TLSOCK_ROLE_SERVER ? " server peer " :
 								      " client peer ");
 		tlsockd_line_str(&l, peer);
@@ -150,20 +157,22 @@ static void log_result(const struct tlsockd_request *req, const struct tlsockd_r
 		tlsockd_log_line(LOG_INFO, &l);
 		return;
 	}
+	if (req->rule_id)
+		snprintf(rule, sizeof(rule), " rule %u", req->rule_id);
 	if (res->status) {
 		tlsockd_log(LOG_NOTICE,
-			    "req %u %s peer %s profile %s name \"%s\": failed %s (%s) "
+			    "req %u%s %s peer %s profile %s name \"%s\": failed %s (%s) "
 			    "duration %lld ms%s%s",
-			    req->id, role_name(req->role), peer,
+			    req->id, rule, role_name(req->role), peer,
 			    req->profile[0] ? req->profile : "default", req->server_name,
 			    tlsockd_errname(res->status), res->reason[0] ? res->reason : "-", ms,
 			    kerr ? ", kernel: " : "", kerr ? tlsockd_errname(kerr) : "");
 		return;
 	}
 	tlsockd_log(LOG_NOTICE,
-		    "req %u %s peer %s: handshake ok (%s %s) but the kernel refused it: %s "
+		    "req %u%s %s peer %s: handshake ok (%s %s) but the kernel refused it: %s "
 		    "duration %lld ms",
-		    req->id, role_name(req->role), peer, res->version_name, res->cipher_name,
+		    req->id, rule, role_name(req->role), peer, res->version_name, res->cipher_name,
 		    kerr == -ENOENT ? "request gone (timed out or socket closed)" :
 				      tlsockd_errname(kerr), ms);
 }
@@ -268,6 +277,8 @@ static void *worker_main(void *arg)
 }
 
 static int watch_fd = -1;
+/* the generation whose configuration's rules are in the kernel (policy.c) */
+static struct tlsockd_gen *rules_gen;
 
 static int reload(const char *path)
 {
@@ -288,6 +299,10 @@ static int reload(const char *path)
 		tlsockd_watch_set(watch_fd, gen->conf, path);
 	tlsockd_log(LOG_NOTICE, "configuration reloaded from %s (%zu profiles)", path,
 		    gen->conf->nprofiles);
+	if (rules_gen && !tlsockd_policy_same(rules_gen->conf, gen->conf))
+		tlsockd_log(LOG_WARNING, "the rules of [policy] in %s changed: the %zu rules of the "
+			    "start stay in place; the new ones take effect when tlsockd restarts",
+			    path, rules_gen->conf->nrules);
 	tlsockd_gen_publish(gen);
 	return 0;
 }
@@ -341,17 +356,11 @@ static void stop_workers(struct worker *ws, unsigned int n)
 /* Longest wait for the workers to park at start, before ready is said anyway. */
 #define PARK_WAIT_MS	5000
 
-/*
- * Ready: the configuration is loaded, the listening socket is in the group
- * (requests are queued for us from then on, not failed with ESRCH) and
- * every worker is parked (READYs reach them).  Say so once, in the log and
- * to the supervisor (systemd, Type=notify).
- */
-static void say_ready(const struct tlsockd_gen *gen)
+/* Until every worker has parked once (READYs reach them), PARK_WAIT_MS at most. */
+static void wait_parked(void)
 {
-	char msg[96], state[128];
 	unsigned int parked = 0;
-	int waited, err;
+	int waited;
 
 	for (waited = 0; waited < PARK_WAIT_MS; waited += 5) {
 		pthread_mutex_lock(&pool.lock);
@@ -364,6 +373,19 @@ static void say_ready(const struct tlsockd_gen *gen)
 	if (parked != pool.nworkers)
 		tlsockd_log(LOG_WARNING, "only %u of %u workers parked after %d ms", parked,
 			    pool.nworkers, PARK_WAIT_MS);
+}
+
+/*
+ * Ready: the configuration is loaded, the listening socket is in the group
+ * (requests are queued for us from then on, not failed with ESRCH), every
+ * worker is parked and the file's rules are in.  Say so once, in the log and
+ * to the supervisor (systemd, Type=notify).
+ */
+static void say_ready(const struct tlsockd_gen *gen)
+{
+	char msg[96], state[128];
+	int err;
+
 	snprintf(msg, sizeof(msg), "ready (%u workers, %zu profiles)", pool.nworkers,
 		 gen->conf->nprofiles);
 	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s", msg);
@@ -501,10 +523,20 @@ int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path)
 	/* the listening socket also receives the TLS 1.3 tickets (resume.c) */
 	tlsockd_resume_set_port(tlsockd_nl_port(listen));
 	tlsockd_log(LOG_INFO, "configuration %s", conf_path);
+	wait_parked();
+	/* rules last: a connection they cover finds a daemon ready for it */
+	err = tlsockd_policy_apply(gen->conf);
+	if (err)
+		goto out_workers;
+	rules_gen = tlsockd_gen_ref(gen);
 	say_ready(gen);
 
 	err = event_loop(listen, sfd, conf_path);
 	tlsockd_notify("STOPPING=1");
+	/* first: new connections are plain TCP again rather than failing without us */
+	tlsockd_policy_remove(rules_gen->conf);
+	tlsockd_gen_put(rules_gen);
+	rules_gen = NULL;
 out_workers:
 	/* new requests now fail at once instead of waiting for us */
 	tlsockd_resume_set_port(0);

@@ -129,7 +129,8 @@ int main(int argc, char **argv)
 			tlsockd_log(LOG_ERR, "%s", why);
 			return 1;
 		}
-		printf("%s: ok, %zu profiles\n", path, gen->conf->nprofiles);
+		printf("%s: ok, %zu profiles, %zu rules\n", path, gen->conf->nprofiles,
+		       gen->conf->nrules);
 		tlsockd_gen_put(gen);
 		return 0;
 	}

@@ -41,6 +41,7 @@ struct reply {
 	void *arg;
 	char *why;	/* the kernel's extended ack message, if any, goes here */
 	size_t whylen;
+	struct nl_msg *cur;	/* the message being parsed, for repeated attributes */
 };
 
 /**
@@ -201,6 +202,7 @@ static int cb_valid(struct nl_msg *msg, void *arg)
 	ret = tlsockd_nl_parse(msg, r->cmd, tb);
 	if (ret == -EPERM)
 		return NL_SKIP;		/* not the kernel's: not our reply */
+	r->cur = msg;
 	r->err = ret ? ret : r->parse(tb, r->arg);
 	if (r->no_ack) {
 		r->done = true;
@@ -343,6 +345,8 @@ static int parse_accept(struct nlattr **tb, void *arg)
 		memcpy(&req->peer, nla_data(a), nla_len(a));
 		req->peer_len = nla_len(a);
 	}
+	if (tb[TLSOCK_A_ACCEPT_RULE_ID])
+		req->rule_id = nla_get_u32(tb[TLSOCK_A_ACCEPT_RULE_ID]);
 	return 0;
 }
 
@@ -671,7 +675,8 @@ int tlsockd_nl_policy_add(struct tlsockd_nl *nl, const struct tlsockd_rule *rule
 	    (rule->profile[0] && nla_put_string(msg, TLSOCK_A_POLICY_PROFILE, rule->profile)) ||
 	    (rule->server_name[0] &&
 	     nla_put_string(msg, TLSOCK_A_POLICY_SERVER_NAME, rule->server_name)) ||
-	    (rule->cgroup && nla_put_u64(msg, TLSOCK_A_POLICY_CGROUP, rule->cgroup)))
+	    (rule->cgroup && nla_put_u64(msg, TLSOCK_A_POLICY_CGROUP, rule->cgroup)) ||
+	    (rule->origin && nla_put_u32(msg, TLSOCK_A_POLICY_ORIGIN, rule->origin)))
 		goto out;
 	err = transact(nl, msg, &r);
 out:
@@ -684,10 +689,11 @@ out:
  * @nl: socket
  * @id: rule id (ignored with @flush)
  * @flush: delete every rule of the namespace
+ * @origin: with @flush, only the rules of this TLSOCK_ORIGIN_*; 0: all
  *
  * Return: 0 or a negative errno (-ENOENT: no such rule).
  */
-int tlsockd_nl_policy_del(struct tlsockd_nl *nl, uint32_t id, bool flush)
+int tlsockd_nl_policy_del(struct tlsockd_nl *nl, uint32_t id, bool flush, uint32_t origin)
 {
 	struct reply r = { .cmd = TLSOCK_CMD_POLICY_DEL };
 	struct nl_msg *msg;
@@ -698,6 +704,8 @@ int tlsockd_nl_policy_del(struct tlsockd_nl *nl, uint32_t id, bool flush)
 		return -ENOMEM;
 	if (flush ? nla_put_flag(msg, TLSOCK_A_POLICY_FLUSH) :
 		    nla_put_u32(msg, TLSOCK_A_POLICY_ID, id))
+		goto out;
+	if (flush && origin && nla_put_u32(msg, TLSOCK_A_POLICY_ORIGIN, origin))
 		goto out;
 	err = transact(nl, msg, &r);
 out:
@@ -735,6 +743,8 @@ static int parse_policy(struct nlattr **tb, void *arg)
 			 nla_get_string(tb[TLSOCK_A_POLICY_SERVER_NAME]));
 	if (tb[TLSOCK_A_POLICY_CGROUP])
 		rule.cgroup = nla_get_u64(tb[TLSOCK_A_POLICY_CGROUP]);
+	if (tb[TLSOCK_A_POLICY_ORIGIN])
+		rule.origin = nla_get_u32(tb[TLSOCK_A_POLICY_ORIGIN]);
 #define GET64(a, f) if (tb[a]) rule.f = nla_get_u64(tb[a])
 	GET64(TLSOCK_A_POLICY_CONNECTIONS, connections);
 	GET64(TLSOCK_A_POLICY_HANDSHAKES_OK, hs_ok);
@@ -771,5 +781,98 @@ int tlsockd_nl_policy_list(struct tlsockd_nl *nl, tlsockd_rule_fn fn, void *arg)
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_DUMP;
 	err = transact(nl, msg, &r);
 	nlmsg_free(msg);
+	return err;
+}
+
+struct session_walk {
+	tlsockd_session_fn fn;
+	void *arg;
+	const struct reply *r;
+	struct tlsockd_session s;	/* 2 KiB: not on the callback's stack */
+};
+
+static void get_addr(const struct nlattr *a, struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (!a || nla_len(a) > (int)sizeof(*ss))
+		return;
+	memcpy(ss, nla_data(a), nla_len(a));
+	*len = nla_len(a);
+}
+
+static int parse_session(struct nlattr **tb, void *arg)
+{
+	struct session_walk *w = arg;
+	struct tlsockd_session *s = &w->s;
+	struct nlattr *a;
+	size_t at = 0;
+	int rem;
+
+	if (!tb[TLSOCK_A_SESSION_RULE_ID] || !tb[TLSOCK_A_SESSION_ROLE] ||
+	    !tb[TLSOCK_A_SESSION_STATE])
+		return -EPROTO;
+	memset(s, 0, sizeof(*s));
+	s->rule_id = nla_get_u32(tb[TLSOCK_A_SESSION_RULE_ID]);
+	s->role = nla_get_u32(tb[TLSOCK_A_SESSION_ROLE]);
+	s->state = nla_get_u32(tb[TLSOCK_A_SESSION_STATE]);
+	get_addr(tb[TLSOCK_A_SESSION_LOCAL_ADDR], &s->local, &s->local_len);
+	get_addr(tb[TLSOCK_A_SESSION_PEER_ADDR], &s->peer, &s->peer_len);
+	if (tb[TLSOCK_A_SESSION_ERROR])
+		s->error = nla_get_u32(tb[TLSOCK_A_SESSION_ERROR]);
+	if (tb[TLSOCK_A_SESSION_VERSION])
+		s->version = nla_get_u16(tb[TLSOCK_A_SESSION_VERSION]);
+	if (tb[TLSOCK_A_SESSION_CIPHER])
+		s->cipher = nla_get_u16(tb[TLSOCK_A_SESSION_CIPHER]);
+	s->verified = tb[TLSOCK_A_SESSION_PEER_VERIFIED];
+	if (tb[TLSOCK_A_SESSION_PEER_SUBJECT])
+		snprintf(s->subject, sizeof(s->subject), "%s",
+			 nla_get_string(tb[TLSOCK_A_SESSION_PEER_SUBJECT]));
+	/* every peer-san of the message (libnl's table keeps the last one only) */
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlmsg_hdr(w->r->cur)), 0),
+			  genlmsg_attrlen(nlmsg_data(nlmsg_hdr(w->r->cur)), 0), rem) {
+		int n;
+
+		if (nla_type(a) != TLSOCK_A_SESSION_PEER_SAN || at >= sizeof(s->san))
+			continue;
+		n = snprintf(s->san + at, sizeof(s->san) - at, "%s%s", at ? ", " : "",
+			     nla_get_string(a));
+		at = n < 0 ? at : at + n;
+	}
+	w->fn(s, w->arg);
+	return 0;
+}
+
+/**
+ * tlsockd_nl_session_list() - call @fn for every live transparent session
+ * @nl: socket
+ * @fn: called once per session (its argument is valid during the call only)
+ * @arg: its argument
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsockd_nl_session_list(struct tlsockd_nl *nl, tlsockd_session_fn fn, void *arg)
+{
+	struct session_walk *w;
+	struct reply r = {
+		.cmd = TLSOCK_CMD_SESSION_GET,
+		.parse = parse_session,
+	};
+	struct nl_msg *msg;
+	int err = -ENOMEM;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fn = fn;
+	w->arg = arg;
+	w->r = &r;
+	r.arg = w;
+	msg = new_msg(nl, TLSOCK_CMD_SESSION_GET, 0);
+	if (!msg)
+		goto out;
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_DUMP;
+	err = transact(nl, msg, &r);
+	nlmsg_free(msg);
+out:
+	free(w);
 	return err;
 }

@@ -24,6 +24,7 @@ static const struct nla_policy accept_policy[TLSOCK_A_ACCEPT_MAX + 1] = {
 	[TLSOCK_A_ACCEPT_PEER_ADDR] = { .maxlen = sizeof(struct sockaddr_storage) },
 	[TLSOCK_A_ACCEPT_LOCAL_ADDR] = { .maxlen = sizeof(struct sockaddr_storage) },
 	[TLSOCK_A_ACCEPT_PARK] = { .type = NLA_FLAG },
+	[TLSOCK_A_ACCEPT_RULE_ID] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy ticket_policy[TLSOCK_A_TICKET_MAX + 1] = {
@@ -54,6 +55,21 @@ static const struct nla_policy policy_policy[TLSOCK_A_POLICY_MAX + 1] = {
 	[TLSOCK_A_POLICY_HANDSHAKES_FAILED] = { .type = NLA_U64 },
 	[TLSOCK_A_POLICY_REFUSED] = { .type = NLA_U64 },
 	[TLSOCK_A_POLICY_SKIPPED] = { .type = NLA_U64 },
+	[TLSOCK_A_POLICY_ORIGIN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy session_policy[TLSOCK_A_SESSION_MAX + 1] = {
+	[TLSOCK_A_SESSION_RULE_ID] = { .type = NLA_U32 },
+	[TLSOCK_A_SESSION_ROLE] = { .type = NLA_U32 },
+	[TLSOCK_A_SESSION_LOCAL_ADDR] = { .maxlen = sizeof(struct sockaddr_storage) },
+	[TLSOCK_A_SESSION_PEER_ADDR] = { .maxlen = sizeof(struct sockaddr_storage) },
+	[TLSOCK_A_SESSION_STATE] = { .type = NLA_U32 },
+	[TLSOCK_A_SESSION_VERSION] = { .type = NLA_U16 },
+	[TLSOCK_A_SESSION_CIPHER] = { .type = NLA_U16 },
+	[TLSOCK_A_SESSION_PEER_VERIFIED] = { .type = NLA_FLAG },
+	[TLSOCK_A_SESSION_PEER_SUBJECT] = { .type = NLA_STRING, .maxlen = TLSOCK_SUBJECT_MAX + 1 },
+	[TLSOCK_A_SESSION_PEER_SAN] = { .type = NLA_STRING, .maxlen = TLSOCK_SAN_MAX + 1 },
+	[TLSOCK_A_SESSION_ERROR] = { .type = NLA_U32 },
 };
 
 /**
@@ -73,8 +89,8 @@ bool tlsockd_nl_from_kernel(struct nl_msg *msg)
 /**
  * tlsockd_nl_parse() - the attributes of a reply to @cmd, validated
  * @msg: the reply
- * @cmd: the request it answers (TLSOCK_CMD_ACCEPT, _STATUS_GET, _POLICY_ADD or
- *	_POLICY_GET)
+ * @cmd: the request it answers (TLSOCK_CMD_ACCEPT, _STATUS_GET, _POLICY_ADD,
+ *	_POLICY_GET or _SESSION_GET)
  * @tb: set to the attributes, TLSOCK_A_*_MAX + 1 entries of @cmd's
  *
  * Return: 0, -EPERM when the kernel did not send it, -EPROTO when it does
@@ -91,6 +107,9 @@ int tlsockd_nl_parse(struct nl_msg *msg, uint8_t cmd, struct nlattr **tb)
 	} else if (cmd == TLSOCK_CMD_POLICY_ADD || cmd == TLSOCK_CMD_POLICY_GET) {
 		policy = policy_policy;
 		max = TLSOCK_A_POLICY_MAX;
+	} else if (cmd == TLSOCK_CMD_SESSION_GET) {
+		policy = session_policy;
+		max = TLSOCK_A_SESSION_MAX;
 	}
 
 	if (!tlsockd_nl_from_kernel(msg))

@@ -180,3 +180,36 @@ void tlsockd_rule_dest(const struct tlsockd_rule *rule, char *buf, size_t len)
 	else
 		snprintf(buf, len, "*:%u", rule->port);
 }
+
+/* more words than any rule has: "client D:P profile P server-name N cgroup C" is 8 */
+#define RULE_WORDS_MAX	16
+
+/**
+ * tlsockd_rule_parse_line() - a rule from one line of text (tlsockd.conf)
+ * @text: the words of tlsockd_rule_parse(), separated by spaces or tabs
+ * @rule: filled in
+ * @why: what is wrong, on failure
+ * @whylen: size of @why
+ *
+ * Return: 0 or a negative errno.
+ */
+int tlsockd_rule_parse_line(const char *text, struct tlsockd_rule *rule, char *why,
+			    size_t whylen)
+{
+	char *argv[RULE_WORDS_MAX], *copy, *save = NULL, *w;
+	int argc = 0, err;
+
+	copy = strdup(text);
+	if (!copy)
+		return fail(why, whylen, -ENOMEM, "%s", "out of memory");
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (argc == RULE_WORDS_MAX) {
+			free(copy);
+			return fail(why, whylen, -EINVAL, "%s", "too many words for a rule");
+		}
+		argv[argc++] = w;
+	}
+	err = tlsockd_rule_parse(argc, argv, rule, why, whylen);
+	free(copy);
+	return err;
+}

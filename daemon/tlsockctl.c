@@ -256,8 +256,9 @@ static const struct command {
 	  cmd_wait_ready },
 	{ "hooks", "ACTION", "cgroup hooks of transparent policies: attach, detach or status",
 	  cmd_hooks },
-	{ "policy", "add|del|list", "transparent TLS rules of this network namespace "
-				    "(tlsockctl(8))", tlsockctl_policy },
+	{ "policy", "ACTION", "transparent TLS rules of this network namespace: add, del, "
+			      "flush, list, sessions (tlsockctl(8))", tlsockctl_policy },
+	{ "sessions", "", "live transparent TLS sessions (policy sessions)", tlsockctl_sessions },
 	{ "version", "", "tlsockctl's version and the loaded module's", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };

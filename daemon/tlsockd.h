@@ -77,6 +77,8 @@ struct tlsockd_profile_conf {
 	bool verify;
 };
 
+struct tlsockd_rule;
+
 /* [daemon] defaults: server handshakes in progress with one peer, idle time of a peer */
 #define TLSOCKD_MAX_PER_PEER	8
 #define TLSOCKD_IDLE_MS		3000
@@ -94,6 +96,8 @@ struct tlsockd_profile_conf {
  * @log_syslog: log to syslog (else stderr); -1 when the file does not say
  * @profiles: profiles, in file order
  * @nprofiles: entries in @profiles
+ * @rules: the transparent TLS rules of [policy] (rule = ...), in file order
+ * @nrules: entries in @rules
  */
 struct tlsockd_conf {
 	char *path;
@@ -104,6 +108,8 @@ struct tlsockd_conf {
 	int log_syslog;
 	struct tlsockd_profile_conf *profiles;
 	size_t nprofiles;
+	struct tlsockd_conf_rule *rules;
+	size_t nrules;
 };
 
 int tlsockd_conf_read(const char *path, struct tlsockd_conf **out, char *why, size_t whylen);
@@ -176,6 +182,11 @@ int tlsockd_resume_ticket(uint32_t id, const void *msg, size_t len);
 void tlsockd_resume_set_port(uint32_t port);
 void tlsockd_resume_expire(void);
 
+/* policy.c: tlsockd.conf's rules in the kernel while the daemon runs */
+int tlsockd_policy_apply(const struct tlsockd_conf *conf);
+void tlsockd_policy_remove(const struct tlsockd_conf *conf);
+bool tlsockd_policy_same(const struct tlsockd_conf *a, const struct tlsockd_conf *b);
+
 /* nl.c: the "tlsock" generic netlink family */
 struct tlsockd_nl;
 
@@ -190,6 +201,8 @@ struct tlsockd_nl;
  * @server_name: expected server name (clients)
  * @peer: remote address
  * @peer_len: bytes of @peer (0 if unknown)
+ * @rule_id: the transparent TLS rule that made the request, 0 for an
+ *	application's own
  */
 struct tlsockd_request {
 	uint32_t id;
@@ -201,6 +214,7 @@ struct tlsockd_request {
 	char server_name[TLSOCK_SERVER_NAME_MAX];
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	uint32_t rule_id;
 };
 
 union tlsockd_crypto_info {
@@ -310,6 +324,7 @@ int tlsockd_nl_status(struct tlsockd_nl *nl, struct tlsockd_status *st);
  * @cgroup: cgroup v2 id the rule is limited to, 0 for none
  * @profile: tlsockd.conf profile ("" for "default")
  * @server_name: name the server's certificate must carry
+ * @origin: TLSOCK_ORIGIN_ADMIN (tlsockctl) or TLSOCK_ORIGIN_DAEMON (tlsockd.conf)
  * @connections: counters (policy-get)
  */
 struct tlsockd_rule {
@@ -322,17 +337,67 @@ struct tlsockd_rule {
 	uint64_t cgroup;
 	char profile[TLSOCK_PROFILE_MAX];
 	char server_name[TLSOCK_SERVER_NAME_MAX];
+	uint32_t origin;
 	uint64_t connections, hs_ok, hs_failed, refused, skipped;
 };
+
+/**
+ * struct tlsockd_conf_rule - one "rule =" line of tlsockd.conf's [policy]
+ * @rule: the rule, parsed (origin TLSOCK_ORIGIN_DAEMON)
+ * @line: its line in the file, for messages
+ * @text: the rule as written, for messages
+ */
+struct tlsockd_conf_rule {
+	struct tlsockd_rule rule;
+	int line;
+	char *text;
+};
+
 typedef void (*tlsockd_rule_fn)(const struct tlsockd_rule *rule, void *arg);
 int tlsockd_nl_policy_add(struct tlsockd_nl *nl, const struct tlsockd_rule *rule, uint32_t *id,
 			  char *why, size_t whylen);
-int tlsockd_nl_policy_del(struct tlsockd_nl *nl, uint32_t id, bool flush);
+int tlsockd_nl_policy_del(struct tlsockd_nl *nl, uint32_t id, bool flush, uint32_t origin);
 int tlsockd_nl_policy_list(struct tlsockd_nl *nl, tlsockd_rule_fn fn, void *arg);
+
+/**
+ * struct tlsockd_session - a live transparent session (session-get)
+ * @rule_id: the rule that made it
+ * @role: TLSOCK_ROLE_*
+ * @local: local address
+ * @local_len: bytes of @local
+ * @peer: remote address
+ * @peer_len: bytes of @peer
+ * @state: TLSOCK_STATE_*
+ * @error: positive errno of a failed handshake
+ * @version: TLS version, once established
+ * @cipher: TLS_CIPHER_*, once established
+ * @verified: the peer's certificate was verified
+ * @subject: the peer's subject DN
+ * @san: the peer's subjectAltNames, ", "-separated
+ */
+struct tlsockd_session {
+	uint32_t rule_id;
+	uint32_t role;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	uint32_t state;
+	uint32_t error;
+	uint16_t version;
+	uint16_t cipher;
+	bool verified;
+	char subject[TLSOCK_SUBJECT_MAX + 1];
+	char san[1024];
+};
+typedef void (*tlsockd_session_fn)(const struct tlsockd_session *s, void *arg);
+int tlsockd_nl_session_list(struct tlsockd_nl *nl, tlsockd_session_fn fn, void *arg);
 
 /* rule.c: a rule as text ("client 10.0.0.0/8:6379 profile P server-name N cgroup PATH") */
 int tlsockd_rule_parse(int argc, char **argv, struct tlsockd_rule *rule, char *why,
 		       size_t whylen);
+int tlsockd_rule_parse_line(const char *text, struct tlsockd_rule *rule, char *why,
+			    size_t whylen);
 void tlsockd_rule_dest(const struct tlsockd_rule *rule, char *buf, size_t len);
 
 /* transport.c: the socket as GnuTLS sees it */

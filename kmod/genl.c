@@ -35,7 +35,7 @@ static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PEER_SAN_TRUN
 };
 
 /* TLSOCK_CMD_POLICY_ADD - do */
-static const struct nla_policy tlsock_policy_add_nl_policy[TLSOCK_A_POLICY_CGROUP + 1] = {
+static const struct nla_policy tlsock_policy_add_nl_policy[TLSOCK_A_POLICY_ORIGIN + 1] = {
 	[TLSOCK_A_POLICY_ROLE] = NLA_POLICY_MAX(NLA_U32, 2),
 	[TLSOCK_A_POLICY_ADDR] = { .type = NLA_BINARY, },
 	[TLSOCK_A_POLICY_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
@@ -43,16 +43,18 @@ static const struct nla_policy tlsock_policy_add_nl_policy[TLSOCK_A_POLICY_CGROU
 	[TLSOCK_A_POLICY_PROFILE] = { .type = NLA_NUL_STRING, .len = 63, },
 	[TLSOCK_A_POLICY_SERVER_NAME] = { .type = NLA_NUL_STRING, .len = 255, },
 	[TLSOCK_A_POLICY_CGROUP] = { .type = NLA_U64, },
+	[TLSOCK_A_POLICY_ORIGIN] = NLA_POLICY_MAX(NLA_U32, 2),
 };
 
 /* TLSOCK_CMD_POLICY_DEL - do */
-static const struct nla_policy tlsock_policy_del_nl_policy[TLSOCK_A_POLICY_FLUSH + 1] = {
+static const struct nla_policy tlsock_policy_del_nl_policy[TLSOCK_A_POLICY_ORIGIN + 1] = {
 	[TLSOCK_A_POLICY_ID] = { .type = NLA_U32, },
 	[TLSOCK_A_POLICY_FLUSH] = { .type = NLA_FLAG, },
+	[TLSOCK_A_POLICY_ORIGIN] = NLA_POLICY_MAX(NLA_U32, 2),
 };
 
 /* Ops table for tlsock */
-const struct genl_split_ops tlsock_nl_ops[6] = {
+const struct genl_split_ops tlsock_nl_ops[7] = {
 	{
 		.cmd		= TLSOCK_CMD_ACCEPT,
 		.doit		= tlsock_nl_accept_doit,
@@ -76,19 +78,24 @@ const struct genl_split_ops tlsock_nl_ops[6] = {
 		.cmd		= TLSOCK_CMD_POLICY_ADD,
 		.doit		= tlsock_nl_policy_add_doit,
 		.policy		= tlsock_policy_add_nl_policy,
-		.maxattr	= TLSOCK_A_POLICY_CGROUP,
+		.maxattr	= TLSOCK_A_POLICY_ORIGIN,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd		= TLSOCK_CMD_POLICY_DEL,
 		.doit		= tlsock_nl_policy_del_doit,
 		.policy		= tlsock_policy_del_nl_policy,
-		.maxattr	= TLSOCK_A_POLICY_FLUSH,
+		.maxattr	= TLSOCK_A_POLICY_ORIGIN,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd	= TLSOCK_CMD_POLICY_GET,
 		.dumpit	= tlsock_nl_policy_get_dumpit,
+		.flags	= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd	= TLSOCK_CMD_SESSION_GET,
+		.dumpit	= tlsock_nl_session_get_dumpit,
 		.flags	= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DUMP,
 	},
 };

@@ -12,7 +12,7 @@
 #include <uapi/linux/tlsock.h>
 
 /* Ops table for tlsock */
-extern const struct genl_split_ops tlsock_nl_ops[6];
+extern const struct genl_split_ops tlsock_nl_ops[7];
 
 int tlsock_nl_accept_doit(struct sk_buff *skb, struct genl_info *info);
 int tlsock_nl_done_doit(struct sk_buff *skb, struct genl_info *info);
@@ -21,6 +21,8 @@ int tlsock_nl_policy_add_doit(struct sk_buff *skb, struct genl_info *info);
 int tlsock_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info);
 int tlsock_nl_policy_get_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb);
+int tlsock_nl_session_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb);
 
 enum {
 	TLSOCK_NLGRP_TLSOCKD,

@@ -53,10 +53,13 @@ enum tlsock_hs_state {
  *	held; must not sleep.
  * @release: the request is freed: drop what @priv holds.  Any context a
  *	sock_put() may run in.
+ * @rule_id: the id of the policy rule that made the request, told to the
+ *	daemon with the request (ACCEPT).  Any context; must not sleep.
  */
 struct tlsock_hs_caller {
 	void (*done)(void *priv, int err);
 	void (*release)(void *priv);
+	u32 (*rule_id)(void *priv);
 };
 
 /* idle daemon threads a namespace remembers; more simply poll with ACCEPT */

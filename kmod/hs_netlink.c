@@ -378,7 +378,7 @@ static struct sk_buff *tlsock_hs_accept_reply(struct tlsock_hs *hs, struct socke
 	void *hdr;
 
 	/* sized to fit: the buffer is zeroed on allocation (init_on_alloc) */
-	msg = genlmsg_new(5 * nla_total_size(sizeof(u32)) +
+	msg = genlmsg_new(6 * nla_total_size(sizeof(u32)) +
 			  nla_total_size(strnlen(req->profile, sizeof(req->profile)) + 1) +
 			  nla_total_size(strnlen(req->server_name, sizeof(req->server_name)) + 1) +
 			  2 * nla_total_size(sizeof(struct sockaddr_storage)), GFP_KERNEL);
@@ -396,6 +396,10 @@ static struct sk_buff *tlsock_hs_accept_reply(struct tlsock_hs *hs, struct socke
 	    nla_put_string(msg, TLSOCK_A_ACCEPT_SERVER_NAME, req->server_name) ||
 	    tlsock_hs_put_addr(msg, TLSOCK_A_ACCEPT_PEER_ADDR, sock, true) ||
 	    tlsock_hs_put_addr(msg, TLSOCK_A_ACCEPT_LOCAL_ADDR, sock, false))
+		goto err;
+	/* a rule's connection: the daemon logs which rule */
+	if (hs->caller && hs->caller->rule_id &&
+	    nla_put_u32(msg, TLSOCK_A_ACCEPT_RULE_ID, hs->caller->rule_id(hs->caller_priv)))
 		goto err;
 	genlmsg_end(msg, hdr);
 	return msg;

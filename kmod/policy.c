@@ -14,10 +14,20 @@
  * Rules are read under RCU by connect() and changed under pn->lock by
  * netlink.  A request holds a reference on the rule that made it, to count
  * its outcome; deleting the rule never touches it.
+ *
+ * Each connection a rule covers is a session (struct tlsock_policy_sess,
+ * the private data of its request's caller), listed in the namespace's
+ * pn->sessions from the moment the rule took it until its request is freed,
+ * which is when the application closes the socket.  session-get dumps them.
+ *
+ * A rule records who added it (origin): tlsockctl ("admin") or tlsockd from
+ * its configuration file ("daemon").  tlsockd deletes its own with a flush
+ * limited to that origin, and leaves the administrator's alone.
  */
 #include <linux/module.h>
 #include <linux/cgroup.h>
 #include <linux/in6.h>
+#include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <net/ipv6.h>
@@ -45,6 +55,7 @@ MODULE_PARM_DESC(policy_max, "transparent TLS rules allowed per network namespac
  *	client rule, the local address of a server rule
  * @port: destination (client) or local (server) port, network byte order
  * @cgroup: cgroup v2 id whose subtree the rule covers, 0 for all
+ * @origin: TLSOCK_ORIGIN_ADMIN or TLSOCK_ORIGIN_DAEMON
  * @req: the handshake a covered connection runs
  * @connections: counters reported by policy-get
  * @hs_ok: see @connections
@@ -61,6 +72,7 @@ struct tlsock_rule {
 	u8 role;
 	u8 family;
 	u8 prefix;
+	u8 origin;
 	__be16 port;
 	struct in6_addr addr;
 	u64 cgroup;
@@ -80,6 +92,10 @@ struct tlsock_rule {
  * @count: rules in @rules
  * @next_id: identifier of the next rule
  * @listeners: struct tlsock_listen of the sockets server rules adopted
+ * @sessions: id -> struct tlsock_policy_sess of the live sessions (its own
+ *	lock, taken with bottom halves off: a request may be freed from any
+ *	context a sock_put() runs in)
+ * @next_session: cyclic allocation cursor of @sessions (its lock)
  */
 struct tlsock_policy_net {
 	struct mutex lock;
@@ -87,6 +103,25 @@ struct tlsock_policy_net {
 	unsigned int count;
 	u32 next_id;
 	struct list_head listeners;
+	struct xarray sessions;
+	u32 next_session;
+};
+
+/**
+ * struct tlsock_policy_sess - a connection a rule made TLS (caller_priv of
+ *	its request, which owns it)
+ * @rule: the rule (referenced)
+ * @pn: the rules of the socket's namespace, which the socket pins
+ * @sk: the socket; not referenced: the request holds it while this lives
+ * @id: key in pn->sessions; 0 while not listed (or no memory to list it)
+ * @rcu: deferred free
+ */
+struct tlsock_policy_sess {
+	struct tlsock_rule *rule;
+	struct tlsock_policy_net *pn;
+	struct sock *sk;
+	u32 id;
+	struct rcu_head rcu;
 };
 
 static unsigned int tlsock_policy_net_id;
@@ -102,22 +137,63 @@ static void tlsock_rule_put(struct tlsock_rule *rule)
 		kfree_rcu(rule, rcu);
 }
 
-/* struct tlsock_hs_caller of requests made by a rule */
+/* A session for @rule (whose reference the caller hands over on success). */
+static struct tlsock_policy_sess *tlsock_sess_alloc(struct tlsock_policy_net *pn,
+						    struct tlsock_rule *rule, struct sock *sk,
+						    gfp_t gfp)
+{
+	struct tlsock_policy_sess *sess = kzalloc(sizeof(*sess), gfp);
+
+	if (!sess)
+		return NULL;
+	sess->rule = rule;
+	sess->pn = pn;
+	sess->sk = sk;
+	return sess;
+}
+
+/*
+ * List a session whose request owns it now.  Socket lock held, so the
+ * request (freed only after close) cannot release it meanwhile.  A session
+ * without memory to be listed still works; it is only missing from
+ * session-get.
+ */
+static void tlsock_sess_list(struct tlsock_policy_sess *sess, gfp_t gfp)
+{
+	sock_owned_by_me(sess->sk);
+	if (xa_alloc_cyclic_bh(&sess->pn->sessions, &sess->id, sess, XA_LIMIT(1, U32_MAX),
+			       &sess->pn->next_session, gfp) < 0)
+		sess->id = 0;
+}
+
+/* struct tlsock_hs_caller of requests made by a rule; @priv is the session */
 static void tlsock_rule_hs_done(void *priv, int err)
 {
-	struct tlsock_rule *rule = priv;
+	struct tlsock_policy_sess *sess = priv;
 
-	atomic64_inc(err ? &rule->hs_failed : &rule->hs_ok);
+	atomic64_inc(err ? &sess->rule->hs_failed : &sess->rule->hs_ok);
 }
 
 static void tlsock_rule_hs_release(void *priv)
 {
-	tlsock_rule_put(priv);
+	struct tlsock_policy_sess *sess = priv;
+
+	if (sess->id)
+		xa_erase_bh(&sess->pn->sessions, sess->id);
+	tlsock_rule_put(sess->rule);
+	/* session-get may still look at it (under the xarray's lock, then RCU-free) */
+	kfree_rcu(sess, rcu);
+}
+
+static u32 tlsock_rule_hs_rule_id(void *priv)
+{
+	return ((struct tlsock_policy_sess *)priv)->rule->id;
 }
 
 static const struct tlsock_hs_caller tlsock_rule_caller = {
 	.done		= tlsock_rule_hs_done,
 	.release	= tlsock_rule_hs_release,
+	.rule_id	= tlsock_rule_hs_rule_id,
 };
 
 static bool tlsock_prefix_match(const struct in6_addr *a, const struct in6_addr *net,
@@ -210,6 +286,7 @@ static bool tlsock_policy_dst(const struct sockaddr *uaddr, int len, struct in6_
 int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
 {
 	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(sk));
+	struct tlsock_policy_sess *sess;
 	struct tlsock_rule *rule;
 	struct in6_addr dst;
 	__be16 port;
@@ -241,7 +318,11 @@ int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
 		err = -EOPNOTSUPP;
 		goto out;
 	}
-	err = tlsock_attach_armed(sk, &rule->req, &tlsock_rule_caller, rule);
+	/* the BPF hook runs its programs under rcu_read_lock(): no sleeping allocation of ours */
+	sess = tlsock_sess_alloc(pn, rule, sk, GFP_ATOMIC | __GFP_NOWARN);
+	err = sess ? tlsock_attach_armed(sk, &rule->req, &tlsock_rule_caller, sess) : -ENOMEM;
+	if (err)
+		kfree(sess);	/* the caller keeps it on failure */
 	if (err == -EINVAL || err == -EOPNOTSUPP) {
 		atomic64_inc(&rule->skipped);	/* in a sockmap, or operations not TCP's */
 		err = 0;
@@ -252,9 +333,10 @@ int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
 		goto out;
 	}
 	atomic64_inc(&rule->connections);
+	tlsock_sess_list(sess, GFP_ATOMIC | __GFP_NOWARN);
 	/* no data in the SYN: the connect() is an ordinary one */
 	tcp_sk(sk)->fastopen_connect = 0;
-	/* the request holds the rule now */
+	/* the request holds the rule now, through its session */
 	rule = NULL;
 out:
 	if (rule)
@@ -491,6 +573,7 @@ int tlsock_policy_accepted(struct tlsock_listen *lst, struct sock *child)
 {
 	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(child));
 	struct tlsock_rule *rule = lst ? lst->rule : NULL;
+	struct tlsock_policy_sess *sess;
 	struct in6_addr a;
 	int err;
 
@@ -502,11 +585,20 @@ int tlsock_policy_accepted(struct tlsock_listen *lst, struct sock *child)
 		if (!rule)
 			return 0;
 	}
-	err = tlsock_attach_child(child, &rule->req, &tlsock_rule_caller, rule);
-	if (!err)
+	sess = tlsock_sess_alloc(pn, rule, child, GFP_KERNEL_ACCOUNT);
+	if (!sess) {
+		tlsock_rule_put(rule);
+		return -ENOMEM;
+	}
+	err = tlsock_attach_child(child, &rule->req, &tlsock_rule_caller, sess);
+	if (!err) {
 		atomic64_inc(&rule->connections);
-	else if (!tlsock_ctx(child) || !tlsock_ctx(child)->hs)
-		tlsock_rule_put(rule);	/* the request never took it */
+		tlsock_sess_list(sess, GFP_KERNEL_ACCOUNT);
+	} else if (!tlsock_ctx(child) || !tlsock_ctx(child)->hs) {
+		/* the request never took it */
+		tlsock_rule_put(rule);
+		kfree(sess);
+	}
 	return err;
 }
 
@@ -567,6 +659,15 @@ static int tlsock_policy_parse(struct genl_info *info, struct tlsock_rule *rule)
 
 	if (tb[TLSOCK_A_POLICY_CGROUP])
 		rule->cgroup = nla_get_u64(tb[TLSOCK_A_POLICY_CGROUP]);
+	rule->origin = TLSOCK_ORIGIN_ADMIN;
+	if (tb[TLSOCK_A_POLICY_ORIGIN]) {
+		rule->origin = nla_get_u32(tb[TLSOCK_A_POLICY_ORIGIN]);
+		if (rule->origin == TLSOCK_ORIGIN_UNSPEC) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_ORIGIN],
+					    "origin: admin or daemon");
+			return -EINVAL;
+		}
+	}
 	rule->req.role = rule->role;
 	if (tb[TLSOCK_A_POLICY_SERVER_NAME] && rule->role == TLSOCK_ROLE_SERVER) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[TLSOCK_A_POLICY_SERVER_NAME],
@@ -680,7 +781,9 @@ int tlsock_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tlsock_policy_net *pn = tlsock_policy_pernet(genl_info_net(info));
 	bool flush = nla_get_flag(info->attrs[TLSOCK_A_POLICY_FLUSH]);
+	const struct nlattr *o = info->attrs[TLSOCK_A_POLICY_ORIGIN];
 	struct tlsock_rule *rule, *tmp;
+	u8 origin = 0;
 	LIST_HEAD(gone);
 	u32 id;
 
@@ -688,11 +791,19 @@ int tlsock_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info, "policy-del takes either id or flush");
 		return -EINVAL;
 	}
+	if (o) {
+		origin = nla_get_u32(o);
+		if (!flush || origin == TLSOCK_ORIGIN_UNSPEC) {
+			NL_SET_ERR_MSG_ATTR(info->extack, o,
+					    "origin (admin or daemon) goes with flush only");
+			return -EINVAL;
+		}
+	}
 	id = flush ? 0 : nla_get_u32(info->attrs[TLSOCK_A_POLICY_ID]);
 
 	mutex_lock(&pn->lock);
 	list_for_each_entry_safe(rule, tmp, &pn->rules, node) {
-		if (!flush && rule->id != id)
+		if ((!flush && rule->id != id) || (origin && rule->origin != origin))
 			continue;
 		/* out of the table for connect() and bind() (RCU readers may still see it) */
 		list_del_rcu(&rule->node);
@@ -733,7 +844,8 @@ static int tlsock_policy_fill(struct sk_buff *msg, const struct tlsock_rule *rul
 	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_REFUSED,
 			      atomic64_read(&rule->refused), TLSOCK_A_POLICY_UNSPEC) ||
 	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_SKIPPED,
-			      atomic64_read(&rule->skipped), TLSOCK_A_POLICY_UNSPEC))
+			      atomic64_read(&rule->skipped), TLSOCK_A_POLICY_UNSPEC) ||
+	    nla_put_u32(msg, TLSOCK_A_POLICY_ORIGIN, rule->origin))
 		return -EMSGSIZE;
 	if (rule->cgroup &&
 	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_CGROUP, rule->cgroup, TLSOCK_A_POLICY_UNSPEC))
@@ -783,6 +895,144 @@ int tlsock_nl_policy_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	return err ?: skb->len;
 }
 
+/* --- netlink: session-get --- */
+
+/* @sk's local or peer address as a struct sockaddr_in or sockaddr_in6.  Socket lock held. */
+static int tlsock_sess_put_addr(struct sk_buff *msg, int type, const struct sock *sk, bool peer)
+{
+	if (sk->sk_family == AF_INET) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+
+		sin.sin_addr.s_addr = peer ? sk->sk_daddr : sk->sk_rcv_saddr;
+		sin.sin_port = peer ? sk->sk_dport : htons(sk->sk_num);
+		return nla_put(msg, type, sizeof(sin), &sin);
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+
+		sin6.sin6_addr = peer ? sk->sk_v6_daddr : sk->sk_v6_rcv_saddr;
+		sin6.sin6_port = peer ? sk->sk_dport : htons(sk->sk_num);
+		return nla_put(msg, type, sizeof(sin6), &sin6);
+	}
+#endif
+	return 0;
+}
+
+/* The request's outcome so far.  Socket lock held (the result fields are its). */
+static int tlsock_sess_put_state(struct sk_buff *msg, const struct tlsock_hs *hs)
+{
+	const char *san, *end = hs->san + sizeof(hs->san);
+
+	sock_owned_by_me(hs->sk);
+	switch (hs->state) {
+	case TLSOCK_HS_FAILED:
+		return nla_put_u32(msg, TLSOCK_A_SESSION_STATE, TLSOCK_STATE_FAILED) ||
+		       nla_put_u32(msg, TLSOCK_A_SESSION_ERROR, -hs->err) ? -EMSGSIZE : 0;
+	case TLSOCK_HS_DONE:
+		break;
+	default:
+		return nla_put_u32(msg, TLSOCK_A_SESSION_STATE, TLSOCK_STATE_PENDING);
+	}
+	if (nla_put_u32(msg, TLSOCK_A_SESSION_STATE, TLSOCK_STATE_ESTABLISHED) ||
+	    nla_put_u16(msg, TLSOCK_A_SESSION_VERSION, hs->version) ||
+	    nla_put_u16(msg, TLSOCK_A_SESSION_CIPHER, hs->cipher))
+		return -EMSGSIZE;
+	if ((hs->flags & TLSOCK_INFO_F_PEER_VERIFIED) &&
+	    nla_put_flag(msg, TLSOCK_A_SESSION_PEER_VERIFIED))
+		return -EMSGSIZE;
+	if (hs->subject[0] && nla_put_string(msg, TLSOCK_A_SESSION_PEER_SUBJECT, hs->subject))
+		return -EMSGSIZE;
+	/* NUL-separated, ended by an empty entry (or by the end of the array) */
+	for (san = hs->san; san < end && *san; san += strnlen(san, end - san) + 1) {
+		size_t n = strnlen(san, end - san);
+
+		if (n == end - san)
+			break;
+		if (nla_put_string(msg, TLSOCK_A_SESSION_PEER_SAN, san))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+/*
+ * One session's message.  The socket is referenced by the caller; its lock
+ * is taken here, with no lock of ours held (pn->lock and the xarray's nest
+ * inside socket locks).  A socket closed meanwhile has no request any more:
+ * nothing is written, and 0 returned.
+ */
+static int tlsock_sess_fill(struct sk_buff *msg, struct netlink_callback *cb, struct sock *sk,
+			    u32 rule_id, u8 role)
+{
+	const struct tcp_ulp_ops *ulp;
+	struct tlsock_ctx *ctx;
+	void *hdr;
+	int err = 0;
+
+	lock_sock(sk);
+	ulp = inet_csk(sk)->icsk_ulp_ops;
+	ctx = ulp && ulp->owner == THIS_MODULE ? tlsock_ctx(sk) : NULL;
+	if (!ctx || !ctx->hs)
+		goto out;
+	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &tlsock_genl_family, NLM_F_MULTI, TLSOCK_CMD_SESSION_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	if (nla_put_u32(msg, TLSOCK_A_SESSION_RULE_ID, rule_id) ||
+	    nla_put_u32(msg, TLSOCK_A_SESSION_ROLE, role) ||
+	    tlsock_sess_put_addr(msg, TLSOCK_A_SESSION_LOCAL_ADDR, sk, false) ||
+	    tlsock_sess_put_addr(msg, TLSOCK_A_SESSION_PEER_ADDR, sk, true) ||
+	    tlsock_sess_put_state(msg, ctx->hs)) {
+		genlmsg_cancel(msg, hdr);
+		err = -EMSGSIZE;
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* cb->args[0]: id of the next session to look at; the xarray is walked in id order */
+int tlsock_nl_session_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(skb->sk));
+	unsigned long index = cb->args[0];
+	int err = 0;
+
+	for (;;) {
+		struct tlsock_policy_sess *sess;
+		struct sock *sk = NULL;
+		u32 rule_id = 0;
+		u8 role = 0;
+
+		/* listed, a session's request holds its socket: a reference is safe to take */
+		xa_lock_bh(&pn->sessions);
+		sess = xa_find(&pn->sessions, &index, ULONG_MAX, XA_PRESENT);
+		if (sess) {
+			sk = sess->sk;
+			sock_hold(sk);
+			rule_id = sess->rule->id;
+			role = sess->rule->role;
+		}
+		xa_unlock_bh(&pn->sessions);
+		if (!sess)
+			break;
+		err = tlsock_sess_fill(skb, cb, sk, rule_id, role);
+		sock_put(sk);
+		if (err)
+			break;
+		cb->args[0] = ++index;
+		cond_resched();
+	}
+	/* a full message ends this part of the dump; the next one resumes at cb->args[0] */
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
 static int __net_init tlsock_policy_net_init(struct net *net)
 {
 	struct tlsock_policy_net *pn = tlsock_policy_pernet(net);
@@ -790,6 +1040,7 @@ static int __net_init tlsock_policy_net_init(struct net *net)
 	mutex_init(&pn->lock);
 	INIT_LIST_HEAD(&pn->rules);
 	INIT_LIST_HEAD(&pn->listeners);
+	xa_init_flags(&pn->sessions, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	return 0;
 }
 
@@ -804,6 +1055,8 @@ static void __net_exit tlsock_policy_net_exit(struct net *net)
 		tlsock_policy_unlink(pn, rule);
 	mutex_unlock(&pn->lock);
 	mutex_destroy(&pn->lock);
+	/* empty: every session's socket pinned the namespace */
+	xa_destroy(&pn->sessions);
 }
 
 static struct pernet_operations tlsock_policy_net_ops = {

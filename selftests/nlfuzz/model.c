@@ -23,13 +23,15 @@
  *               EINVAL and the request fails with EIO; else established
  *   POLICY_ADD  (CAP_NET_ADMIN over the namespace, as STATUS_GET) no BPF
  *               hooks in the module: EOPNOTSUPP; a rule that does not
- *               parse: EINVAL; else ENOSPC, as the suite runs with the
- *               module's policy_max at 0 (no rule may change the sockets
- *               the fuzzer's world is made of)
- *   POLICY_DEL  id and flush both or neither: EINVAL; an id: ENOENT (there
- *               is no rule); flush: 0
+ *               parse (origin 0 included): EINVAL; else ENOSPC, as the
+ *               suite runs with the module's policy_max at 0 (no rule may
+ *               change the sockets the fuzzer's world is made of)
+ *   POLICY_DEL  id and flush both or neither: EINVAL; an origin without
+ *               flush, or origin 0: EINVAL; an id: ENOENT (there is no
+ *               rule); flush: 0
  *   POLICY_GET  a dump only: NLMSG_DONE with 0 (no rule), EINVAL for
  *               attributes on 7.x, whose core refuses them without a policy
+ *   SESSION_GET as POLICY_GET (no rule, so no session)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,7 +59,7 @@ enum nf_pol {
 	NF_P_STRING,
 	NF_P_U8_MAX128,		/* policy-add prefix-len */
 	NF_P_U16_MIN1,		/* policy-add port */
-	NF_P_U32_MAX2,		/* policy-add role */
+	NF_P_U32_MAX2,		/* policy-add role, policy-add/-del origin */
 	NF_P_U64,
 	NF_P_PROFILE,		/* NUL-terminated, at most 63 */
 	NF_P_NAME,		/* NUL-terminated, at most 255 */
@@ -85,8 +87,8 @@ static const unsigned char nf_accept_policy[TLSOCK_A_ACCEPT_MAX + 1] = {
 	[TLSOCK_A_ACCEPT_PARK] = NF_P_FLAG,
 };
 
-/* kmod/genl.c: policy-add's maxattr is cgroup, policy-del's flush */
-static const unsigned char nf_padd_policy[TLSOCK_A_POLICY_CGROUP + 1] = {
+/* kmod/genl.c: the maxattr of policy-add and policy-del is origin */
+static const unsigned char nf_padd_policy[TLSOCK_A_POLICY_ORIGIN + 1] = {
 	[TLSOCK_A_POLICY_ROLE] = NF_P_U32_MAX2,
 	[TLSOCK_A_POLICY_ADDR] = NF_P_BINARY,
 	[TLSOCK_A_POLICY_PREFIX_LEN] = NF_P_U8_MAX128,
@@ -94,11 +96,13 @@ static const unsigned char nf_padd_policy[TLSOCK_A_POLICY_CGROUP + 1] = {
 	[TLSOCK_A_POLICY_PROFILE] = NF_P_PROFILE,
 	[TLSOCK_A_POLICY_SERVER_NAME] = NF_P_NAME,
 	[TLSOCK_A_POLICY_CGROUP] = NF_P_U64,
+	[TLSOCK_A_POLICY_ORIGIN] = NF_P_U32_MAX2,
 };
 
-static const unsigned char nf_pdel_policy[TLSOCK_A_POLICY_FLUSH + 1] = {
+static const unsigned char nf_pdel_policy[TLSOCK_A_POLICY_ORIGIN + 1] = {
 	[TLSOCK_A_POLICY_ID] = NF_P_U32,
 	[TLSOCK_A_POLICY_FLUSH] = NF_P_FLAG,
+	[TLSOCK_A_POLICY_ORIGIN] = NF_P_U32_MAX2,
 };
 
 /* An attribute as the handler sees it: the last one of its type. */
@@ -276,10 +280,17 @@ static bool nf_perm_before_dump(void)
 	return tlsock_kernel_before(6, 2);
 }
 
+/* The commands of rules and sessions: CAP_NET_ADMIN over the namespace */
 static bool nf_policy_cmd(uint8_t cmd)
 {
 	return cmd == TLSOCK_CMD_POLICY_ADD || cmd == TLSOCK_CMD_POLICY_DEL ||
-	       cmd == TLSOCK_CMD_POLICY_GET;
+	       cmd == TLSOCK_CMD_POLICY_GET || cmd == TLSOCK_CMD_SESSION_GET;
+}
+
+/* The family's dumps: the others are requests only */
+static bool nf_dump_cmd(uint8_t cmd)
+{
+	return cmd == TLSOCK_CMD_POLICY_GET || cmd == TLSOCK_CMD_SESSION_GET;
 }
 
 /* Whether @who lacks the permission of command @cmd (as the checks below say). */
@@ -356,6 +367,8 @@ static void nf_model_policy_add(const struct nf_seen *tb, struct nf_expect *x)
 	for (bit = prefix; addr->val && bit < max; bit++)
 		if (addr->val[bit / 8] & (0x80 >> (bit % 8)))
 			return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: bits set past prefix-len");
+	if (tb[TLSOCK_A_POLICY_ORIGIN].val && !nf_u32(&tb[TLSOCK_A_POLICY_ORIGIN]))
+		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD with origin 0");
 	if (tb[TLSOCK_A_POLICY_PROFILE].val && !nf_name_ok(&tb[TLSOCK_A_POLICY_PROFILE], true))
 		return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_ADD: a profile name with bad bytes");
 	if (tb[TLSOCK_A_POLICY_SERVER_NAME].val && role == TLSOCK_ROLE_SERVER)
@@ -471,8 +484,8 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 		flags &= ~NLM_F_DUMP;
 	if (flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO))
 		return nf_answer(x, NF_A_ERR, -EINVAL, "reserved or ambiguous nlmsg_flags");
-	/* POLICY_GET is the one dump; the others are requests only */
-	if (((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) != (g->cmd == TLSOCK_CMD_POLICY_GET)) {
+	/* POLICY_GET and SESSION_GET are dumps; the others are requests only */
+	if (((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) != nf_dump_cmd(g->cmd)) {
 		if (nf_perm_before_dump() &&
 		    (g->cmd == TLSOCK_CMD_ACCEPT || g->cmd == TLSOCK_CMD_DONE ||
 		     g->cmd == TLSOCK_CMD_STATUS_GET || nf_policy_cmd(g->cmd)) &&
@@ -480,7 +493,7 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 			return nf_answer(x, NF_A_ERR, -EPERM,
 					 "a dump refused by the operation's permission (before 6.2)");
 		return nf_answer(x, NF_A_ERR, -EOPNOTSUPP,
-				 g->cmd == TLSOCK_CMD_POLICY_GET ? "POLICY_GET is a dump only" :
+				 nf_dump_cmd(g->cmd) ? "POLICY_GET and SESSION_GET are dumps only" :
 				 "the family has no other dumps");
 	}
 	if (g->cmd != TLSOCK_CMD_ACCEPT && g->cmd != TLSOCK_CMD_DONE &&
@@ -489,23 +502,27 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 	if (nf_policy_cmd(g->cmd) && who == NF_UNPRIV)
 		return nf_answer(x, NF_A_ERR, -EPERM,
 				 "POLICY_* need CAP_NET_ADMIN over the namespace");
-	if (g->cmd == TLSOCK_CMD_POLICY_GET) {
+	if (nf_dump_cmd(g->cmd)) {
 		if (alen > 0 && !tlsock_kernel_before(7, 0))
-			return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_GET with attributes (7.x)");
-		return nf_answer(x, NF_A_ERR, 0, "POLICY_GET: a dump of no rule");
+			return nf_answer(x, NF_A_ERR, -EINVAL, "a dump with attributes (7.x)");
+		return nf_answer(x, NF_A_ERR, 0, "POLICY_GET or SESSION_GET: a dump of nothing");
 	}
 	if (g->cmd == TLSOCK_CMD_POLICY_ADD) {
-		err = nf_validate(attrs, alen, nf_padd_policy, TLSOCK_A_POLICY_CGROUP, tb);
+		err = nf_validate(attrs, alen, nf_padd_policy, TLSOCK_A_POLICY_ORIGIN, tb);
 		if (err)
 			return nf_answer(x, NF_A_POLICY, err, "POLICY_ADD refused by its policy");
 		return nf_model_policy_add(tb, x);
 	}
 	if (g->cmd == TLSOCK_CMD_POLICY_DEL) {
-		err = nf_validate(attrs, alen, nf_pdel_policy, TLSOCK_A_POLICY_FLUSH, tb);
+		err = nf_validate(attrs, alen, nf_pdel_policy, TLSOCK_A_POLICY_ORIGIN, tb);
 		if (err)
 			return nf_answer(x, NF_A_POLICY, err, "POLICY_DEL refused by its policy");
 		if (!tb[TLSOCK_A_POLICY_FLUSH].val == !tb[TLSOCK_A_POLICY_ID].val)
 			return nf_answer(x, NF_A_ERR, -EINVAL, "POLICY_DEL with id and flush, or neither");
+		if (tb[TLSOCK_A_POLICY_ORIGIN].val &&
+		    (!tb[TLSOCK_A_POLICY_FLUSH].val || !nf_u32(&tb[TLSOCK_A_POLICY_ORIGIN])))
+			return nf_answer(x, NF_A_ERR, -EINVAL,
+					 "POLICY_DEL with origin but no flush, or origin 0");
 		if (tb[TLSOCK_A_POLICY_FLUSH].val)
 			return nf_answer(x, NF_A_ERR, 0, "POLICY_DEL flush of no rule");
 		return nf_answer(x, NF_A_ERR, -ENOENT, "POLICY_DEL of an id that is no rule");

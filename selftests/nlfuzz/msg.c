@@ -532,8 +532,8 @@ static void nf_mutate_header(struct nf_rng *r, struct nf_msg *m)
 }
 
 /*
- * A policy-add (often a well-formed rule, then mutated), a policy-del or a
- * policy-get dump, with attribute garbage now and then.
+ * A policy-add (often a well-formed rule, then mutated), a policy-del, a
+ * policy-get or session-get dump, with attribute garbage now and then.
  */
 static void nf_gen_policy(struct nf_rng *r, uint16_t family, struct nf_msg *m)
 {
@@ -573,6 +573,8 @@ static void nf_gen_policy(struct nf_rng *r, uint16_t family, struct nf_msg *m)
 			nf_msg_add(m, nf_chance(r, 50) ? TLSOCK_A_POLICY_PROFILE :
 				   TLSOCK_A_POLICY_SERVER_NAME, n, strlen(n) + 1);
 		}
+		if (nf_chance(r, 20))
+			nf_msg_add_u32(m, TLSOCK_A_POLICY_ORIGIN, nf_below(r, 4));
 		break;
 	case 2:
 		nf_msg_init(m, family, TLSOCK_CMD_POLICY_DEL);
@@ -582,9 +584,12 @@ static void nf_gen_policy(struct nf_rng *r, uint16_t family, struct nf_msg *m)
 		}
 		if (nf_chance(r, 50))
 			nf_msg_add(m, TLSOCK_A_POLICY_FLUSH, NULL, 0);
+		if (nf_chance(r, 30))
+			nf_msg_add_u32(m, TLSOCK_A_POLICY_ORIGIN, nf_below(r, 4));
 		break;
 	default:
-		nf_msg_init(m, family, TLSOCK_CMD_POLICY_GET);
+		nf_msg_init(m, family, nf_chance(r, 50) ? TLSOCK_CMD_POLICY_GET :
+				       TLSOCK_CMD_SESSION_GET);
 		if (nf_chance(r, 80))
 			m->flags |= NLM_F_DUMP;
 		break;

@@ -28,7 +28,7 @@ tlscap=$here/tlscap.py
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=50
+plan=67
 n=0
 failed=0
 dpid=
@@ -418,6 +418,109 @@ check "redis both ends: TLS only on the wire" ok "${v%% *}" "$v"
 out=$(timeout 30 redis-cli -p $port PING 2>&1)
 check "the server rule deleted: the listener is plain TCP again" "PONG" "$out"
 
+# --- 11. rules in tlsockd.conf: loaded at start, removed at a clean stop ----------------
+daemon_rules() {	# rules tlsockd added from its file
+	"$tlsockctl" policy list | grep -c "(tlsockd.conf)"
+}
+admin_rules() {		# rules tlsockctl added
+	"$tlsockctl" policy list | grep "^[0-9]*: " | grep -vc "(tlsockd.conf)"
+}
+rule_of() {		# rule_of PORT: id of the file's rule for PORT
+	"$tlsockctl" policy list | grep "(tlsockd.conf)" | grep ":$1 profile" | cut -d: -f1
+}
+with_rules() {		# with_rules FILE RULE...: tlsockd.conf with a [policy] of RULEs in FILE
+	local f=$1 r
+	shift
+	mkconf
+	[ "$f" = "$work/tlsockd.conf" ] || cp "$work/tlsockd.conf" "$f"
+	printf '\n[policy]\n' >>"$f"
+	for r in "$@"; do
+		printf 'rule = %s\n' "$r" >>"$f"
+	done
+}
+kill "$dpid" && wait "$dpid" 2>/dev/null
+dpid=
+next_port
+cport=$port
+next_port
+sport=$port
+crule="client 127.0.0.1:$cport profile client server-name server.test"
+srule="server *:$sport profile server"
+
+with_rules "$work/bad.conf" "$crule" "client 127.0.0.1:$cport colour blue"
+line=$(grep -n "colour blue" "$work/bad.conf" | cut -d: -f1)
+out=$(timeout 30 "$tlsockd" -f -c "$work/bad.conf" 2>&1)
+rc=$?
+check "a bad rule in tlsockd.conf: the daemon does not start, and names file and line" \
+	"1 yes" "$rc $(grep -q "bad.conf:$line: rule .*colour" <<<"$out" && echo yes)" "$out"
+check "... and none of the file's rules is added" 0 "$(daemon_rules)"
+
+aid=$("$tlsockctl" policy add $srule)
+with_rules "$work/tlsockd.conf" "$crule" "$srule"
+line=$(grep -n "^rule = server" "$work/tlsockd.conf" | cut -d: -f1)
+out=$(timeout 30 "$tlsockd" -f -c "$work/tlsockd.conf" 2>&1)
+rc=$?
+check "a rule the kernel refuses (tlsockctl's already): no start, file and line named, no rule left" \
+	"1 yes 0" "$rc $(grep -q "tlsockd.conf:$line: rule .*refused by the kernel" <<<"$out" &&
+	echo yes) $(daemon_rules)" "$out"
+"$tlsockctl" policy del "$aid"
+
+admins=$(admin_rules)
+start_daemon || bail "tlsockd starts with rules" "$(tail -n 20 "$work/tlsockd.log")"
+check "tlsockd adds the rules of its file at start" 2 "$(daemon_rules)" "$("$tlsockctl" policy list)"
+crid=$(rule_of "$cport")
+srid=$(rule_of "$sport")
+s_server $cport
+timeout 40 python3 "$client" hold 127.0.0.1 $cport "sess" 4 >"$work/hold.out" 2>&1 &
+hold=$!
+wait_for 10 sh -c "'$tlsockctl' sessions | grep -q ':$cport rule $crid established'"
+out=$("$tlsockctl" sessions 2>&1)
+check "tlsockctl sessions lists the live session: addresses, rule, TLS, verified peer" yes \
+	"$(grep -A 1 "^client 127.0.0.1:[0-9]* -> 127.0.0.1:$cport rule $crid established TLS1.3 " \
+	<<<"$out" | grep -q 'peer verified ".*server.test' && echo yes)" "$out"
+wait "$hold"
+check "a connection the file's client rule covers: TLS" "sses sses" "$(cat "$work/hold.out")"
+wait_for 10 sh -c "! '$tlsockctl' sessions | grep -q ':$cport rule'"
+out=$("$tlsockctl" sessions 2>&1)
+check "closed, the session leaves the list" "" "$(grep ":$cport rule" <<<"$out")" "$out"
+check "tlsockd's log line of the handshake names the rule" yes \
+	"$(grep -q "req [0-9]* rule $crid client peer [^ ]*:$cport .*: ok" "$work/tlsockd.log" &&
+	echo yes)" "$(grep "peer [^ ]*:$cport" "$work/tlsockd.log")"
+
+port=$sport
+py_server --plain --count 3
+out=$(timeout 30 python3 "$tls_client" 127.0.0.1 $sport "$pki/ca.pem" "$pki/client.pem" \
+	"$pki/client.key" "cfgsrv" 2>&1)
+check "the file's server rule: a plain server behind mutual TLS" "vrsgfc TLSv1.3 plain" \
+	"$out $(head -n 1 "$work/srv.$sport")"
+check "... and the server handshake's log line names its rule" yes \
+	"$(grep -q "req [0-9]* rule $srid server peer .*: ok .*client.test" "$work/tlsockd.log" &&
+	echo yes)" "$(grep " rule $srid " "$work/tlsockd.log")"
+
+kill "$dpid" && wait "$dpid" 2>/dev/null
+dpid=
+check "a clean stop removes the file's rules and leaves tlsockctl's" "0 $admins" \
+	"$(daemon_rules) $(admin_rules)" "$("$tlsockctl" policy list)"
+out=$(timeout 30 python3 "$client" echo 127.0.0.1 $sport "afterstop" 2>&1)
+check "the listener the file's rule adopted serves plain TCP again, unbroken" "potsretfa 2" \
+	"$out $(grep -c '^plain' "$work/srv.$sport")"
+
+start_daemon || bail "tlsockd restarts with rules" "$(tail -n 20 "$work/tlsockd.log")"
+check "restarted: the file's rules are back, once each" 2 "$(daemon_rules)"
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+check "a killed daemon leaves its rules in place (fail closed)" 2 "$(daemon_rules)"
+start_daemon || bail "tlsockd starts after a kill" "$(tail -n 20 "$work/tlsockd.log")"
+check "the next start replaces them: no duplicate, no EEXIST" 2 "$(daemon_rules)" \
+	"$("$tlsockctl" policy list)"
+
+"$tlsockctl" policy flush daemon
+check "policy flush daemon removes the file's rules only" "0 $admins" \
+	"$(daemon_rules) $(admin_rules)"
+"$tlsockctl" policy flush
+check "policy flush removes every rule" "no rules" "$("$tlsockctl" policy list 2>&1)"
+
 # The server closes first: its end lingers in TIME_WAIT, made from a child of an adopted
 # listener.  (After rmmod the VM destroys what TCP still holds: none of it may point into
 # the module.)
@@ -431,7 +534,7 @@ tw=$(ss -Htan state time-wait "( sport = :$port )" | wc -l)
 check "the transparent server closes first: its end waits in TIME_WAIT" "221 bye TLSv1.3 yes" \
 	"$out $([ "$tw" -ge 1 ] && echo yes)"
 
-# --- 11. taking it all away -----------------------------------------------------------
+# --- 12. taking it all away -----------------------------------------------------------
 "$tlsockctl" policy del all
 check "policy del all empties the table" "no rules" "$("$tlsockctl" policy list 2>&1)"
 "$tlsockctl" hooks detach >/dev/null

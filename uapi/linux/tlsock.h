@@ -108,6 +108,23 @@ enum tlsock_role {
 	TLSOCK_ROLE_MAX = (__TLSOCK_ROLE_MAX - 1)
 };
 
+/**
+ * enum tlsock_origin - Who added a transparent TLS rule. "admin" rules
+ *   (tlsockctl policy add) stay until deleted; "daemon" rules come from
+ *   tlsockd.conf and tlsockd deletes them again (policy-del with flush and
+ *   origin) when it stops, and when it starts, in case a daemon before it died
+ *   with its rules in place.
+ */
+enum tlsock_origin {
+	TLSOCK_ORIGIN_UNSPEC,
+	TLSOCK_ORIGIN_ADMIN,
+	TLSOCK_ORIGIN_DAEMON,
+
+	/* private: */
+	__TLSOCK_ORIGIN_MAX,
+	TLSOCK_ORIGIN_MAX = (__TLSOCK_ORIGIN_MAX - 1)
+};
+
 enum {
 	TLSOCK_A_ACCEPT_UNSPEC,
 	TLSOCK_A_ACCEPT_REQ_ID,
@@ -120,6 +137,7 @@ enum {
 	TLSOCK_A_ACCEPT_PEER_ADDR,
 	TLSOCK_A_ACCEPT_LOCAL_ADDR,
 	TLSOCK_A_ACCEPT_PARK,
+	TLSOCK_A_ACCEPT_RULE_ID,
 
 	__TLSOCK_A_ACCEPT_MAX,
 	TLSOCK_A_ACCEPT_MAX = (__TLSOCK_A_ACCEPT_MAX - 1)
@@ -184,9 +202,28 @@ enum {
 	TLSOCK_A_POLICY_HANDSHAKES_FAILED,
 	TLSOCK_A_POLICY_REFUSED,
 	TLSOCK_A_POLICY_SKIPPED,
+	TLSOCK_A_POLICY_ORIGIN,
 
 	__TLSOCK_A_POLICY_MAX,
 	TLSOCK_A_POLICY_MAX = (__TLSOCK_A_POLICY_MAX - 1)
+};
+
+enum {
+	TLSOCK_A_SESSION_UNSPEC,
+	TLSOCK_A_SESSION_RULE_ID,
+	TLSOCK_A_SESSION_ROLE,
+	TLSOCK_A_SESSION_LOCAL_ADDR,
+	TLSOCK_A_SESSION_PEER_ADDR,
+	TLSOCK_A_SESSION_STATE,
+	TLSOCK_A_SESSION_VERSION,
+	TLSOCK_A_SESSION_CIPHER,
+	TLSOCK_A_SESSION_PEER_VERIFIED,
+	TLSOCK_A_SESSION_PEER_SUBJECT,
+	TLSOCK_A_SESSION_PEER_SAN,
+	TLSOCK_A_SESSION_ERROR,
+
+	__TLSOCK_A_SESSION_MAX,
+	TLSOCK_A_SESSION_MAX = (__TLSOCK_A_SESSION_MAX - 1)
 };
 
 enum {
@@ -199,6 +236,7 @@ enum {
 	TLSOCK_CMD_POLICY_ADD,
 	TLSOCK_CMD_POLICY_DEL,
 	TLSOCK_CMD_POLICY_GET,
+	TLSOCK_CMD_SESSION_GET,
 
 	__TLSOCK_CMD_MAX,
 	TLSOCK_CMD_MAX = (__TLSOCK_CMD_MAX - 1)
