@@ -18,7 +18,11 @@
 #   make soak            an hour of managed sessions with KeyUpdates and daemon restarts (SOAK_SECS)
 #   make check-ktls      the kTLS conformance suite against the kernel's own tls module
 #   make bench           build and run the benchmark in one VM boot, under QEMU's icount
-#                        (BENCH_ARGS="--parts bulk --dirs tx" passes options to tlsbench)
+#                        (BENCH_ARGS="--parts bulk --dirs tx" passes options to tlsbench,
+#                        BENCH_ARGS="--only redis" runs one part: see selftests/bench/run-bench.sh)
+#   make bench-redis     only its transparent-TLS part: redis-benchmark against plain, tlsock
+#                        by policy, Redis's native TLS and stunnel (REDIS_ARGS passes options to
+#                        selftests/bench/redis-bench.sh)
 #   make bench-load      the load benchmark in one VM boot: kernel memory per socket of plain TCP,
 #                        kTLS and tlsock at LOAD_PAIRS connections each (default 10000), what
 #                        closing them gives back, then a handshake flood past the caps
@@ -170,6 +174,9 @@ bench: all
 	$(MAKE) -C selftests/bench
 	$(VM) --icount --timeout $(BENCH_TIMEOUT) -- selftests/bench/run-bench.sh $(BENCH_ARGS)
 
+bench-redis: all
+	$(VM) --icount --timeout $(BENCH_TIMEOUT) -- selftests/bench/redis-bench.sh $(REDIS_ARGS)
+
 # Memory, not speed: no --icount needed.
 bench-load: all
 	$(MAKE) -C selftests/bench
@@ -236,4 +243,4 @@ clean:
 	@for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all module userspace selftests check check-daemon check-pkg deb check-ktls debug-kernel module-debug module-6.1 module-7 bench bench-load demo fuzz soak install style clean
+.PHONY: all module userspace selftests check check-daemon check-pkg deb check-ktls debug-kernel module-debug module-6.1 module-7 bench bench-redis bench-load demo fuzz soak install style clean

@@ -13,6 +13,12 @@
 #    talk mutual TLS after one setsockopt(SOL_TLSOCK, TLSOCK_HANDSHAKE) each: tlsockd performs
 #    the handshakes, the kernel owns the sessions, TLSOCK_INFO tells each end what it got. Then
 #    an unmodified `openssl s_client` with a client certificate talks to the same C server.
+#
+# 3. Transparent TLS by policy. An unmodified redis-server and redis-cli, started with their
+#    plain-TCP options only, talk mutual TLS because two rules say so: a server rule on
+#    redis-server's port, a client rule for connections to it (tlsockctl policy add, the cgroup
+#    hooks of tlsockctl hooks attach). tcpdump shows TLS records and no plaintext; TLSOCK_INFO,
+#    read off both programs' sockets with pidfd_getfd(), names the peer each end verified.
 
 set -u
 
@@ -23,11 +29,16 @@ tlsockd=$here/../daemon/tlsockd
 tlsockctl=$here/../daemon/tlsockctl
 port=4433
 port2=4434
+port3=6380
 tmp=
 srv=
 cli=
 dmn=
 dsrv=
+rds=
+blp=
+cap=
+hooked=
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
@@ -38,6 +49,13 @@ cleanup()
 	[ -n "$cli" ] && kill "$cli" 2>/dev/null
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
 	[ -n "$dsrv" ] && kill "$dsrv" 2>/dev/null
+	[ -n "$blp" ] && kill "$blp" 2>/dev/null
+	[ -n "$rds" ] && kill "$rds" 2>/dev/null
+	[ -n "$cap" ] && kill "$cap" 2>/dev/null
+	if [ -n "$hooked" ]; then	# rmmod tlsock needs the rules and the hooks gone
+		"$tlsockctl" policy del all >/dev/null 2>&1
+		"$tlsockctl" hooks detach >/dev/null 2>&1
+	fi
 	[ -n "$dmn" ] && kill "$dmn" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "$tmp" ] && rm -rf "$tmp"
@@ -58,7 +76,7 @@ wait_for()
 
 [ -d /sys/module/tlsock ] || die "tlsock.ko is not loaded"
 [ -x "$peer" ] || die "$peer is missing (make -C selftests/interop)"
-for b in "$demo/demo_server" "$demo/demo_client" "$tlsockd" "$tlsockctl"; do
+for b in "$demo/demo_server" "$demo/demo_client" "$demo/demo_peek" "$tlsockd" "$tlsockctl"; do
 	[ -x "$b" ] || die "$b is missing (make all)"
 done
 tmp=$(mktemp -d) || die "mktemp"
@@ -218,6 +236,10 @@ printf 'let me in\n' |
 grep -m1 -iE 'alert|error' "$tmp/sclient2.out" | cut -c1-120 | sed 's/^/  s_client: /'
 wait "$dsrv"
 dsrv=
+rds=
+blp=
+cap=
+hooked=
 echo "  --- demo_server:"
 show_new "$tmp/dserver.out"
 grep -q 'handshake failed: Required key not available' "$tmp/dserver.out" || rc2=1
@@ -236,4 +258,116 @@ else
 	step "Part 2 FAILED"
 	tail -n 20 "$tmp/tlsockd.log" | sed 's/^/  tlsockd: /'
 fi
-[ "$rc" = 0 ] && [ "$rc2" = 0 ]
+
+# --- Part 3: transparent TLS by policy -----------------------------------------------------------
+
+rc3=0
+step "Part 3: transparent TLS by policy. redis-server and redis-cli, unmodified, plain TCP only"
+echo "  redis-server --port $port3 (no --tls-port) and redis-cli -p $port3 (no --tls): neither"
+echo "  is told about TLS; two rules and tlsockd (the same profiles as part 2) make it mutual TLS"
+"$tlsockd" -f -c "$tmp/tlsockd.conf" > "$tmp/tlsockd3.log" 2>&1 &
+dmn=$!
+wait_for "'$tlsockctl' status 2>/dev/null | grep -q '^daemon: listening'" 100 ||
+	die "tlsockd did not start: $(tail -n 3 "$tmp/tlsockd3.log")"
+
+step "tlsockctl hooks attach: cgroup BPF programs on connect and post_bind, for every process"
+hooked=1
+out=$("$tlsockctl" hooks attach 2>&1) ||
+	die "tlsockctl hooks attach: $out (policy_hooks=$(cat \
+		/sys/module/tlsock/parameters/policy_hooks 2>/dev/null))"
+[ -n "$out" ] && echo "$out" | sed 's/^/  /'
+echo "  pinned in /sys/fs/bpf/tlsock: $(cd /sys/fs/bpf/tlsock && echo *)"
+
+step "Two rules: redis-server's port takes mutual TLS; connections to it make mutual TLS"
+sid=$("$tlsockctl" policy add server "127.0.0.1:$port3" profile demo-server) ||
+	die "policy add server"
+cid=$("$tlsockctl" policy add client "127.0.0.1:$port3" profile demo-client \
+	server-name localhost) || die "policy add client"
+echo "  \$ tlsockctl policy add server 127.0.0.1:$port3 profile demo-server"
+echo "  $sid"
+echo "  \$ tlsockctl policy add client 127.0.0.1:$port3 profile demo-client server-name localhost"
+echo "  $cid"
+echo "  \$ tlsockctl policy list"
+"$tlsockctl" policy list | sed 's/^/  /'
+
+step "redis-server on plain port $port3, and tcpdump on lo (port $port3)"
+redis-server --port "$port3" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" \
+	--logfile "$tmp/redis.log" &
+rds=$!
+wait_for "ss -Hltn 'sport = :$port3' | grep -q LISTEN" 100 || die "redis-server did not start"
+echo "  redis-server pid $rds: $(grep -o 'Ready to accept connections.*' "$tmp/redis.log")"
+tcpdump -i lo --immediate-mode -U -s 0 -w "$tmp/redis.pcap" "tcp port $port3" \
+	2> "$tmp/tcpdump.err" &
+cap=$!
+wait_for "grep -q 'listening on' '$tmp/tcpdump.err'" 100 || die "tcpdump did not start"
+
+step "redis-cli SET and GET, as if there were no TLS"
+value="hello from a plain redis-cli, plaintext-marker-demo"
+echo "  \$ redis-cli -p $port3 SET greeting \"$value\""
+out=$(timeout 30 redis-cli -p "$port3" SET greeting "$value" 2>&1)
+echo "  $out"
+[ "$out" = OK ] || rc3=1
+echo "  \$ redis-cli -p $port3 GET greeting"
+out=$(timeout 30 redis-cli -p "$port3" GET greeting 2>&1)
+echo "  $out"
+[ "$out" = "$value" ] || rc3=1
+
+step "A connection held open (redis-cli BLPOP waits), as ss -ti shows it at both ends"
+timeout 60 redis-cli -p "$port3" BLPOP demo-queue 30 > "$tmp/blpop.out" 2>&1 &
+blp=$!
+wait_for "redis-cli -p $port3 CLIENT LIST 2>/dev/null | grep -q cmd=blpop" 300 ||
+	{ rc3=1; echo "  BLPOP never reached redis-server"; }
+ss -Htni "sport = :$port3 or dport = :$port3" | grep -v LISTEN | sed 's/^[[:space:]]*/  /'
+
+step "TLSOCK_INFO of both programs' sockets (demo_peek takes them with pidfd_getfd)"
+blp_pid=$(pgrep -P "$blp" -x redis-cli || echo "$blp")
+"$demo/demo_peek" "$blp_pid" | sed 's/^/  /'
+[ "${PIPESTATUS[0]}" = 0 ] || rc3=1
+"$demo/demo_peek" "$rds" | sed 's/^/  /'
+[ "${PIPESTATUS[0]}" = 0 ] || rc3=1
+
+echo "  \$ redis-cli -p $port3 LPUSH demo-queue wake-up"
+echo "  $(timeout 30 redis-cli -p "$port3" LPUSH demo-queue wake-up 2>&1)"
+wait "$blp"
+blp=
+echo "  the BLPOP client got: $(tr '\n' ' ' < "$tmp/blpop.out")"
+grep -q wake-up "$tmp/blpop.out" || rc3=1
+
+step "The capture: every stream is TLS records from its first byte, no plaintext in it"
+sleep 0.5
+kill "$cap" 2>/dev/null
+wait "$cap" 2>/dev/null
+cap=
+echo "  $(tcpdump -r "$tmp/redis.pcap" 2>/dev/null | wc -l) packets captured; the records of the" \
+	"first four connections' streams:"
+python3 "$here/policy/tlscap.py" --list "$tmp/redis.pcap" "$port3" plaintext-marker-demo \
+	greeting BLPOP wake-up > "$tmp/tlscap.out"
+v=$?
+grep '^  ' "$tmp/tlscap.out" | head -n 8
+echo "  verdict: $(grep -v '^  ' "$tmp/tlscap.out")"
+[ "$v" = 0 ] || rc3=1
+echo "  \"greeting\", \"plaintext-marker-demo\" in the capture: $(grep -ac \
+	-e greeting -e plaintext-marker-demo "$tmp/redis.pcap") packets"
+
+step "The rules' counters: connections covered, handshakes ok and failed"
+"$tlsockctl" policy list | sed 's/^/  /'
+
+step "tlsockd's log: both ends' handshakes, with the peer identity each verified"
+sed -nE 's/^.*(req [0-9]+ )/\1/; s/ peer 127\.0\.0\.1:[0-9]+//; s/ profile [^:]*:/:/;
+	s/ san [^ ]*//; /^req /p' "$tmp/tlsockd3.log" | head -n 6 | sed 's/^/  /'
+
+"$tlsockctl" policy del all > /dev/null
+"$tlsockctl" hooks detach > /dev/null
+hooked=
+kill "$rds" "$dmn" 2>/dev/null
+wait "$rds" "$dmn" 2>/dev/null
+rds=
+dmn=
+
+if [ "$rc3" = 0 ]; then
+	step "Part 3 done: unmodified redis-server and redis-cli spoke mutual TLS, chosen by policy"
+else
+	step "Part 3 FAILED"
+	tail -n 20 "$tmp/tlsockd3.log" | sed 's/^/  tlsockd: /'
+fi
+[ "$rc" = 0 ] && [ "$rc2" = 0 ] && [ "$rc3" = 0 ]

@@ -1,15 +1,43 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# What `make bench` runs inside the VM (tlsock.ko already loaded by the VM runner):
-# load the kernel's own kTLS next to it, show which crypto drivers serve the ciphers, run
-# tlsbench and print its report. Arguments go to tlsbench (see tlsbench --help).
-# Exit status is tlsbench's: 0 all measured, 1 failure or tlsock not loaded, 2 no kTLS.
+# What `make bench` runs inside the VM (tlsock.ko already loaded by the VM runner), in three
+# parts: tlsbench (load the kernel's own kTLS next to tlsock, show which crypto drivers serve
+# the ciphers, run tlsbench and print its report), handshake (hs-bench.sh: handshakes through
+# tlsockd against in-process GnuTLS) and redis (redis-bench.sh: redis-benchmark against plain,
+# transparent tlsock, Redis's native TLS and a stunnel pair).
+#
+#   run-bench.sh [--only tlsbench,handshake,redis] [--redis-args "ARGS"] [TLSBENCH-ARGS...]
+#
+# --only picks the parts (default all three); --redis-args passes options to redis-bench.sh;
+# every other argument goes to tlsbench (see tlsbench --help).
+# Exit status: tlsbench's (0 all measured, 1 failure or tlsock not loaded, 2 no kTLS), or 1 when
+# a later part failed and tlsbench did not.
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
 bin=${TLSBENCH:-$here/tlsbench}
+only=tlsbench,handshake,redis
+redis_args=
+args=()
 
-if [ ! -x "$bin" ]; then
+while [ $# -gt 0 ]; do
+	case $1 in
+	--only) only=$2; shift ;;
+	--redis-args) redis_args=$2; shift ;;
+	*) args+=("$1") ;;
+	esac
+	shift
+done
+for p in ${only//,/ }; do
+	case $p in
+	tlsbench|handshake|redis) ;;
+	*) echo "run-bench: unknown part $p (tlsbench, handshake, redis)" >&2; exit 1 ;;
+	esac
+done
+part() { [[ ",$only," == *",$1,"* ]]; }
+rc=0
+
+if part tlsbench && [ ! -x "$bin" ]; then
 	echo "run-bench: $bin is missing: build it first (make -C selftests/bench)" >&2
 	exit 1
 fi
@@ -32,8 +60,10 @@ if [ "${TLSOCK_VM_ICOUNT:-0}" = 1 ]; then
 elif [ "${TLSOCK_VM:-0}" = 1 ]; then
 	echo "run-bench: timing: guest clock follows the host clock: host load adds noise"
 fi
-"$bin" "$@"
-rc=$?
+if part tlsbench; then
+	"$bin" "${args[@]}"
+	rc=$?
+fi
 # The driver the crypto API picked (highest priority) for each AEAD the kernel stacks used;
 # the templates only show up in /proc/crypto once something has asked for them.
 awk -F' *: ' '
@@ -51,8 +81,16 @@ awk -F' *: ' '
 	END { for (n in best) printf "run-bench: crypto %s -> %s\n", n, best[n] }
 ' /proc/crypto | sort
 
-echo "run-bench: tlsbench exit status $rc"
+part tlsbench && echo "run-bench: tlsbench exit status $rc"
 
 # Handshakes through tlsockd against in-process GnuTLS, in the same boot.
-"$here/hs-bench.sh" || { [ "$rc" = 0 ] && rc=1; }
+if part handshake; then
+	"$here/hs-bench.sh" || { [ "$rc" = 0 ] && rc=1; }
+fi
+
+# An unmodified redis-server and redis-benchmark: plain, tlsock by policy, native TLS, stunnel.
+if part redis; then
+	# shellcheck disable=SC2086 # --redis-args holds several options
+	"$here/redis-bench.sh" $redis_args || { [ "$rc" = 0 ] && rc=1; }
+fi
 exit $rc

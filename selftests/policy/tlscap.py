@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """Check a capture of the policy suite: every TCP stream to or from PORT is TLS.
 
-  tlscap.py FILE.pcap PORT MARKER...
+  tlscap.py [--list] FILE.pcap PORT MARKER...
 
 For each direction of each connection, the payload bytes, put in sequence
 order, must parse as TLS records from the first byte on (content types 20-23,
 version 0x0301-0x0303, lengths within RFC 8446's limit), and no MARKER may
 appear anywhere in the capture.  Prints "ok N streams, M records" or what is
 wrong, and exits 0 or 1.  Reads pcap files of Ethernet or Linux cooked
-captures, IPv4 and IPv6.
+captures, IPv4 and IPv6.  --list also prints each stream's records, in order,
+as content type and length (the demo shows them).
 """
 import struct
 import sys
@@ -50,7 +51,21 @@ def tcp_of(link, frame):
     return (src, sport, dst, dport), seq, seg[13], seg[doff:]
 
 
+TYPES = {20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data"}
+
+
+def show(key, recs):
+    """One line per stream: its records as type(length), the first 8 of them"""
+    words = ["%s(%d)" % (TYPES[t], n) for t, n in recs[:8]]
+    if len(recs) > 8:
+        words.append("... %d more" % (len(recs) - 8))
+    print("  %d -> %d: %s" % (key[1], key[3], " ".join(words)))
+
+
 def main(argv):
+    listing = len(argv) > 1 and argv[1] == "--list"
+    if listing:
+        argv = argv[1:]
     path, port, markers = argv[1], int(argv[2]), [m.encode() for m in argv[3:]]
     raw = open(path, "rb").read()
     for m in markers:
@@ -90,6 +105,7 @@ def main(argv):
                 return 1
             buf += p
         nstreams += 1
+        recs = []
         i = 0
         while i < len(buf):
             if len(buf) - i < 5:
@@ -103,6 +119,9 @@ def main(argv):
                 return 1
             i += 5 + ln
             nrec += 1
+            recs.append((ctype, ln))
+        if listing:
+            show(key, recs)
     if not nstreams:
         print("no payload on port %d in the capture" % port)
         return 1
