@@ -378,11 +378,12 @@ int tlsock_hs_validate(const struct tlsock_handshake *req)
 
 static void tlsock_hs_begin(struct work_struct *work);
 
-static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_handshake *req)
+static struct tlsock_hs *tlsock_hs_alloc(struct sock *sk, const struct tlsock_handshake *req,
+				       gfp_t gfp)
 {
 	struct tlsock_hs *hs;
 
-	hs = kzalloc(sizeof(*hs), GFP_KERNEL_ACCOUNT);
+	hs = kzalloc(sizeof(*hs), gfp);
 	if (!hs)
 		return NULL;
 	refcount_set(&hs->ref, 1);	/* ctx->hs */
@@ -453,7 +454,7 @@ static int tlsock_hs_submit(struct sock *sk, struct tlsock_ctx *ctx,
 	struct tlsock_hs *hs;
 	int err;
 
-	hs = tlsock_hs_alloc(sk, req);
+	hs = tlsock_hs_alloc(sk, req, GFP_KERNEL_ACCOUNT);
 	if (!hs)
 		return -ENOMEM;
 	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
@@ -496,12 +497,12 @@ static void tlsock_hs_begin(struct work_struct *work)
 static struct tlsock_hs *tlsock_hs_for_caller(struct sock *sk, struct tlsock_ctx *ctx,
 					      const struct tlsock_handshake *req,
 					      const struct tlsock_hs_caller *caller, void *priv,
-					      u8 state)
+					      u8 state, gfp_t gfp)
 {
 	struct tlsock_hs *hs;
 
 	sock_owned_by_me(sk);
-	hs = tlsock_hs_alloc(sk, req);
+	hs = tlsock_hs_alloc(sk, req, gfp);
 	if (!hs)
 		return NULL;
 	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_HS_REQUESTED);
@@ -524,13 +525,15 @@ static struct tlsock_hs *tlsock_hs_for_caller(struct sock *sk, struct tlsock_ctx
  * when TCP leaves SYN_SENT.  Meanwhile, as for any unfinished request, the
  * application's I/O waits and poll shows no readiness.
  *
- * Context: process context, socket lock held.
+ * Context: process context, socket lock held, possibly inside a BPF hook:
+ * does not sleep (TLSOCK_GFP_HOOK).
  * Return: 0 or -ENOMEM.
  */
 int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
 		  const struct tlsock_hs_caller *caller, void *priv)
 {
-	struct tlsock_hs *hs = tlsock_hs_for_caller(sk, ctx, req, caller, priv, TLSOCK_HS_ARMED);
+	struct tlsock_hs *hs = tlsock_hs_for_caller(sk, ctx, req, caller, priv, TLSOCK_HS_ARMED,
+						   TLSOCK_GFP_HOOK);
 
 	return hs ? 0 : -ENOMEM;
 }
@@ -551,7 +554,8 @@ int tlsock_hs_arm(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_h
 int tlsock_hs_begin_now(struct sock *sk, struct tlsock_ctx *ctx, const struct tlsock_handshake *req,
 			const struct tlsock_hs_caller *caller, void *priv)
 {
-	struct tlsock_hs *hs = tlsock_hs_for_caller(sk, ctx, req, caller, priv, TLSOCK_HS_PENDING);
+	struct tlsock_hs *hs = tlsock_hs_for_caller(sk, ctx, req, caller, priv, TLSOCK_HS_PENDING,
+						   GFP_KERNEL_ACCOUNT);
 
 	return hs ? tlsock_hs_start(sk, hs) : -ENOMEM;
 }

@@ -27,7 +27,8 @@ static int tlsock_family(const struct sock *sk)
 	return sk->sk_family == AF_INET6 ? TLSOCK_V6 : TLSOCK_V4;
 }
 
-static DEFINE_MUTEX(tlsock_proto_lock);
+/* a spinlock: the first socket may come through a BPF hook (TLSOCK_GFP_HOOK) */
+static DEFINE_SPINLOCK(tlsock_proto_lock);
 /* written once under tlsock_proto_lock, then read-only (release/acquire) */
 static const struct proto *tlsock_base_prot[TLSOCK_NFAM];
 static const struct proto_ops *tlsock_base_ops[TLSOCK_NFAM];
@@ -420,7 +421,7 @@ static int tlsock_get_ops(struct sock *sk, int fam)
 		   READ_ONCE(tlsock_base_ops[fam]) == ops))
 		return 0;
 
-	mutex_lock(&tlsock_proto_lock);
+	spin_lock(&tlsock_proto_lock);
 	if (!tlsock_base_prot[fam]) {
 		tlsock_build(fam, prot, ops);
 		WRITE_ONCE(tlsock_base_ops[fam], ops);
@@ -429,7 +430,7 @@ static int tlsock_get_ops(struct sock *sk, int fam)
 	/* a socket whose operations were changed by someone else */
 	if (tlsock_base_prot[fam] != prot || tlsock_base_ops[fam] != ops)
 		err = -EOPNOTSUPP;
-	mutex_unlock(&tlsock_proto_lock);
+	spin_unlock(&tlsock_proto_lock);
 	return err;
 }
 
@@ -448,11 +449,11 @@ static int tlsock_check_sock(struct sock *sk)
 	return tlsock_get_ops(sk, tlsock_family(sk));
 }
 
-static struct tlsock_ctx *tlsock_ctx_alloc(struct sock *sk)
+static struct tlsock_ctx *tlsock_ctx_alloc(struct sock *sk, gfp_t gfp)
 {
 	struct tlsock_ctx *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	ctx = kzalloc(sizeof(*ctx), gfp);
 	if (!ctx)
 		return NULL;
 	ctx->sk = sk;
@@ -489,8 +490,11 @@ static void tlsock_publish(struct sock *sk, struct tlsock_ctx *ctx,
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
-/* A new context for @sk, if tlsock may sit on it (tlsock_check_sock()).  Socket lock held. */
-static struct tlsock_ctx *tlsock_ctx_new(struct sock *sk)
+/*
+ * A new context for @sk, if tlsock may sit on it (tlsock_check_sock()).
+ * Socket lock held; sleeps only as @gfp allows.
+ */
+static struct tlsock_ctx *tlsock_ctx_new(struct sock *sk, gfp_t gfp)
 {
 	struct tlsock_ctx *ctx;
 	int err;
@@ -499,7 +503,7 @@ static struct tlsock_ctx *tlsock_ctx_new(struct sock *sk)
 	err = tlsock_check_sock(sk);
 	if (err)
 		return ERR_PTR(err);
-	ctx = tlsock_ctx_alloc(sk);
+	ctx = tlsock_ctx_alloc(sk, gfp);
 	return ctx ?: ERR_PTR(-ENOMEM);
 }
 
@@ -509,7 +513,7 @@ static int tlsock_ulp_init(struct sock *sk)
 
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return -ENOTCONN;
-	ctx = tlsock_ctx_new(sk);
+	ctx = tlsock_ctx_new(sk, GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	tlsock_publish(sk, ctx, NULL);
@@ -556,7 +560,8 @@ static void tlsock_ulp_take(struct sock *sk, struct tlsock_ctx *ctx,
  * then icsk_ulp_ops.  The ULP is released by TCP when the socket is
  * destroyed, as any other.
  *
- * Context: process context, socket lock held.
+ * Context: process context, socket lock held, inside the connect hook's BPF
+ * program (RCU read side): does not sleep (TLSOCK_GFP_HOOK).
  * Return: 0, -ENOMEM, or -EINVAL/-EOPNOTSUPP for a socket tlsock cannot
  * sit on (no file, in a sockmap, operations replaced by someone else).
  */
@@ -568,7 +573,7 @@ int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
 
 	if (sk->sk_state != TCP_CLOSE || inet_csk(sk)->icsk_ulp_ops)
 		return -EINVAL;
-	ctx = tlsock_ctx_new(sk);
+	ctx = tlsock_ctx_new(sk, TLSOCK_GFP_HOOK);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	err = tlsock_hs_arm(sk, ctx, req, caller, priv);
@@ -603,7 +608,7 @@ int tlsock_attach_child(struct sock *sk, const struct tlsock_handshake *req,
 
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return -EINVAL;
-	ctx = tlsock_ctx_new(sk);
+	ctx = tlsock_ctx_new(sk, GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	tlsock_ulp_take(sk, ctx, NULL);
@@ -614,6 +619,7 @@ int tlsock_attach_child(struct sock *sk, const struct tlsock_handshake *req,
  * tlsock_attach_listener() - adopt a listening (or bound) socket for a server rule
  * @sk: the socket, bound, listening or about to
  * @lst: the adoption; the context keeps the caller's reference
+ * @gfp: for the context: TLSOCK_GFP_HOOK inside the post_bind hook
  *
  * The listener keeps TCP's callbacks and behaviour; what changes is that
  * listen() accepts the ULP (it has a clone operation), that a child is
@@ -623,10 +629,10 @@ int tlsock_attach_child(struct sock *sk, const struct tlsock_handshake *req,
  * operations are published before the protocol, so a child copied in
  * between still goes through tlsock_clone().
  *
- * Context: process context, socket lock held.
+ * Context: process context, socket lock held; sleeps only as @gfp allows.
  * Return: 0, -EEXIST (a ULP is there), -EINVAL, -EOPNOTSUPP or -ENOMEM.
  */
-int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst)
+int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst, gfp_t gfp)
 {
 	int fam = tlsock_family(sk);
 	struct tlsock_ctx *ctx;
@@ -635,7 +641,7 @@ int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst)
 		return -EEXIST;
 	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)
 		return -EINVAL;
-	ctx = tlsock_ctx_new(sk);
+	ctx = tlsock_ctx_new(sk, gfp);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	ctx->lst = lst;

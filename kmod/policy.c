@@ -102,6 +102,8 @@ struct tlsock_policy_net {
 	struct list_head rules;
 	unsigned int count;
 	u32 next_id;
+	/* a spinlock: a listener is adopted inside the post_bind hook too */
+	spinlock_t listeners_lock;
 	struct list_head listeners;
 	struct xarray sessions;
 	u32 next_session;
@@ -280,7 +282,8 @@ static bool tlsock_policy_dst(const struct sockaddr *uaddr, int len, struct in6_
  * off a covered socket (TCP_FASTOPEN_CONNECT), and a sendto(MSG_FASTOPEN)
  * is refused: its data would ride in the SYN before any handshake.
  *
- * Context: process context, socket lock held (connect()).
+ * Context: process context, socket lock held (connect()), in a BPF program
+ * under rcu_read_lock(): does not sleep.
  * Return: 0 to let connect() proceed, or a negative errno that fails it.
  */
 int tlsock_policy_connect(struct sock *sk, struct sockaddr *uaddr, int len)
@@ -392,20 +395,23 @@ void tlsock_listen_closed(struct tlsock_listen *lst)
 {
 	struct tlsock_policy_net *pn = tlsock_policy_pernet(sock_net(lst->sk));
 
-	mutex_lock(&pn->lock);
+	spin_lock(&pn->listeners_lock);
 	list_del_init(&lst->node);
-	mutex_unlock(&pn->lock);
+	spin_unlock(&pn->listeners_lock);
 	tlsock_listen_put(lst);
 }
 
-/* Adopt @sk for @rule (referenced by the caller, who keeps it).  Socket lock held. */
+/*
+ * Adopt @sk for @rule (referenced by the caller, who keeps it).  Socket lock
+ * held; sleeps only as @gfp allows (TLSOCK_GFP_HOOK in post_bind).
+ */
 static int tlsock_policy_adopt_one(struct tlsock_policy_net *pn, struct sock *sk,
-				   struct tlsock_rule *rule)
+				   struct tlsock_rule *rule, gfp_t gfp)
 {
 	struct tlsock_listen *lst;
 	int err;
 
-	lst = kzalloc(sizeof(*lst), GFP_KERNEL_ACCOUNT);
+	lst = kzalloc(sizeof(*lst), gfp);
 	if (!lst)
 		return -ENOMEM;
 	refcount_set(&lst->ref, 1);	/* the listener's context */
@@ -413,15 +419,15 @@ static int tlsock_policy_adopt_one(struct tlsock_policy_net *pn, struct sock *sk
 	refcount_inc(&rule->ref);
 	lst->rule = rule;
 	INIT_LIST_HEAD(&lst->node);
-	err = tlsock_attach_listener(sk, lst);
+	err = tlsock_attach_listener(sk, lst, gfp);
 	if (err) {
 		tlsock_rule_put(rule);
 		kfree(lst);
 		return err;
 	}
-	mutex_lock(&pn->lock);
+	spin_lock(&pn->listeners_lock);
 	list_add_tail(&lst->node, &pn->listeners);
-	mutex_unlock(&pn->lock);
+	spin_unlock(&pn->listeners_lock);
 	return 0;
 }
 
@@ -478,7 +484,7 @@ static void tlsock_policy_adopt(struct net *net, struct tlsock_rule *rule)
 			lock_sock(found);
 			err = -EINVAL;
 			if (found->sk_state == TCP_LISTEN && tlsock_policy_wants(rule, net, found))
-				err = tlsock_policy_adopt_one(pn, found, rule);
+				err = tlsock_policy_adopt_one(pn, found, rule, GFP_KERNEL_ACCOUNT);
 			release_sock(found);
 			if (err == -EINVAL || err == -EOPNOTSUPP)
 				atomic64_inc(&rule->skipped);
@@ -494,7 +500,7 @@ static void tlsock_policy_release_listeners(struct tlsock_policy_net *pn, struct
 	for (;;) {
 		struct tlsock_listen *lst, *found = NULL;
 
-		mutex_lock(&pn->lock);
+		spin_lock(&pn->listeners_lock);
 		list_for_each_entry(lst, &pn->listeners, node) {
 			if (rule && lst->rule != rule)
 				continue;
@@ -505,7 +511,7 @@ static void tlsock_policy_release_listeners(struct tlsock_policy_net *pn, struct
 			found = lst;
 			break;
 		}
-		mutex_unlock(&pn->lock);
+		spin_unlock(&pn->listeners_lock);
 		if (!found)
 			return;
 		tlsock_listener_stop(found->sk, found);
@@ -521,7 +527,8 @@ static void tlsock_policy_release_listeners(struct tlsock_policy_net *pn, struct
  * A socket a server rule covers is adopted: it may listen, and its
  * children become TLS sockets in accept().
  *
- * Context: process context, socket lock held (bind()).
+ * Context: process context, socket lock held (bind()), in a BPF program
+ * under rcu_read_lock(): does not sleep.
  * Return: 0, or -ENOMEM to fail the bind().
  */
 int tlsock_policy_bind(struct sock *sk)
@@ -543,7 +550,7 @@ int tlsock_policy_bind(struct sock *sk)
 	sock_owned_by_me(sk);
 	err = -EINVAL;
 	if (sk->sk_protocol == IPPROTO_TCP && !inet_csk(sk)->icsk_ulp_ops)
-		err = tlsock_policy_adopt_one(pn, sk, rule);
+		err = tlsock_policy_adopt_one(pn, sk, rule, TLSOCK_GFP_HOOK);
 	if (err == -ENOMEM) {
 		atomic64_inc(&rule->refused);
 	} else if (err) {
@@ -1039,6 +1046,7 @@ static int __net_init tlsock_policy_net_init(struct net *net)
 
 	mutex_init(&pn->lock);
 	INIT_LIST_HEAD(&pn->rules);
+	spin_lock_init(&pn->listeners_lock);
 	INIT_LIST_HEAD(&pn->listeners);
 	xa_init_flags(&pn->sessions, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	return 0;

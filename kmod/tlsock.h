@@ -319,6 +319,14 @@ static inline unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx)
 	return ctx->prepend + TLSOCK_TAG_LEN + (tlsock_is_13(ctx) ? 1 : 0);
 }
 
+/*
+ * Allocations inside a cgroup BPF hook (the policy kfuncs): its programs run
+ * under rcu_read_lock() with migration off, so nothing there may sleep.
+ * Charged to the caller's memory cgroup all the same; a failure refuses the
+ * connect() or bind().
+ */
+#define TLSOCK_GFP_HOOK		(GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN)
+
 /* main.c */
 void tlsock_err_abort(struct sock *sk, int err);
 struct tlsock_hs_caller;
@@ -327,7 +335,7 @@ int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
 			const struct tlsock_hs_caller *caller, void *priv);
 int tlsock_attach_child(struct sock *sk, const struct tlsock_handshake *req,
 			const struct tlsock_hs_caller *caller, void *priv);
-int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst);
+int tlsock_attach_listener(struct sock *sk, struct tlsock_listen *lst, gfp_t gfp);
 void tlsock_listener_stop(struct sock *sk, struct tlsock_listen *lst);
 
 /* An application call is about to pass through to TCP.  Socket lock held. */
