@@ -27,13 +27,22 @@ extern int bpf_tlsock_bind(struct bpf_sock *ctx) __ksym;
  * A cgroup sock_addr or sock program allows with 1 and refuses with 0; refused,
  * connect() or bind() fails with EPERM unless the program set another error.
  */
-static __always_inline int tlsock_verdict(int err)
+static __always_inline int tlsock_verdict(int ret)
 {
-	if (err < 0) {
-		bpf_set_retval(err);
-		return 0;
-	}
-	return 1;
+	long err = ret;
+
+	/*
+	 * bpf_set_retval() takes an errno, and 7.x's verifier wants to see the
+	 * range checked on the very register passed: opaque to the compiler, so
+	 * that it does not test a 32-bit copy instead.
+	 */
+	asm volatile("" : "+r"(err));
+	if (err >= 0)
+		return 1;
+	if (err < -4095)
+		err = -1;
+	bpf_set_retval(err);
+	return 0;
 }
 
 SEC("cgroup/post_bind4")
