@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Helpers of the policy suite's scripts (sourced, not run): run-suite.sh. The
+# Helpers of the policy suite's scripts (sourced, not run): run-suite.sh and hostile.sh. The
 # caller sources ../lib/tlsenv.sh and ../lib/tap.sh first and sets work, netns, cg, verbose,
 # server, tlscap, n, failed and plan; cleanup is its EXIT trap.
 

@@ -11,7 +11,9 @@
 # from the first payload byte of each direction and hold no plaintext marker.  Failures (an
 # untrusted server, a wrong name, no daemon, TCP Fast Open data) must reach the application as
 # errors with nothing in plaintext on the wire.  Rules stay in their network namespace and
-# cgroup.  Needs root, tlsock.ko loaded, cgroup v2 on /sys/fs/cgroup and the tree built.
+# cgroup.  hostile.sh adds MariaDB, an SMTP-like server, the failures an attacker can cause, rules
+# changing under connect() and accept() loops, and SO_REUSEPORT, handed-over and dual-stack
+# listeners.  Needs root, tlsock.ko loaded, cgroup v2 on /sys/fs/cgroup and the tree built.
 #
 #   run-suite.sh [-v]     -v: show the daemon's log at the end
 
@@ -28,7 +30,9 @@ tlscap=$here/tlscap.py
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=47
+# shellcheck source=hostile.sh
+. "$here/hostile.sh"
+plan=$((47 + hostile_plan))
 n=0
 failed=0
 dpid=
@@ -301,6 +305,10 @@ check "redis both ends: TLS only on the wire" ok "${v%% *}" "$v"
 "$tlsockctl" policy del "$rsid"
 out=$(timeout 30 redis-cli -p $port PING 2>&1)
 check "the server rule deleted: the listener is plain TCP again" "PONG" "$out"
+
+# --- 12. MariaDB, a banner server, attacks, races, listener groups (hostile.sh) ------
+"$tlsockctl" policy del all >/dev/null
+hostile_tests
 
 # --- 11. taking it all away -----------------------------------------------------------
 "$tlsockctl" policy del all

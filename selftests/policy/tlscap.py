@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """Check a capture of the policy suite: every TCP stream to or from PORT is TLS.
 
-  tlscap.py FILE.pcap PORT MARKER...
+  tlscap.py [--only to|from] FILE.pcap PORT MARKER...
 
 For each direction of each connection, the payload bytes, put in sequence
 order, must parse as TLS records from the first byte on (content types 20-23,
 version 0x0301-0x0303, lengths within RFC 8446's limit), and no MARKER may
 appear anywhere in the capture.  Prints "ok N streams, M records" or what is
 wrong, and exits 0 or 1.  Reads pcap files of Ethernet or Linux cooked
-captures, IPv4 and IPv6.
+captures, IPv4 and IPv6.  --only to checks only the direction towards
+PORT (the client's, when the server is no TLS end), --only from only the
+direction from PORT (the server's, when the client is none).
 """
 import struct
 import sys
@@ -51,6 +53,10 @@ def tcp_of(link, frame):
 
 
 def main(argv):
+    only = None
+    if argv[1] == "--only":
+        only = argv[2]
+        argv = argv[:1] + argv[3:]
     path, port, markers = argv[1], int(argv[2]), [m.encode() for m in argv[3:]]
     raw = open(path, "rb").read()
     for m in markers:
@@ -63,7 +69,8 @@ def main(argv):
         if not t:
             continue
         key, seq, flags, payload = t
-        if port not in (key[1], key[3]):
+        if port not in (key[1], key[3]) or (only == "to" and key[3] != port) or \
+                (only == "from" and key[1] != port):
             continue
         st = streams.setdefault(key, {"isn": None, "segs": {}})
         if flags & 0x02:	# SYN
