@@ -21,7 +21,7 @@
 # TLSOCK_KNOWN_BUGS=1: also the tests of bugs not fixed yet, which fail
 known_bugs=0
 [ -n "${TLSOCK_KNOWN_BUGS:-}" ] && known_bugs=1
-hostile_plan=$((49 + known_bugs))
+hostile_plan=$((50 + known_bugs))
 
 # hs_counts: "PENDING ACTIVE" handshakes of this namespace, as tlsockctl status reports them
 hs_counts() {
@@ -177,7 +177,7 @@ hostile_tests() {
 	set_param hs_timeout_ms 3000
 	next_port
 	client_rule >/dev/null
-	sink --count 3 --wait 60			# a peer that never answers
+	sink --count 4 --wait 60			# a peer that never answers
 	cap_start $port
 	timeout 30 python3 "$client" echo 127.0.0.1 $port "plaintext-marker-killed" \
 		>"$work/killed.out" 2>&1 &
@@ -199,6 +199,9 @@ hostile_tests() {
 		"$out"
 	check "... after hs_timeout_ms (3 s), not later than 10 s" yes \
 		"$([ $(($(date +%s) - t0)) -le 10 ] && echo yes)"
+	out=$(timeout 30 python3 "$client" nbecho 127.0.0.1 $port "plaintext-marker-nbstopped" 2>&1)
+	check "... a non-blocking connect: poll() wakes with an error, SO_ERROR is ECONNRESET" \
+		"errno ECONNRESET" "$out"
 	cont_daemon
 
 	i=$(stat_of TlsockHandshakeTimeout)
