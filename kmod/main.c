@@ -161,6 +161,7 @@ static void tlsock_close(struct sock *sk, long timeout)
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 	struct proto *base = ctx->sk_proto;
 	long flush_timeo;
+	bool abortive;
 
 	if (ctx->lst)
 		tlsock_listen_closed(ctx->lst);
@@ -187,9 +188,20 @@ static void tlsock_close(struct sock *sk, long timeout)
 		tlsock_stat_add(sock_net(sk), TLSOCK_STAT_CURR_RX, -1);
 	tlsock_rx_release(sk, ctx);
 	tlsock_detach(sk, ctx);
+	/*
+	 * Bytes the application left unread make TCP's close a reset, which
+	 * drops what TCP has not sent yet.  With TLS that happens where plain
+	 * TCP closes gracefully: a peer that half-closed sent a close_notify
+	 * before its FIN, and an application that stops reading at its
+	 * protocol's last command never reads it.  Its last replies, still held
+	 * by Nagle, must leave before the reset.
+	 */
+	abortive = tcp_inq(sk) > 0;
 	release_sock(sk);
 
 	tlsock_ctx_free(ctx);
+	if (abortive)
+		tcp_sock_set_nodelay(sk);
 	base->close(sk, timeout);
 }
 

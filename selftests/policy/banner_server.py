@@ -50,7 +50,11 @@ def main():
     if a.ready:
         open(a.ready, "w").close()
     for _ in range(a.count):
-        conn, _ = ls.accept()
+        try:
+            conn, _ = ls.accept()
+        except OSError as e:	# ECONNABORTED: a child whose TLS could not start
+            log.write("accept error %s\n" % e)
+            continue
         conn.settimeout(30)
         try:
             log.write(session(conn) + "\n")
