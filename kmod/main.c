@@ -11,6 +11,7 @@
  * TCP destroys the socket.
  */
 #include <linux/module.h>
+#include <linux/file.h>
 #include <linux/skmsg.h>
 #include <linux/inet_diag.h>
 #include <net/tcp.h>
@@ -166,6 +167,7 @@ static void tlsock_close(struct sock *sk, long timeout)
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 	struct proto *base = ctx->sk_proto;
 	long flush_timeo;
+	bool abortive;
 
 	if (ctx->lst)
 		tlsock_listen_closed(ctx->lst);
@@ -192,9 +194,20 @@ static void tlsock_close(struct sock *sk, long timeout)
 		tlsock_stat_add(sock_net(sk), TLSOCK_STAT_CURR_RX, -1);
 	tlsock_rx_release(sk, ctx);
 	tlsock_detach(sk, ctx);
+	/*
+	 * Bytes the application left unread make TCP's close a reset, which
+	 * drops what TCP has not sent yet.  With TLS that happens where plain
+	 * TCP closes gracefully: a peer that half-closed sent a close_notify
+	 * before its FIN, and an application that stops reading at its
+	 * protocol's last command never reads it.  Its last replies, still held
+	 * by Nagle, must leave before the reset.
+	 */
+	abortive = tcp_inq(sk) > 0;
 	release_sock(sk);
 
 	tlsock_ctx_free(ctx);
+	if (abortive)
+		tcp_sock_set_nodelay(sk);
 	base->close(sk, timeout);
 }
 
@@ -698,13 +711,16 @@ static unsigned int tlsock_queued_children(struct sock *sk, struct sock **out, u
  * are not touched.  In three steps: stop cloning as ours and let every
  * clone in flight finish; abort the queued children, the listener unlocked
  * (a child's lock may not nest in its listener's), while accept() aborts
- * whatever it takes; then TCP's operations back, and the ULP off.
+ * whatever it takes; then TCP's operations back, and the ULP off.  The
+ * listener's file is held meanwhile: its application's close() takes
+ * effect once the listener is TCP's again.
  *
  * Context: process context, no lock held; sleeps.
  */
 void tlsock_listener_stop(struct sock *sk, struct tlsock_listen *lst)
 {
 	struct sock *children[TLSOCK_STOP_BATCH];
+	struct file *file = NULL;
 	struct tlsock_ctx *ctx;
 	unsigned int n, i;
 
@@ -713,6 +729,24 @@ void tlsock_listener_stop(struct sock *sk, struct tlsock_listen *lst)
 	if (!ctx || ctx->lst != lst) {
 		release_sock(sk);
 		return;
+	}
+	/*
+	 * The application must not close the listener while its children are
+	 * aborted: TCP's close would find a queued child locked by
+	 * tcp_abort() (inet_csk_listen_stop() warns), and tlsock_close()
+	 * would give the context back a second time.  So its file is held
+	 * until the end; a close() meanwhile finishes at our fput().  Under
+	 * the socket lock, a socket that still has its struct socket is not
+	 * past sock_close(), so the file is there; a count of zero means
+	 * close() has begun, and tlsock_close() gives the listener back.
+	 * (A kernel socket has no file: nothing to hold.)
+	 */
+	if (sk->sk_socket && sk->sk_socket->file) {
+		file = sk->sk_socket->file;
+		if (!tlsock_file_get_unless_zero(file)) {
+			release_sock(sk);
+			return;
+		}
 	}
 	WRITE_ONCE(lst->stopping, true);
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
@@ -744,6 +778,8 @@ void tlsock_listener_stop(struct sock *sk, struct tlsock_listen *lst)
 		module_put(THIS_MODULE);
 	}
 	release_sock(sk);
+	if (file)
+		fput(file);
 }
 
 /*

@@ -12,6 +12,9 @@ and exits 0; exits 1 with "errno NAME" when a call failed.
   plain_client.py fastopen HOST PORT TEXT sendto(MSG_FASTOPEN) on an unconnected socket
   plain_client.py fastopen-connect HOST PORT TEXT   TCP_FASTOPEN_CONNECT, then echo
   plain_client.py hold HOST PORT TEXT SECS  echo, wait SECS (a rule may change), echo again
+  plain_client.py smtp HOST PORT          an SMTP client's dialogue: wait for the greeting, then
+                                          EHLO, NOOP, QUIT, each after the last reply; prints
+                                          every line read, joined with "|"
 """
 import errno
 import select
@@ -73,6 +76,27 @@ def main(argv):
             print(readline(s))
         elif mode == "fastopen-connect":
             print(echo(connect(host, port, fastopen_connect=True), argv[4]))
+        elif mode == "smtp":
+            s = connect(host, port)
+            pending = []
+
+            def reply():	# the lines of one reply: up to one without "-" after its code
+                out = []
+                while True:
+                    if not pending:
+                        got = readline(s)
+                        if not got:
+                            return out
+                        pending.extend(got.split("\n"))
+                    line = pending.pop(0).rstrip("\r")
+                    out.append(line)
+                    if line[3:4] != "-":
+                        return out
+            seen = reply()
+            for cmd in (b"EHLO client.test", b"NOOP", b"QUIT"):
+                s.sendall(cmd + b"\r\n")
+                seen += reply()
+            print("|".join(seen))
         elif mode == "hold":
             s = connect(host, port)
             first = echo(s, argv[4])

@@ -11,7 +11,9 @@
 # from the first payload byte of each direction and hold no plaintext marker.  Failures (an
 # untrusted server, a wrong name, no daemon, TCP Fast Open data) must reach the application as
 # errors with nothing in plaintext on the wire.  Rules stay in their network namespace and
-# cgroup.  Needs root, tlsock.ko loaded, cgroup v2 on /sys/fs/cgroup and the tree built.
+# cgroup.  hostile.sh adds MariaDB, an SMTP-like server, the failures an attacker can cause, rules
+# changing under connect() and accept() loops, and SO_REUSEPORT, handed-over and dual-stack
+# listeners.  Needs root, tlsock.ko loaded, cgroup v2 on /sys/fs/cgroup and the tree built.
 #
 #   run-suite.sh [-v]     -v: show the daemon's log at the end
 
@@ -28,7 +30,9 @@ tlscap=$here/tlscap.py
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=67
+# shellcheck source=hostile.sh
+. "$here/hostile.sh"
+plan=$((67 + hostile_plan))
 n=0
 failed=0
 dpid=
@@ -37,107 +41,9 @@ netns=tlsock-pol-$$
 cg=/sys/fs/cgroup/tlsock-pol-$$
 work=$(mktemp -d /tmp/tlsock-pol.XXXXXX)
 
-cleanup() {
-	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
-	"$tlsockctl" policy del all >/dev/null 2>&1
-	"$tlsockctl" hooks detach >/dev/null 2>&1
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	jobs -p | xargs -r kill 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$netns" 2>/dev/null
-	[ -d "$cg.a" ] && rmdir "$cg.a" 2>/dev/null
-	[ -d "$cg.b" ] && rmdir "$cg.b" 2>/dev/null
-	if [ $verbose = 1 ] || [ $failed != 0 ]; then
-		sed 's/^/# tlsockd: /' "$work/tlsockd.log" 2>/dev/null | tail -n 40
-	fi
-	rm -rf "$work"
-}
+# shellcheck source=helpers.sh
+. "$here/helpers.sh"
 trap cleanup EXIT
-
-
-# check NAME EXPECTED ACTUAL [DETAIL...]: ok when ACTUAL is EXPECTED
-check() {
-	local name=$1 want=$2 got=$3
-	shift 3
-	if [ "$got" = "$want" ]; then
-		ok "$name"
-	else
-		not_ok "$name" "expected: $want" "got: $got" "$@"
-	fi
-}
-
-
-port=23000
-next_port() {
-	port=$((port + 1))
-}
-
-pki=$work/pki
-
-mkconf() {
-	cat >"$work/tlsockd.conf" <<-EOF2
-	[daemon]
-	workers = 4
-	log = stderr
-
-	[profile client]
-	cert = $pki/client.pem
-	key = $pki/client.key
-	ca = $pki/ca.pem
-
-	[profile server]
-	cert = $pki/server.pem
-	key = $pki/server.key
-	ca = $pki/ca.pem
-	client_auth = require
-	EOF2
-}
-
-# --- capture of one port on lo ------------------------------------------------------
-cap_start() {	# cap_start PORT: tcpdump on lo until cap_check
-	rm -f "$work/cap.pcap" "$work/cap.err"
-	tcpdump -i lo --immediate-mode -U -s 0 -w "$work/cap.pcap" "tcp port $1" 2>"$work/cap.err" &
-	cap_pid=$!
-	wait_for 10 grep -q "listening on" "$work/cap.err"
-}
-
-cap_check() {	# cap_check PORT MARKER...: stop the capture; prints tlscap.py's verdict
-	local p=$1
-	shift
-	sleep 0.5
-	kill "$cap_pid" 2>/dev/null
-	wait "$cap_pid" 2>/dev/null
-	cap_pid=
-	python3 "$tlscap" "$work/cap.pcap" "$p" "$@"
-}
-
-# s_server PORT [EXTRA...]: openssl's server, mutual TLS, reverses lines (-rev), until killed
-s_server() {
-	local p=$1
-	shift
-	(openssl s_server -accept "$p" -rev -cert "$pki/server.pem" \
-		-key "$pki/server.key" -CAfile "$pki/ca.pem" -Verify 1 -verify_return_error \
-		"$@" </dev/null >"$work/s_server.$p" 2>&1) &
-	wait_for 10 listening "$p"
-}
-
-# py_server [--netns NS] ARGS...: tls_server.py on $port with ARGS, logging to $work/srv.$port,
-# in the background until it listens
-py_server() {
-	local pre=()
-
-	if [ "$1" = --netns ]; then
-		pre=(ip netns exec "$2")
-		shift 2
-	fi
-	"${pre[@]}" python3 "$server" --port $port --ready "$work/ready.$port" \
-		--log "$work/srv.$port" "$@" &
-	wait_for 10 test -e "$work/ready.$port"
-}
-
-rule_counter() {	# rule_counter ID WORD: the number after WORD in rule ID's counter line
-	"$tlsockctl" policy list | grep -A 1 "^$1: " | tail -n 1 | sed -n "s/.* $2 \([0-9]*\).*/\1/p"
-}
 
 # --- 0. set-up ------------------------------------------------------------------------
 [ -d /sys/module/tlsock ] || bail "tlsock.ko is loaded"
@@ -521,6 +427,15 @@ check "policy flush daemon removes the file's rules only" "0 $admins" \
 "$tlsockctl" policy flush
 check "policy flush removes every rule" "no rules" "$("$tlsockctl" policy list 2>&1)"
 
+# --- 12. MariaDB, a banner server, attacks, races, listener groups (hostile.sh) ------
+# the daemon again without the file's rules
+kill "$dpid" && wait "$dpid" 2>/dev/null
+dpid=
+mkconf
+start_daemon || bail "tlsockd restarts without rules" "$(tail -n 20 "$work/tlsockd.log")"
+"$tlsockctl" policy del all >/dev/null
+hostile_tests
+
 # The server closes first: its end lingers in TIME_WAIT, made from a child of an adopted
 # listener.  (After rmmod the VM destroys what TCP still holds: none of it may point into
 # the module.)
@@ -534,7 +449,7 @@ tw=$(ss -Htan state time-wait "( sport = :$port )" | wc -l)
 check "the transparent server closes first: its end waits in TIME_WAIT" "221 bye TLSv1.3 yes" \
 	"$out $([ "$tw" -ge 1 ] && echo yes)"
 
-# --- 12. taking it all away -----------------------------------------------------------
+# --- 13. taking it all away -----------------------------------------------------------
 "$tlsockctl" policy del all
 check "policy del all empties the table" "no rules" "$("$tlsockctl" policy list 2>&1)"
 "$tlsockctl" hooks detach >/dev/null

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Check a capture of the policy suite: every TCP stream to or from PORT is TLS.
 
-  tlscap.py [--list] FILE.pcap PORT MARKER...
+  tlscap.py [--list] [--only to|from] FILE.pcap PORT MARKER...
 
 For each direction of each connection, the payload bytes, put in sequence
 order, must parse as TLS records from the first byte on (content types 20-23,
@@ -10,7 +10,9 @@ version 0x0301-0x0303, lengths within RFC 8446's limit), and no MARKER may
 appear anywhere in the capture.  Prints "ok N streams, M records" or what is
 wrong, and exits 0 or 1.  Reads pcap files of Ethernet or Linux cooked
 captures, IPv4 and IPv6.  --list also prints each stream's records, in order,
-as content type and length (the demo shows them).
+as content type and length (the demo shows them).  --only to checks only the
+direction towards PORT (the client's, when the server is no TLS end), --only
+from only the direction from PORT (the server's, when the client is none).
 """
 import struct
 import sys
@@ -63,9 +65,15 @@ def show(key, recs):
 
 
 def main(argv):
-    listing = len(argv) > 1 and argv[1] == "--list"
-    if listing:
-        argv = argv[1:]
+    listing = False
+    only = None
+    while len(argv) > 2 and argv[1] in ("--list", "--only"):
+        if argv[1] == "--list":
+            listing = True
+            argv = argv[:1] + argv[2:]
+        else:
+            only = argv[2]
+            argv = argv[:1] + argv[3:]
     path, port, markers = argv[1], int(argv[2]), [m.encode() for m in argv[3:]]
     raw = open(path, "rb").read()
     for m in markers:
@@ -78,7 +86,8 @@ def main(argv):
         if not t:
             continue
         key, seq, flags, payload = t
-        if port not in (key[1], key[3]):
+        if port not in (key[1], key[3]) or (only == "to" and key[3] != port) or \
+                (only == "from" and key[1] != port):
             continue
         st = streams.setdefault(key, {"isn": None, "segs": {}})
         if flags & 0x02:	# SYN

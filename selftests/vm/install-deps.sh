@@ -45,6 +45,8 @@ pkgs=(
 	openssl stunnel4 iproute2 tcpdump procps ethtool python3 python3-yaml python3-jsonschema
 	# transparent TLS (selftests/policy): real servers and clients to make TLS without them knowing
 	redis-server redis-tools
+	# MariaDB: the suite starts its own mariadbd on the VM's tmpfs; the host's service need not run
+	mariadb-server mariadb-client
 	# the debug kernel (selftests/vm/debug-kernel.sh) is built from linux-source
 	flex bison bc libelf-dev libssl-dev
 	# the Debian packages (make deb) and DKMS, which builds the module where they are installed;
