@@ -19,6 +19,7 @@
 #include <net/genetlink.h>
 
 #include "tlsock.h"
+#include "session.h"
 #include "policy.h"
 
 enum { TLSOCK_V4, TLSOCK_V6, TLSOCK_NFAM };
@@ -124,7 +125,7 @@ static void tlsock_shutdown(struct sock *sk, int how)
 		 * records written before shutdown() go out ahead of the FIN.
 		 */
 		WRITE_ONCE(sk->sk_shutdown, shut & ~SEND_SHUTDOWN);
-		if (ctx->hs && tlsock_ph_managed(ctx))
+		if (tlsock_sess_managed(ctx))
 			tlsock_ph_close_notify(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 		WRITE_ONCE(sk->sk_shutdown, shut);
@@ -172,7 +173,7 @@ static void tlsock_close(struct sock *sk, long timeout)
 	if (ctx->lst)
 		tlsock_listen_closed(ctx->lst);
 	/* an unfinished handshake is cancelled first: the daemon lets go */
-	if (ctx->hs && !tlsock_ph_managed(ctx)) {
+	if (!tlsock_sess_settled(ctx)) {
 		lock_sock(sk);
 		tlsock_hs_close(sk, ctx);
 		release_sock(sk);
@@ -186,7 +187,7 @@ static void tlsock_close(struct sock *sk, long timeout)
 
 	lock_sock(sk);
 	/* a managed session: close_notify went out in tlsock_tx_release() */
-	if (ctx->hs)
+	if (tlsock_sess_requested(ctx))
 		tlsock_hs_close(sk, ctx);
 	if (ctx->tx_on)
 		tlsock_stat_add(sock_net(sk), TLSOCK_STAT_CURR_TX, -1);

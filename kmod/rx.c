@@ -22,6 +22,7 @@
 #include <net/tcp.h>
 
 #include "tlsock.h"
+#include "session.h"
 
 /**
  * tlsock_rec_alloc() - make sure @rec has pages for @len bytes
@@ -214,7 +215,7 @@ static int tlsock_rx_stop(struct sock *sk, struct tlsock_ctx *ctx, int err)
 {
 	ctx->rx.stopped = true;
 	tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_RX_PARSE_ERROR);
-	if (unlikely(ctx->hs) && tlsock_ph_managed(ctx))
+	if (unlikely(tlsock_sess_managed(ctx)))
 		tlsock_ph_rx_error(sk, ctx, err);
 	else
 		tlsock_err_abort(sk, err);
@@ -291,8 +292,7 @@ void tlsock_data_ready(struct sock *sk)
 
 	if (unlikely(!ctx))
 		return;
-	if (unlikely(ctx->hs))
-		tlsock_hs_data_ready(sk, ctx);
+	tlsock_sess_data_ready(sk, ctx);
 	if (ctx->rx_on) {
 		tlsock_rx_pull(sk, ctx, GFP_ATOMIC);
 		tlsock_rx_update_ready(ctx);
@@ -351,7 +351,7 @@ static int tlsock_rx_open(struct sock *sk, struct tlsock_ctx *ctx)
 		/* fail closed: nothing more is read from this stream */
 		rx->err = err == -EMSGSIZE ? -EMSGSIZE : -EBADMSG;
 		tlsock_stat_inc(sock_net(sk), TLSOCK_STAT_DECRYPT_ERROR);
-		if (unlikely(ctx->hs) && tlsock_ph_managed(ctx))
+		if (unlikely(tlsock_sess_managed(ctx)))
 			tlsock_ph_rx_error(sk, ctx, rx->err);
 		else
 			tlsock_err_abort(sk, rx->err);
@@ -640,8 +640,8 @@ static int tlsock_rx_next(struct sock *sk, struct tlsock_ctx *ctx, long *timeo, 
 			err = tlsock_rx_open(sk, ctx);
 			if (err)
 				return err;
-			if (likely(!ctx->hs) || rx->cur.type == TLSOCK_CT_DATA ||
-			    !tlsock_ph_managed(ctx))
+			if (likely(!tlsock_sess_requested(ctx)) || rx->cur.type == TLSOCK_CT_DATA ||
+			    !tlsock_sess_managed(ctx))
 				return 1;
 			/* the kernel owns the session: control records stay here */
 			err = tlsock_ph_rx_control(sk, ctx, &rx->cur);
@@ -793,11 +793,9 @@ static int tlsock_rx_lock_reader(struct sock *sk, struct tlsock_ctx *ctx, bool n
 {
 	int err;
 
-	if (unlikely(ctx->hs)) {
-		err = tlsock_hs_gate(sk, ctx, nonblock, timeo);
-		if (err)
-			return err;
-	}
+	err = tlsock_sess_gate(sk, ctx, nonblock, timeo);
+	if (err)
+		return err;
 	return tlsock_rx_reader_lock(sk, ctx, timeo);
 }
 
@@ -900,7 +898,8 @@ int tlsock_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 					prev = moved;
 			}
 			ret = tlsock_rx_next(sk, ctx, copied >= target ? &nowait : &timeo, !copied,
-					     !peek && !ctx->hs && control != TLSOCK_CT_ALERT &&
+					     !peek && !tlsock_sess_requested(ctx) &&
+					     control != TLSOCK_CT_ALERT &&
 					     (!control || control == TLSOCK_CT_DATA));
 			if (ret == 2) {
 				size_t got;
@@ -1096,7 +1095,7 @@ int tlsock_read_sock(struct sock *sk, read_descriptor_t *desc, sk_read_actor_t r
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 
 	/* a managed socket is TLS from the request on, whatever its state */
-	if (READ_ONCE(ctx->rx_on) || READ_ONCE(ctx->hs))
+	if (READ_ONCE(ctx->rx_on) || tlsock_sess_requested_lockless(ctx))
 		return -EOPNOTSUPP;
 	return ctx->sk_ops->read_sock(sk, desc, recv_actor);
 }
@@ -1119,8 +1118,7 @@ __poll_t tlsock_poll(struct file *file, struct socket *sock, struct poll_table_s
 	__poll_t mask;
 
 	mask = ctx->sk_ops->poll(file, sock, wait);
-	if (unlikely(READ_ONCE(ctx->hs)))
-		mask = tlsock_hs_poll(sk, ctx, mask);
+	mask = tlsock_sess_poll(sk, ctx, mask);
 	if (READ_ONCE(ctx->rx_on)) {
 		if (!(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
 			mask &= ~(EPOLLIN | EPOLLRDNORM);

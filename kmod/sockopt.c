@@ -14,6 +14,7 @@
 #include <net/tcp.h>
 
 #include "tlsock.h"
+#include "session.h"
 
 /*
  * What every key installation checks first: 0 if @ci may key direction @tx
@@ -209,7 +210,7 @@ static int tlsock_set_crypto(struct sock *sk, struct tlsock_ctx *ctx, bool tx, s
 	 * From the handshake request to the end of the session the keys are
 	 * the daemon's and then the kernel's (KeyUpdate), never the application's.
 	 */
-	if (ctx->hs)
+	if (tlsock_sess_requested(ctx))
 		err = -EBUSY;
 	else
 		err = tlsock_crypto_install(sk, tx, &ci, optlen);
@@ -307,7 +308,7 @@ static int tlsock_get_crypto(struct sock *sk, struct tlsock_ctx *ctx, bool tx,
 	if (!(tx ? ctx->tx_on : ctx->rx_on))
 		return -EBUSY;
 	/* a managed session's keys never leave the kernel */
-	if (ctx->hs)
+	if (tlsock_sess_requested(ctx))
 		return -EPERM;
 
 	cipher = c->cipher;

@@ -265,7 +265,8 @@ struct tlsock_hs;
  * @tx_on: TX is configured (read locklessly by poll: READ_ONCE)
  * @rx_on: RX is configured (read locklessly by poll: READ_ONCE)
  * @zc_ro_tx: TLS_TX_ZEROCOPY_RO value
- * @hs: managed-handshake state, owned by handshake.c (socket lock)
+ * @hs: managed-handshake state, owned by handshake.c (socket lock); the
+ *	record layer asks about it through session.h only
  * @lst: a listener a server rule adopted (policy.c): its children become TLS
  *	sockets in accept(); NULL for every other socket.  Set before the
  *	context is published, cleared only when the listener is given back
@@ -374,7 +375,7 @@ int tlsock_tls_getsockopt(struct sock *sk, struct tlsock_ctx *ctx, int optname,
 			  char __user *optval, int __user *optlen);
 
 /* posthandshake.c: the session after a managed handshake */
-bool tlsock_ph_managed(const struct tlsock_ctx *ctx);
+bool tlsock_ph_managed(const struct tlsock_ctx *ctx);	/* record layer: tlsock_sess_managed() */
 int tlsock_ph_rx_control(struct sock *sk, struct tlsock_ctx *ctx, struct tlsock_rec *rec);
 void tlsock_ph_rx_error(struct sock *sk, struct tlsock_ctx *ctx, int err);
 int tlsock_ph_tx(struct sock *sk, struct tlsock_ctx *ctx, int flags);
@@ -457,7 +458,8 @@ void tlsock_stats_exit(void);
 
 /*
  * handshake.c: managed handshakes (SOL_TLSOCK) and the generic netlink
- * family.  The record layer calls these hooks:
+ * family.  The record layer calls these hooks (gate, poll, settled and
+ * data_ready only through session.h):
  *
  * tlsock_hs_setsockopt / tlsock_hs_getsockopt: level SOL_TLSOCK; called
  *	without the socket lock.

@@ -29,6 +29,7 @@
 #include <net/tcp.h>
 
 #include "tlsock.h"
+#include "session.h"
 
 #define TLSOCK_SEND_FLAGS (MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CMSG_COMPAT | \
 			   MSG_SPLICE_PAGES | MSG_EOR | MSG_SENDPAGE_NOPOLICY)
@@ -319,9 +320,7 @@ static int tlsock_tx_gate_locked(struct sock *sk, struct tlsock_ctx *ctx)
 {
 	long nowait = 0;
 
-	if (likely(!ctx->hs))
-		return 0;
-	return tlsock_hs_gate(sk, ctx, true, &nowait);
+	return tlsock_sess_gate(sk, ctx, true, &nowait);
 }
 
 /* Copy from @from into the open record; returns bytes copied. */
@@ -367,12 +366,12 @@ int tlsock_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	int err;
 
 again:
-	if (unlikely(!READ_ONCE(ctx->tx_on) || !tlsock_hs_settled(ctx))) {
+	if (unlikely(!READ_ONCE(ctx->tx_on) || !tlsock_sess_settled_lockless(ctx))) {
 		/* the gate and the choice of path under one hold of the socket lock */
 		long timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
 
 		lock_sock(sk);
-		err = ctx->hs ? tlsock_hs_gate(sk, ctx, flags & MSG_DONTWAIT, &timeo) : 0;
+		err = tlsock_sess_gate(sk, ctx, flags & MSG_DONTWAIT, &timeo);
 		if (!err && !ctx->tx_on) {
 			tlsock_plain_begin(ctx);
 			release_sock(sk);
@@ -406,7 +405,7 @@ again:
 	err = tlsock_tx_push(sk, ctx, flags);
 	if (err)
 		goto out;
-	if (unlikely(ctx->hs) && tlsock_ph_managed(ctx)) {
+	if (unlikely(tlsock_sess_managed(ctx))) {
 		err = tlsock_ph_tx(sk, ctx, flags);
 		if (err)
 			goto out;
@@ -425,8 +424,7 @@ again:
 			goto out;
 		}
 		/* a long send renews the key on the way (rekey_records) */
-		if (unlikely(ctx->hs) && copied && !tlsock_tx_has_open(tx) &&
-		    tlsock_ph_managed(ctx)) {
+		if (copied && !tlsock_tx_has_open(tx) && unlikely(tlsock_sess_managed(ctx))) {
 			err = tlsock_ph_tx(sk, ctx, flags);
 			if (err)
 				goto out;
@@ -559,7 +557,7 @@ static void tlsock_tx_work(struct work_struct *work)
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
 	if (!READ_ONCE(ctx->tx.closing) && ctx->tx_on) {
-		if (ctx->hs && tlsock_ph_managed(ctx))
+		if (tlsock_sess_managed(ctx))
 			tlsock_ph_tx(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 		tlsock_tx_push(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
@@ -627,7 +625,7 @@ void tlsock_tx_release(struct sock *sk, struct tlsock_ctx *ctx, long timeo)
 
 		saved = sk->sk_sndtimeo;
 		sk->sk_sndtimeo = timeo;
-		if (ctx->hs && tlsock_ph_managed(ctx) && !tlsock_ph_tx(sk, ctx, flags))
+		if (tlsock_sess_managed(ctx) && !tlsock_ph_tx(sk, ctx, flags))
 			tlsock_ph_close_notify(sk, ctx, flags);
 		tlsock_tx_flush(sk, ctx, flags);
 		sk->sk_sndtimeo = saved;
