@@ -194,6 +194,12 @@ st=$(/usr/sbin/tlsockctl hooks status 2>&1)
 check "its ExecStop removes them" \
 	same "$rc $(pins)| $([ -e /sys/fs/bpf/tlsock ] && echo dir) $st" "0 |  hooks: not attached"
 [ "$rc" = 0 ] || echo "# ExecStop: $out"
+# what each capability of the set is for, said (not counted): the attach without it
+for c in bpf net_admin sys_admin; do
+	out=$(bset=${bset/,+$c/} hooks_run ExecStart 2>&1 | tail -n 1)
+	echo "# without CAP_${c^^}: $out"
+	/usr/sbin/tlsockctl hooks detach >/dev/null 2>&1
+done
 
 # ExecReload, then stop: the daemon reloads and exits cleanly on SIGTERM, as systemd would see.
 kill -HUP "$dpid"
