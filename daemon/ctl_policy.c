@@ -10,8 +10,9 @@
  *   tlsockctl policy sessions       (also: tlsockctl sessions)
  *
  * Rules act only while the cgroup BPF hooks are attached (tlsockctl hooks
- * attach, or tlsockd when its configuration has rules): "add" says so when
- * they are not.
+ * attach, tlsock-hooks.service): "add" warns on stderr when they are not,
+ * or when it cannot tell, and still adds the rule (a script may attach the
+ * hooks next).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,9 +40,9 @@ static int open_nl(struct tlsockd_nl **nl)
 static int policy_add(struct tlsockd_nl *nl, int argc, char **argv)
 {
 	struct tlsockd_rule rule;
-	char why[256];
+	char why[384];
 	uint32_t id = 0;
-	int err;
+	int err, state;
 
 	err = tlsockd_rule_parse(argc, argv, &rule, why, sizeof(why));
 	if (err) {
@@ -55,6 +56,14 @@ static int policy_add(struct tlsockd_nl *nl, int argc, char **argv)
 		return 1;
 	}
 	printf("%" PRIu32 "\n", id);
+	state = tlsock_hooks_attached();
+	if (state != 1) {
+		fflush(stdout);
+		tlsock_hooks_explain(state, why, sizeof(why));
+		fprintf(stderr, "tlsockctl: warning: rule %" PRIu32 " acts only through the cgroup "
+			"hooks, and %s: new connections and listeners stay plain TCP until "
+			"tlsockctl hooks attach (or tlsock-hooks.service) attaches them\n", id, why);
+	}
 	return 0;
 }
 

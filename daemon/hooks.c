@@ -333,15 +333,25 @@ out:
 /**
  * tlsock_hooks_attached() - whether the hooks are attached
  *
- * Looks for the pins only: a pin is a link the kernel keeps attached.
+ * Looks for the pins only: a pin is a link the kernel keeps attached.  The
+ * pins can only be seen where /sys/fs/bpf is the bpffs they were made in:
+ * a mount namespace with a sysfs of its own (ip netns exec mounts one) has
+ * a plain directory there, and so has a system where nothing mounted bpffs
+ * yet (tlsock_hooks_attach() mounts it).  From there nobody can tell.
  *
  * Return: 1 when every hook is pinned, 0 when none is, -ENOLINK when
- * only some are, or another negative errno (-EACCES without the right to look).
+ * only some are, -EMEDIUMTYPE when /sys/fs/bpf is not a bpffs, or another
+ * negative errno (-ENOENT: no /sys/fs/bpf; -EACCES without the right to look).
  */
 int tlsock_hooks_attached(void)
 {
+	struct statfs sfs;
 	int i, n = 0;
 
+	if (statfs(BPFFS, &sfs))
+		return -errno;
+	if (sfs.f_type != BPF_FS_MAGIC)
+		return -EMEDIUMTYPE;
 	for (i = 0; i < NR_HOOKS; i++) {
 		if (exists(pin_path[i]))
 			n++;
@@ -349,4 +359,34 @@ int tlsock_hooks_attached(void)
 			return -errno;
 	}
 	return n == NR_HOOKS ? 1 : n ? -ENOLINK : 0;
+}
+
+/**
+ * tlsock_hooks_explain() - what a tlsock_hooks_attached() result other than 1 means
+ * @state: its return value
+ * @buf: the words, a clause to put after "the cgroup hooks: " or the like
+ * @len: size of @buf
+ *
+ * Return: true when the hooks are known to be missing (attaching them is the
+ * remedy), false when this process cannot tell (@buf then says why).
+ */
+bool tlsock_hooks_explain(int state, char *buf, size_t len)
+{
+	switch (state) {
+	case 0:
+		snprintf(buf, len, "they are not attached: no link is pinned in " PIN_DIR);
+		return true;
+	case -ENOLINK:
+		snprintf(buf, len, "only some of them are attached: links are missing in " PIN_DIR);
+		return true;
+	case -EMEDIUMTYPE:
+		snprintf(buf, len, "whether they are attached cannot be told here: " BPFFS
+			 " is not a bpffs in this mount namespace (none was mounted yet, or "
+			 "this namespace has a sysfs of its own, as under ip netns exec)");
+		return false;
+	default:
+		snprintf(buf, len, "whether they are attached cannot be told here: " BPFFS
+			 ": %s", strerror(-state));
+		return false;
+	}
 }

@@ -135,6 +135,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* before daemonizing, so that the reason reaches the terminal */
+	if (tlsockd_policy_hooks(conf))
+		return 1;
 	if (!foreground && daemonize()) {
 		tlsockd_log(LOG_ERR, "cannot daemonize: %s", strerror(errno));
 		return 1;

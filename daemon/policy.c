@@ -20,12 +20,48 @@
  * A configuration without rules touches none of this: a daemon whose
  * file has no [policy] leaves the daemon rules of the namespace alone
  * (another tlsockd of the namespace may own them).
+ *
+ * Rules act only through the cgroup hooks (hooks.c, tlsockctl hooks attach,
+ * tlsock-hooks.service).  Without them the kernel takes the rules and new
+ * connections and new listeners stay plain TCP: a daemon with rules
+ * therefore does not start unless it sees the hooks attached.
  */
 #include <errno.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "tlsockd.h"
+
+/**
+ * tlsockd_policy_hooks() - may the configuration's rules be added?
+ * @conf: configuration
+ *
+ * A configuration with rules needs the cgroup hooks attached.  When this
+ * process cannot see whether they are (/sys/fs/bpf is not the bpffs
+ * holding the pins: a mount namespace of its own, as ip netns exec makes),
+ * the answer is no as well: rules that might be inert are not added.
+ *
+ * Return: 0, or a negative errno once the reason is logged.
+ */
+int tlsockd_policy_hooks(const struct tlsockd_conf *conf)
+{
+	char why[384];
+	int state;
+
+	if (!conf->nrules)
+		return 0;
+	state = tlsock_hooks_attached();
+	if (state == 1)
+		return 0;
+	if (tlsock_hooks_explain(state, why, sizeof(why)))
+		tlsockd_log(LOG_ERR, "%s: rules in [policy] need the cgroup hooks: run tlsockctl "
+			    "hooks attach or enable tlsock-hooks.service (%s)", conf->path, why);
+	else
+		tlsockd_log(LOG_ERR, "%s: rules in [policy] need the cgroup hooks, and %s: run "
+			    "tlsockctl hooks attach, and start tlsockd where /sys/fs/bpf is the "
+			    "host's bpffs (nsenter --net=, not ip netns exec)", conf->path, why);
+	return state < 0 ? state : -ENOLINK;
+}
 
 static int remove_all(struct tlsockd_nl *nl)
 {

@@ -191,12 +191,12 @@ static int cmd_certs(const char *conf_path, int argc, char **argv)
 	return rc;
 }
 
-#define HOOKS_WHERE "connect4 and connect6 on /sys/fs/cgroup, pinned in /sys/fs/bpf/tlsock"
+#define HOOKS_WHERE "connect4/6 and post_bind4/6 on /sys/fs/cgroup, pinned in /sys/fs/bpf/tlsock"
 
 /* hooks attach|detach|status: exit 0 when done (status: when attached), 1 if not, 2 on usage */
 static int cmd_hooks(const char *conf_path, int argc, char **argv)
 {
-	char why[256] = "";
+	char why[384] = "";
 	int err;
 
 	if (argc != 2) {
@@ -231,8 +231,10 @@ static int cmd_hooks(const char *conf_path, int argc, char **argv)
 			printf("hooks: not attached\n");
 		else if (err == -ENOLINK)
 			printf("hooks: partly attached: tlsockctl hooks attach completes them\n");
-		else
-			fprintf(stderr, "tlsockctl: hooks status: %s\n", strerror(-err));
+		else {
+			tlsock_hooks_explain(err, why, sizeof(why));
+			fprintf(stderr, "tlsockctl: hooks status: %s\n", why);
+		}
 		return 1;
 	}
 	fprintf(stderr, "tlsockctl: hooks: unknown action \"%s\" (attach, detach, status)\n",

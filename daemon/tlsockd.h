@@ -183,6 +183,7 @@ void tlsockd_resume_set_port(uint32_t port);
 void tlsockd_resume_expire(void);
 
 /* policy.c: tlsockd.conf's rules in the kernel while the daemon runs */
+int tlsockd_policy_hooks(const struct tlsockd_conf *conf);
 int tlsockd_policy_apply(const struct tlsockd_conf *conf);
 void tlsockd_policy_remove(const struct tlsockd_conf *conf);
 bool tlsockd_policy_same(const struct tlsockd_conf *a, const struct tlsockd_conf *b);
@@ -488,6 +489,7 @@ bool tlsockd_watch_changed(int ifd);
 int tlsock_hooks_attach(char *why, size_t whylen);
 int tlsock_hooks_detach(void);
 int tlsock_hooks_attached(void);
+bool tlsock_hooks_explain(int state, char *buf, size_t len);
 
 /* loop.c */
 int tlsockd_run(struct tlsockd_conf *conf, const char *conf_path);

@@ -5,6 +5,7 @@
 # kernel, tlsockd and tlsockctl from /usr/sbin, started the way the packaged systemd unit says,
 # and a managed mutual-TLS handshake through them. Needs root and the packages installed on the
 # host whose root the VM shares (make check-pkg; .ci/run builds and installs them first). The
+# cgroup hooks' unit (tlsock-hooks.service) attaches and detaches the pinned links. The
 # VM's root is an overlay, so the configuration written here never reaches the host.
 
 set -u
@@ -15,7 +16,7 @@ unit=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
 unit=${unit:-/lib/systemd/system}/tlsockd.service
 conf=/etc/tlsock/tlsockd.conf
 port=4460
-plan=16
+plan=20
 n=0
 failed=0
 dpid=
@@ -23,6 +24,8 @@ spid=
 work=$(mktemp -d /tmp/tlsock-pkg.XXXXXX)
 
 cleanup() {
+	# rmmod tlsock, at the VM's end, needs the hooks' programs gone
+	/usr/sbin/tlsockctl hooks detach >/dev/null 2>&1
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	if [ $failed != 0 ]; then
@@ -152,6 +155,51 @@ else
 	not_ok "a managed mutual-TLS handshake and data through the packaged daemon" \
 		"$(tail -n 4 "$work/client.out" "$work/server.out" | tr '\n' ' ')"
 fi
+
+# tlsock-hooks.service: its ExecStart and ExecStop as systemd runs them, within the unit's
+# capability bounding set and with no new privileges (the VM has no systemd to apply the rest
+# of its sandbox). bpffs is mounted first, as systemd does at boot: the unit may not mount it.
+hooks=${unit%/*}/tlsock-hooks.service
+check "systemd-analyze verify accepts the packaged $hooks without a word" \
+	sh -c "out=\$(systemd-analyze verify '$hooks' 2>&1) && [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
+check "tlsockd.service wants tlsock-hooks.service and starts after it" \
+	sh -c "grep -qx 'Wants=tlsock-hooks.service' '$unit' && grep -qx 'After=tlsock-hooks.service' '$unit'"
+bset=-all
+for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$hooks" 2>/dev/null); do
+	c=${c#CAP_}
+	bset="$bset,+${c,,}"
+done
+hooks_run() {	# hooks_run KEY: the unit's KEY= command, as the unit confines it
+	local cmd
+	cmd=$(sed -n "s/^$1=//p" "$hooks" 2>/dev/null | head -n 1)
+	[ -n "$cmd" ] || { echo "no $1= in $hooks"; return 1; }
+	# shellcheck disable=SC2086 # split as systemd splits it (no quotes in it)
+	setpriv --bounding-set="$bset" --no-new-privs $cmd
+}
+pins() { ls /sys/fs/bpf/tlsock 2>/dev/null | tr '\n' ' '; }
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+/usr/sbin/tlsockctl hooks detach >/dev/null 2>&1
+same() {	# same GOT WANT: GOT is WANT, else both are said
+	[ "$1" = "$2" ] || { echo "want: $2"; echo "got:  $1"; return 1; }
+}
+out=$(hooks_run ExecStart 2>&1)
+rc=$?
+st=$(/usr/sbin/tlsockctl hooks status 2>&1)
+check "its ExecStart, with only $bset, pins the four links" \
+	same "$rc $(pins)| ${st%% (*}" "0 connect4 connect6 post_bind4 post_bind6 | hooks: attached"
+[ "$rc" = 0 ] || echo "# ExecStart: $out"
+out=$(hooks_run ExecStop 2>&1)
+rc=$?
+st=$(/usr/sbin/tlsockctl hooks status 2>&1)
+check "its ExecStop removes them" \
+	same "$rc $(pins)| $([ -e /sys/fs/bpf/tlsock ] && echo dir) $st" "0 |  hooks: not attached"
+[ "$rc" = 0 ] || echo "# ExecStop: $out"
+# what each capability of the set is for, said (not counted): the attach without it
+for c in bpf net_admin sys_admin; do
+	out=$(bset=${bset/,+$c/} hooks_run ExecStart 2>&1 | tail -n 1)
+	echo "# without CAP_${c^^}: $out"
+	/usr/sbin/tlsockctl hooks detach >/dev/null 2>&1
+done
 
 # ExecReload, then stop: the daemon reloads and exits cleanly on SIGTERM, as systemd would see.
 kill -HUP "$dpid"

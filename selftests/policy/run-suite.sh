@@ -32,7 +32,7 @@ verbose=0
 
 # shellcheck source=hostile.sh
 . "$here/hostile.sh"
-plan=$((67 + hostile_plan))
+plan=$((70 + hostile_plan))
 n=0
 failed=0
 dpid=
@@ -370,6 +370,30 @@ check "a rule the kernel refuses (tlsockctl's already): no start, file and line 
 	"1 yes 0" "$rc $(grep -q "tlsockd.conf:$line: rule .*refused by the kernel" <<<"$out" &&
 	echo yes) $(daemon_rules)" "$out"
 "$tlsockctl" policy del "$aid"
+
+# Without the cgroup hooks the kernel would take the rules and leave new connections and
+# listeners plain: tlsockd refuses to start with rules then, and tlsockctl warns.
+"$tlsockctl" hooks detach >/dev/null
+out=$(timeout 30 "$tlsockd" -f -c "$work/tlsockd.conf" 2>&1)
+rc=$?
+want="rules in \[policy\] need the cgroup hooks: run tlsockctl hooks attach or enable tlsock-hooks"
+check "without the hooks, tlsockd with [policy] rules refuses to start, saying why; no rule added" \
+	"1 yes 0" "$rc $(grep -q "$want" <<<"$out" && echo yes) $(daemon_rules)" "$out"
+# ip netns exec mounts a sysfs of its own: no bpffs at /sys/fs/bpf, the pins cannot be seen
+out=$(ip netns exec "$netns" timeout 30 "$tlsockd" -f -c "$work/tlsockd.conf" 2>&1)
+rc=$?
+check "where /sys/fs/bpf is no bpffs (ip netns exec), tlsockd with rules refuses, naming it" \
+	"1 yes" "$rc $(grep -q "cannot be told here: /sys/fs/bpf is not a bpffs" <<<"$out" &&
+	echo yes)" "$out"
+"$tlsockctl" policy add client "127.0.0.9:$cport" profile client server-name server.test \
+	>"$work/add.out" 2>"$work/add.err"
+rc=$?
+wid=$(cat "$work/add.out")
+check "without the hooks, policy add warns on stderr, exits 0 and prints only the id" "0 1 yes" \
+	"$rc $([[ $wid =~ ^[0-9]+$ ]] && echo 1) $(grep -q "^tlsockctl: warning: rule $wid .*not attached" \
+	"$work/add.err" && echo yes)" "$(cat "$work/add.out" "$work/add.err")"
+[[ $wid =~ ^[0-9]+$ ]] && "$tlsockctl" policy del "$wid"
+out=$("$tlsockctl" hooks attach 2>&1) || bail "tlsockctl hooks attach again" "$out"
 
 admins=$(admin_rules)
 start_daemon || bail "tlsockd starts with rules" "$(tail -n 20 "$work/tlsockd.log")"

@@ -45,6 +45,8 @@ def main(argv):
             out.append(readline(s))
             out.append(s.version())
             fd = s.detach()  # the TCP socket, without SSL's goodbye
+            # a socket with a timeout is non-blocking underneath: wait for the end in read()
+            os.set_blocking(fd, True)
             while os.read(fd, 4096):  # its close_notify, then its FIN
                 pass
             os.close(fd)
