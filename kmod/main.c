@@ -281,36 +281,38 @@ static int tlsock_child_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	return err ?: READ_ONCE(sk->sk_prot)->recvmsg(sk, msg, len, flags TLSOCK_ADDR_LEN);
 }
 
-/* TCP_ZEROCOPY_RECEIVE copies what fits its buffer from the queue */
+/*
+ * The protocol a child's socket option goes to: TCP's, or, for an option
+ * that moves data (@upgrade), tlsock's once the child is a TLS socket
+ * (an ERR_PTR if it could not be made one).  TCP_ZEROCOPY_RECEIVE copies
+ * what fits its buffer from the queue; TCP_ULP would put another ULP on a
+ * socket whose bytes are TLS.
+ */
+static const struct proto *tlsock_child_opt_prot(struct sock *sk, bool upgrade)
+{
+	int err;
+
+	if (!upgrade)
+		return tlsock_base_prot[tlsock_family(sk)];
+	err = tlsock_child_upgrade(sk);
+	return err ? ERR_PTR(err) : READ_ONCE(sk->sk_prot);
+}
+
 static int tlsock_child_getsockopt(struct sock *sk, int level, int optname, char __user *optval,
 				   int __user *optlen)
 {
-	const struct proto *p = tlsock_base_prot[tlsock_family(sk)];
+	const struct proto *p;
 
-	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE) {
-		int err = tlsock_child_upgrade(sk);
-
-		if (err)
-			return err;
-		p = READ_ONCE(sk->sk_prot);
-	}
-	return p->getsockopt(sk, level, optname, optval, optlen);
+	p = tlsock_child_opt_prot(sk, level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE);
+	return IS_ERR(p) ? PTR_ERR(p) : p->getsockopt(sk, level, optname, optval, optlen);
 }
 
-/* another ULP would sit on a socket whose bytes are TLS */
 static int tlsock_child_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 				   unsigned int optlen)
 {
-	const struct proto *p = tlsock_base_prot[tlsock_family(sk)];
+	const struct proto *p = tlsock_child_opt_prot(sk, level == SOL_TCP && optname == TCP_ULP);
 
-	if (level == SOL_TCP && optname == TCP_ULP) {
-		int err = tlsock_child_upgrade(sk);
-
-		if (err)
-			return err;
-		p = READ_ONCE(sk->sk_prot);
-	}
-	return p->setsockopt(sk, level, optname, optval, optlen);
+	return IS_ERR(p) ? PTR_ERR(p) : p->setsockopt(sk, level, optname, optval, optlen);
 }
 
 static ssize_t tlsock_child_splice_read(struct socket *sock, loff_t *ppos,
@@ -352,6 +354,20 @@ static void tlsock_child_release_cb(struct sock *sk)
 		WRITE_ONCE(sock->ops, &tlsock_child_ops[fam]);
 }
 
+/* TCP's operations @ops, without those that would move bytes around tlsock's */
+static void tlsock_build_ops(struct proto_ops *o, const struct proto_ops *ops)
+{
+	*o = *ops;
+	o->read_skb = NULL;
+	/* kernel senders that hold the lock (sockmap) would reach TCP's, unsealed */
+	o->sendmsg_locked = sock_no_sendmsg_locked;
+#ifdef TLSOCK_HAVE_SENDPAGE
+	o->sendpage_locked = tlsock_no_sendpage_locked;
+#endif
+	/* tcp_mmap() only serves TCP_ZEROCOPY_RECEIVE, refused in getsockopt */
+	o->mmap = sock_no_mmap;
+}
+
 static void tlsock_build(int fam, const struct proto *base, const struct proto_ops *ops)
 {
 	struct proto *p = &tlsock_prot[fam];
@@ -389,29 +405,15 @@ static void tlsock_build(int fam, const struct proto *base, const struct proto_o
 #endif
 
 	o = &tlsock_child_ops[fam];
-	*o = *ops;
+	tlsock_build_ops(o, ops);
 	o->splice_read = tlsock_child_splice_read;
 	o->read_sock = tlsock_child_read_sock;
-	o->read_skb = NULL;
-	o->sendmsg_locked = sock_no_sendmsg_locked;
-#ifdef TLSOCK_HAVE_SENDPAGE
-	o->sendpage_locked = tlsock_no_sendpage_locked;
-#endif
-	o->mmap = sock_no_mmap;
 
 	o = &tlsock_ops[fam];
-	*o = *ops;
+	tlsock_build_ops(o, ops);
 	o->poll = tlsock_poll;
 	o->splice_read = tlsock_splice_read;
 	o->read_sock = tlsock_read_sock;
-	o->read_skb = NULL;
-	/* kernel senders that hold the lock (sockmap) would reach TCP's, unsealed */
-	o->sendmsg_locked = sock_no_sendmsg_locked;
-#ifdef TLSOCK_HAVE_SENDPAGE
-	o->sendpage_locked = tlsock_no_sendpage_locked;
-#endif
-	/* tcp_mmap() only serves TCP_ZEROCOPY_RECEIVE, refused above */
-	o->mmap = sock_no_mmap;
 #ifdef TLSOCK_HAVE_KFUNC_FILTER
 	/* only adopted listeners reach it: other tlsock sockets never listen */
 	o->accept = tlsock_accept;

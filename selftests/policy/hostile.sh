@@ -471,15 +471,8 @@ time.sleep(15)' $port >/dev/null 2>&1 &
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -u
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	# shellcheck source=../lib/tlsenv.sh
-	. "$here/../lib/tlsenv.sh"
-	# shellcheck source=../lib/tap.sh
-	. "$here/../lib/tap.sh"
-	client=$here/plain_client.py
-	server=$here/tls_server.py
-	tlscap=$here/tlscap.py
-	verbose=0
-	[ "${1:-}" = "-v" ] && verbose=1
+	# shellcheck source=env.sh
+	. "$here/env.sh"
 	plan=$hostile_plan
 	n=0
 	failed=0

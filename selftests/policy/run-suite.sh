@@ -20,19 +20,15 @@
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../lib/tlsenv.sh
-. "$here/../lib/tlsenv.sh"
-# shellcheck source=../lib/tap.sh
-. "$here/../lib/tap.sh"
-client=$here/plain_client.py
-server=$here/tls_server.py
-tlscap=$here/tlscap.py
-verbose=0
-[ "${1:-}" = "-v" ] && verbose=1
+# shellcheck source=env.sh
+. "$here/env.sh"
 
 # shellcheck source=hostile.sh
 . "$here/hostile.sh"
-plan=$((70 + hostile_plan))
+# TLSOCK_POLICY_HOSTILE=0 leaves hostile.sh's part out (the plan says so): for the debug kernel,
+# where the whole suite would take an hour
+hostile=${TLSOCK_POLICY_HOSTILE:-1}
+plan=$((70 + (hostile == 1 ? hostile_plan : 0)))
 n=0
 failed=0
 dpid=
@@ -458,7 +454,7 @@ dpid=
 mkconf
 start_daemon || bail "tlsockd restarts without rules" "$(tail -n 20 "$work/tlsockd.log")"
 "$tlsockctl" policy del all >/dev/null
-hostile_tests
+[ "$hostile" = 1 ] && hostile_tests
 
 # The server closes first: its end lingers in TIME_WAIT, made from a child of an adopted
 # listener.  (After rmmod the VM destroys what TCP still holds: none of it may point into
