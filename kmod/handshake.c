@@ -274,6 +274,9 @@ int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result
 		/* keys that do not fit together are the daemon's fault: EIO, as documented */
 		tlsock_hs_finish(hs, err == -EINVAL ? -EIO : err);
 		reset = err;
+		/* the application half-closed meanwhile: close_notify and FIN now */
+		if (!err && ctx->shut_wr_held)
+			tlsock_shutdown_held(sk, ctx);
 	}
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
@@ -795,6 +798,17 @@ __poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask)
 		return mask;
 	return mask & ~(EPOLLIN | EPOLLRDNORM | EPOLLRDBAND | EPOLLOUT | EPOLLWRNORM |
 			EPOLLWRBAND);
+}
+
+/**
+ * tlsock_hs_running() - is the socket's handshake still to end?
+ * @ctx: context with a request
+ *
+ * Context: socket lock held.
+ */
+bool tlsock_hs_running(const struct tlsock_ctx *ctx)
+{
+	return ctx->hs->state < TLSOCK_HS_DONE;
 }
 
 /**

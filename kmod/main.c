@@ -109,29 +109,67 @@ static int tlsock_connect(struct sock *sk, struct tlsock_connect_addr *uaddr, in
 	return ctx->sk_proto->connect(sk, uaddr, addr_len);
 }
 
+/*
+ * Records written before a half-close, and close_notify in a managed
+ * session, go out ahead of the FIN.  tx_lock and the socket lock held.
+ */
+static void tlsock_flush_for_fin(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	u8 shut = sk->sk_shutdown;
+
+	/* inet_shutdown() already set SEND_SHUTDOWN: lift it meanwhile */
+	WRITE_ONCE(sk->sk_shutdown, shut & ~SEND_SHUTDOWN);
+	if (tlsock_sess_managed(ctx))
+		tlsock_ph_close_notify(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
+	tlsock_tx_flush(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
+	WRITE_ONCE(sk->sk_shutdown, shut);
+}
+
 static void tlsock_shutdown(struct sock *sk, int how)
 {
 	struct tlsock_ctx *ctx = tlsock_ctx(sk);
 
 	/*
+	 * A FIN before the handshake is done would end it (the peer's TLS
+	 * stack and tlsockd take it as the end), where plain TCP would still
+	 * deliver what the peer sends.  So the half-close waits for the keys
+	 * (tlsock_shutdown_held()); the handshake's own bytes still go out,
+	 * and the application's writes wait at the gate as before.  A
+	 * handshake that fails resets the connection anyway.
+	 */
+	if ((how & SEND_SHUTDOWN) && tlsock_sess_running(ctx)) {
+		ctx->shut_wr_held = true;
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown & ~SEND_SHUTDOWN);
+		how &= ~SEND_SHUTDOWN;
+		if (!how)
+			return;
+	}
+	/*
 	 * inet_shutdown() holds the socket lock, so tx_lock may only be
 	 * tried: a sender inside sendmsg flushes its own data anyway.
 	 */
 	if ((how & SEND_SHUTDOWN) && ctx->tx_on && mutex_trylock(&ctx->tx_lock)) {
-		u8 shut = sk->sk_shutdown;
-
-		/*
-		 * inet_shutdown() already set SEND_SHUTDOWN; lift it while the
-		 * records written before shutdown() go out ahead of the FIN.
-		 */
-		WRITE_ONCE(sk->sk_shutdown, shut & ~SEND_SHUTDOWN);
-		if (tlsock_sess_managed(ctx))
-			tlsock_ph_close_notify(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
-		tlsock_tx_flush(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL);
-		WRITE_ONCE(sk->sk_shutdown, shut);
+		tlsock_flush_for_fin(sk, ctx);
 		mutex_unlock(&ctx->tx_lock);
 	}
 	ctx->sk_proto->shutdown(sk, how);
+}
+
+/**
+ * tlsock_shutdown_held() - the half-close the application asked for during
+ *	the handshake, now that the keys are in
+ * @sk: socket
+ * @ctx: its context
+ *
+ * Context: tx_lock and the socket lock held (tlsock_hs_complete()).
+ */
+void tlsock_shutdown_held(struct sock *sk, struct tlsock_ctx *ctx)
+{
+	ctx->shut_wr_held = false;
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+	tlsock_flush_for_fin(sk, ctx);
+	ctx->sk_proto->shutdown(sk, SEND_SHUTDOWN);
+	sk->sk_state_change(sk);
 }
 
 /*

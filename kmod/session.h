@@ -67,6 +67,12 @@ static inline bool tlsock_sess_settled(const struct tlsock_ctx *ctx)
 	return !ctx->hs || tlsock_ph_managed(ctx);
 }
 
+/* Requested, and its handshake neither done nor failed yet?  Socket lock. */
+static inline bool tlsock_sess_running(const struct tlsock_ctx *ctx)
+{
+	return ctx->hs && tlsock_hs_running(ctx);
+}
+
 /* tlsock_sess_settled() without the socket lock: a hint, see tlsock_hs_settled(). */
 static inline bool tlsock_sess_settled_lockless(const struct tlsock_ctx *ctx)
 {

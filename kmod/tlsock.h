@@ -290,6 +290,8 @@ struct tlsock_ctx {
 	bool tx_on;
 	bool rx_on;
 	bool zc_ro_tx;
+	/* the application's shutdown(SHUT_WR) waits for the handshake (main.c) */
+	bool shut_wr_held;
 	struct tlsock_tx tx;
 	struct tlsock_rx rx;
 	struct tlsock_hs *hs;
@@ -330,6 +332,7 @@ static inline unsigned int tlsock_rec_overhead(const struct tlsock_ctx *ctx)
 
 /* main.c */
 void tlsock_err_abort(struct sock *sk, int err);
+void tlsock_shutdown_held(struct sock *sk, struct tlsock_ctx *ctx);
 struct tlsock_hs_caller;
 struct tlsock_listen;
 int tlsock_attach_armed(struct sock *sk, const struct tlsock_handshake *req,
@@ -488,6 +491,7 @@ int tlsock_hs_getsockopt(struct sock *sk, int optname, char __user *optval, int 
 int tlsock_hs_gate(struct sock *sk, struct tlsock_ctx *ctx, bool nonblock, long *timeo);
 __poll_t tlsock_hs_poll(struct sock *sk, struct tlsock_ctx *ctx, __poll_t mask);
 bool tlsock_hs_settled(const struct tlsock_ctx *ctx);
+bool tlsock_hs_running(const struct tlsock_ctx *ctx);
 void tlsock_hs_close(struct sock *sk, struct tlsock_ctx *ctx);
 void tlsock_hs_data_ready(struct sock *sk, struct tlsock_ctx *ctx);
 void tlsock_hs_state_change(struct sock *sk, struct tlsock_ctx *ctx);

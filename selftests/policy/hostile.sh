@@ -18,10 +18,7 @@
 # Each success is captured (TLS records from the first byte, no plaintext marker); afterwards no
 # handshake may be left pending and the module's counters must add up.
 
-# TLSOCK_KNOWN_BUGS=1: also the tests of bugs not fixed yet, which fail
-known_bugs=0
-[ -n "${TLSOCK_KNOWN_BUGS:-}" ] && known_bugs=1
-hostile_plan=$((51 + known_bugs))
+hostile_plan=52
 
 # hs_counts: "PENDING ACTIVE" handshakes of this namespace, as tlsockctl status reports them
 hs_counts() {
@@ -142,7 +139,7 @@ hostile_tests() {
 	next_port
 	server_rule >/dev/null
 	client_rule >/dev/null
-	python3 "$here/banner_server.py" --port $port --count $((3 + known_bugs)) --ready "$work/ready.$port" \
+	python3 "$here/banner_server.py" --port $port --count 4 --ready "$work/ready.$port" \
 		--log "$work/smtp.$port" &
 	wait_for 10 test -e "$work/ready.$port"
 	cap_start $port
@@ -170,12 +167,11 @@ hostile_tests() {
 	check "a client that half-closes after its commands (busybox nc) reads every reply" \
 		"220 mail.test ESMTP plaintext-marker-smtp ready|250-mail.test greets you|250-SIZE 1048576|250 8BITMIME|250 OK plaintext-marker-noop|221 mail.test closing|" \
 		"$out" "$(tcpdump -nn -r "$work/cap.pcap" 2>/dev/null)"
-	if [ "$known_bugs" = 1 ]; then
-		# shutdown(SHUT_WR) before the handshake is done sends TCP's FIN at once: the
-		# handshake fails (ECONNRESET), where plain TCP would deliver the greeting.  The
-		# daemon is stopped meanwhile, so that the FIN surely leaves first.
-		stop_daemon
-		timeout 30 python3 -c '
+	# shutdown(SHUT_WR) before the handshake is done: the FIN waits for TLS (it would
+	# end the handshake), and the client still reads the greeting, as with plain TCP.
+	# The daemon is stopped meanwhile, so that the shutdown surely comes first.
+	stop_daemon
+	timeout 30 python3 -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 s.shutdown(socket.SHUT_WR)
@@ -183,13 +179,12 @@ try:
     print(s.recv(4096).decode().strip())
 except OSError as e:
     print("error", e)' $port >"$work/halfclose.out" 2>&1 &
-		sleep 1
-		cont_daemon
-		wait_for 30 test -s "$work/halfclose.out"
-		out=$(cat "$work/halfclose.out")
-		check "known bug: a client that half-closes before TLS is up still reads the greeting" \
-			"220 mail.test ESMTP plaintext-marker-smtp ready" "$out"
-	fi
+	sleep 1
+	cont_daemon
+	wait_for 30 test -s "$work/halfclose.out"
+	out=$(cat "$work/halfclose.out")
+	check "a client that half-closes before TLS is up still reads the greeting" \
+		"220 mail.test ESMTP plaintext-marker-smtp ready" "$out"
 	"$tlsockctl" policy del all >/dev/null
 
 	# --- H3. the daemon killed mid-handshake, handshakes timing out ------------------
