@@ -57,14 +57,17 @@ class Race:
         self.stop = threading.Event()		# clients and rules stop
         self.stop_servers = threading.Event()	# then the servers, once clients are done
         self.lock = threading.Lock()
-        self.clients = {}	# client port -> (state, got, err)
-        self.servers = {}	# client port -> (state, got, err)
+        # (client port, server port) -> (state, got, err): a client port may be in use
+        # towards both server ports at once, so it alone names no connection
+        self.clients = {}
+        self.servers = {}
         self.toggles = 0
         self.busy = 0		# server connections still being served
         self.odd = []		# unexpected errors of accept()
 
     # --- servers ---
     def serve(self, conn, peer_port):
+        key = (peer_port, conn.getsockname()[1])
         got = b""
         err = ""
         try:
@@ -84,7 +87,7 @@ class Race:
         state = tls_state(conn)
         conn.close()
         with self.lock:
-            self.servers[peer_port] = (state, got, err)
+            self.servers[key] = (state, got, err)
             self.busy -= 1
 
     def take(self, conn, addr):
@@ -121,8 +124,9 @@ class Race:
         ep.close()
 
     # --- clients ---
-    def exchange(self, s):
+    def exchange(self, s, dport):
         port = s.getsockname()[1]
+        key = (port, dport)
         got = b""
         err = ""
         try:
@@ -137,7 +141,7 @@ class Race:
         state = tls_state(s)
         s.close()
         with self.lock:
-            self.clients[port] = (state, got, err)
+            self.clients[key] = (state, got, err)
 
     def client_blocking(self, port):
         while not self.stop.is_set():
@@ -148,7 +152,7 @@ class Race:
             except OSError:
                 s.close()
                 continue
-            self.exchange(s)
+            self.exchange(s, port)
 
     def client_epoll(self, port):
         while not self.stop.is_set():
@@ -167,7 +171,7 @@ class Race:
                 continue
             s.setblocking(True)
             s.settimeout(IO_TIMEOUT)
-            self.exchange(s)
+            self.exchange(s, port)
 
     # --- rules ---
     def ctl(self, *args):
@@ -250,8 +254,9 @@ class Race:
     def verdict(self, hung):
         bad = list(self.odd)
         tls = plain = failed = 0
-        for port, (cstate, cgot, cerr) in sorted(self.clients.items()):
-            sstate, sgot, serr = self.servers.get(port, ("unseen", b"", ""))
+        for key, (cstate, cgot, cerr) in sorted(self.clients.items()):
+            port = key[0]
+            sstate, sgot, serr = self.servers.get(key, ("unseen", b"", ""))
             both_plain = cstate == "none" and sstate in ("none", "unseen")
             both_tls = cstate == "established" and sstate == "established"
             if cgot == b"R%d\n" % port:
@@ -259,8 +264,8 @@ class Race:
                 plain += both_plain
             else:
                 failed += 1
-            what = "client %d %s got %r (%s), server %s got %r (%s)" % (
-                port, cstate, cgot[:40], cerr, sstate, sgot[:40], serr)
+            what = "client %d->%d %s got %r (%s), server %s got %r (%s)" % (
+                port, key[1], cstate, cgot[:40], cerr, sstate, sgot[:40], serr)
             # an end reads its peer's bytes only when both ends are alike
             if (cgot == b"R%d\n" % port or b"M%d\n" % port in sgot) and not (both_plain or
                                                                            both_tls):
