@@ -8,11 +8,17 @@
  *  - Server handshakes leave "client_workers" workers of the pool to
  *    clients: outgoing connections of this host never wait behind the
  *    peers that connect to it.  Client handshakes may use the whole pool.
+ *    The last "client_workers" workers claim client requests only
+ *    (tlsockd_admit_roles(), the kernel's role filter of ACCEPT), so server
+ *    requests beyond the others wait in the kernel's queue, which has its
+ *    own cap and timeout, and none is claimed only to be refused.
  *  - A server runs at most "max_per_peer" handshakes at once with one
  *    peer address; IPv6 peers count by their /64, the least a site gets.
  *
- * A request over either limit fails at once with EBUSY, before any byte of
- * its handshake: it costs the worker a DONE, not a handshake.  The kernel
+ * A request over the peer limit fails at once with EBUSY, before any byte
+ * of its handshake: it costs the worker a DONE, not a handshake.  So does
+ * a server request over the role budget, which only a reload that shrinks
+ * the budget while server handshakes run can let through.  The kernel
  * has already made a server's peer speak first (hs_first_byte_ms) and caps
  * each user's pending requests (hs_max_pending_user); the transport cuts
  * a peer that stops sending (handshake_idle_ms, transport.c).
@@ -75,6 +81,27 @@ unsigned int tlsockd_admit_reserve(const struct tlsockd_conf *conf, unsigned int
 		return 0;
 	r = conf->client_workers >= 0 ? (unsigned int)conf->client_workers : (workers + 3) / 4;
 	return r < workers ? r : workers - 1;
+}
+
+/**
+ * tlsockd_admit_roles() - the requests worker @index may claim
+ * @conf: the configuration in force
+ * @index: the worker's place in the pool, from 0
+ *
+ * Return: 0 (any role) for the first workers, TLSOCK_ROLE_CLIENT for the
+ * last tlsockd_admit_reserve() of them: at most the others ever hold
+ * server handshakes.
+ */
+uint32_t tlsockd_admit_roles(const struct tlsockd_conf *conf, unsigned int index)
+{
+	unsigned int workers;
+
+	pthread_mutex_lock(&adm.lock);
+	workers = adm.workers;
+	pthread_mutex_unlock(&adm.lock);
+	if (!workers || index < workers - tlsockd_admit_reserve(conf, workers))
+		return 0;
+	return TLSOCK_ROLE_CLIENT;
 }
 
 /* The address a limit counts: the request's, an IPv6 one cut to its /64; false if none. */

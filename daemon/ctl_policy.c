@@ -113,9 +113,51 @@ static int policy_flush(struct tlsockd_nl *nl, int argc, char **argv)
 	return 0;
 }
 
+/* The live sessions' bytes per rule (the kernel's rule counts ended sessions only). */
+struct live_bytes {
+	size_t n, cap;
+	struct {
+		uint32_t rule_id;
+		uint64_t in, out;
+	} *v;
+	bool oom;
+	unsigned int nrules;	/* rules printed */
+};
+
+static void add_live(const struct tlsockd_session *s, void *arg)
+{
+	struct live_bytes *lb = arg;
+	size_t i;
+
+	for (i = 0; i < lb->n && lb->v[i].rule_id != s->rule_id; i++)
+		;
+	if (i == lb->n) {
+		if (lb->n == lb->cap) {
+			size_t cap = lb->cap ? 2 * lb->cap : 16;
+			void *v = realloc(lb->v, cap * sizeof(*lb->v));
+
+			if (!v) {
+				lb->oom = true;
+				return;
+			}
+			lb->v = v;
+			lb->cap = cap;
+		}
+		lb->v[lb->n].rule_id = s->rule_id;
+		lb->v[lb->n].in = 0;
+		lb->v[lb->n].out = 0;
+		lb->n++;
+	}
+	lb->v[i].in += s->bytes_in;
+	lb->v[i].out += s->bytes_out;
+}
+
 static void print_rule(const struct tlsockd_rule *r, void *arg)
 {
+	struct live_bytes *lb = arg;
+	uint64_t in = r->bytes_in, out = r->bytes_out;
 	char dest[80];
+	size_t i;
 
 	tlsockd_rule_dest(r, dest, sizeof(dest));
 	printf("%" PRIu32 ": %s %s profile %s", r->id,
@@ -127,18 +169,36 @@ static void print_rule(const struct tlsockd_rule *r, void *arg)
 		printf(" cgroup-id %" PRIu64, r->cgroup);
 	if (r->origin == TLSOCK_ORIGIN_DAEMON)
 		printf(" (tlsockd.conf)");
+	for (i = 0; i < lb->n; i++) {
+		if (lb->v[i].rule_id == r->id) {
+			in += lb->v[i].in;
+			out += lb->v[i].out;
+		}
+	}
 	printf("\n    connections %" PRIu64 " handshakes ok %" PRIu64 " failed %" PRIu64
-	       " refused %" PRIu64 " skipped %" PRIu64 "\n",
-	       r->connections, r->hs_ok, r->hs_failed, r->refused, r->skipped);
-	(*(unsigned int *)arg)++;
+	       " refused %" PRIu64 " skipped %" PRIu64 " bytes in %" PRIu64 " out %" PRIu64
+	       "\n", r->connections, r->hs_ok, r->hs_failed, r->refused, r->skipped, in, out);
+	lb->nrules++;
 }
 
 static int policy_list(struct tlsockd_nl *nl)
 {
+	struct live_bytes lb = {};
 	unsigned int n = 0;
 	int err;
 
-	err = tlsockd_nl_policy_list(nl, print_rule, &n);
+	/*
+	 * The kernel counts a rule's bytes when a session ends; the live ones
+	 * come from the session list, read first (a session that ends between
+	 * the two reads is counted twice, never missed).
+	 */
+	err = tlsockd_nl_session_list(nl, add_live, &lb);
+	if (!err && lb.oom)
+		err = -ENOMEM;
+	if (!err)
+		err = tlsockd_nl_policy_list(nl, print_rule, &lb);
+	n = lb.nrules;
+	free(lb.v);
 	if (err) {
 		fprintf(stderr, "tlsockctl: policy list: %s\n", strerror(-err));
 		return 1;
@@ -202,6 +262,7 @@ static void print_session(const struct tlsockd_session *s, void *arg)
 		printf("failed %s\n", strerror(s->error));
 	else
 		printf("handshaking\n");
+	printf("    bytes in %" PRIu64 " out %" PRIu64 "\n", s->bytes_in, s->bytes_out);
 	(*(unsigned int *)arg)++;
 }
 

@@ -33,12 +33,16 @@
  *  - Before a worker is taken at all: the kernel hands a server's request
  *    over only once its peer sent a byte (hs_first_byte_ms), and caps each
  *    user's pending requests (hs_max_pending_user).
+ *  - Which requests a worker claims (admit.c): server handshakes may hold
+ *    all workers but "client_workers", so outgoing connections of this
+ *    host always find one.  The last "client_workers" workers tell the
+ *    kernel they take clients only (the role filter of ACCEPT and of a
+ *    parking DONE); server requests beyond the others' capacity wait in
+ *    the kernel's queue rather than being claimed and refused.
  *  - When a worker has claimed a request (admit.c, before any byte of the
- *    handshake): server handshakes may hold all workers but
- *    "client_workers", so outgoing connections of this host always find
- *    one; and at most "max_per_peer" of them may be with one peer address.
- *    A request over either bound is failed at once with EBUSY: a DONE,
- *    not a handshake, and the worker goes on to the next request.
+ *    handshake): at most "max_per_peer" server handshakes may be with one
+ *    peer address.  A request over it is failed at once with EBUSY: a
+ *    DONE, not a handshake, and the worker goes on to the next request.
  *  - While the handshake runs (transport.c): each record of the peer must
  *    arrive whole within "handshake_idle_ms" of the last progress, so a
  *    peer that goes quiet, or trickles, is cut with ETIMEDOUT long before
@@ -83,6 +87,7 @@ struct worker {
 	pthread_t thread;
 	struct tlsockd_nl *nl;
 	struct tlsockd_result *res;	/* reused by each handshake, wiped after each */
+	unsigned int index;		/* in the pool: which roles it takes (admit.c) */
 	bool parked;			/* its first ACCEPT returned (own thread only) */
 };
 
@@ -207,7 +212,8 @@ static void serve(struct worker *w, const struct tlsockd_request *req)
 	 * close_notify and FIN to this worker, sent only once it ran again.
 	 */
 	close(req->fd);
-	/* idle from here on: parked with the same message */
+	/* idle from here on: parked with the same message, for the roles it takes now */
+	tlsockd_nl_set_role_filter(w->nl, tlsockd_admit_roles(gen->conf, w->index));
 	kerr = tlsockd_nl_done(w->nl, req->id, res, true);
 	if (res->ticket_portid && (kerr || res->status))
 		tlsockd_resume_release(req->id);	/* no ticket will come */
@@ -254,10 +260,16 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct tlsockd_request req;
+	struct tlsockd_gen *gen;
 	int err;
 
 	worker_short_slice();
 	while (!stopping()) {
+		gen = tlsockd_gen_get();
+		if (gen) {
+			tlsockd_nl_set_role_filter(w->nl, tlsockd_admit_roles(gen->conf, w->index));
+			tlsockd_gen_put(gen);
+		}
 		err = tlsockd_nl_accept(w->nl, &req, true);
 		if (!w->parked && (!err || err == -EAGAIN)) {
 			/* the kernel knows this worker now: READYs find it */
@@ -313,6 +325,7 @@ static int start_workers(struct worker *ws, unsigned int n)
 	int err;
 
 	for (i = 0; i < n; i++) {
+		ws[i].index = i;
 		ws[i].res = tlsockd_secret_alloc(sizeof(*ws[i].res));
 		if (!ws[i].res)
 			return -ENOMEM;

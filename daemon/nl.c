@@ -28,6 +28,7 @@ struct tlsockd_nl {
 	struct nl_cb *cb;	/* transact()'s, allocated once: it runs twice per handshake */
 	int family;
 	bool woken;	/* a READY (or another stray message) came amid a transaction */
+	uint32_t role_filter;	/* of ACCEPT and of a parking DONE; 0: any role */
 };
 
 struct reply {
@@ -351,6 +352,20 @@ static int parse_accept(struct nlattr **tb, void *arg)
 }
 
 /**
+ * tlsockd_nl_set_role_filter() - the only role @nl takes requests of
+ * @nl: a worker's socket
+ * @role: TLSOCK_ROLE_CLIENT or TLSOCK_ROLE_SERVER; 0 for any
+ *
+ * Applies to the next tlsockd_nl_accept() and parking tlsockd_nl_done():
+ * they claim only requests of @role, and, parked, the kernel announces only
+ * those to @nl.
+ */
+void tlsockd_nl_set_role_filter(struct tlsockd_nl *nl, uint32_t role)
+{
+	nl->role_filter = role;
+}
+
+/**
  * tlsockd_nl_accept() - claim the oldest pending request
  * @nl: this thread's socket
  * @req: the request; req->fd is ours to close
@@ -372,10 +387,11 @@ int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req, bool p
 
 	memset(req, 0, sizeof(*req));
 	req->fd = -1;
-	msg = new_msg(nl, TLSOCK_CMD_ACCEPT, nla_total_size(0));
+	msg = new_msg(nl, TLSOCK_CMD_ACCEPT, nla_total_size(0) + nla_total_size(sizeof(uint32_t)));
 	if (!msg)
 		return -ENOMEM;
-	if (park && nla_put_flag(msg, TLSOCK_A_ACCEPT_PARK)) {
+	if ((park && nla_put_flag(msg, TLSOCK_A_ACCEPT_PARK)) ||
+	    (nl->role_filter && nla_put_u32(msg, TLSOCK_A_ACCEPT_ROLE_FILTER, nl->role_filter))) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
@@ -425,8 +441,8 @@ static int put_done(struct nl_msg *msg, uint32_t id, const struct tlsockd_result
 /* Room put_done() needs for @res. */
 static size_t done_size(const struct tlsockd_result *res)
 {
-	/* req id, status, version, cipher, ticket port; a little slack on top */
-	size_t size = 64 + 5 * nla_total_size(sizeof(uint32_t)) +
+	/* req id, status, version, cipher, ticket port, role filter; a little slack on top */
+	size_t size = 64 + 6 * nla_total_size(sizeof(uint32_t)) +
 		      2 * nla_total_size(sizeof(res->tx)) +
 		      2 * nla_total_size(TLSOCK_SECRET_MAX) +
 		      4 * nla_total_size(0) +			/* flags */
@@ -502,7 +518,9 @@ int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_res
 	if (!msg)
 		return -ENOMEM;
 	err = put_done(msg, id, res);
-	if (!err && park && nla_put_flag(msg, TLSOCK_A_DONE_PARK))
+	if (!err && park && (nla_put_flag(msg, TLSOCK_A_DONE_PARK) ||
+			     (nl->role_filter &&
+			      nla_put_u32(msg, TLSOCK_A_DONE_ROLE_FILTER, nl->role_filter))))
 		err = -EMSGSIZE;
 	if (!err && park)
 		err = send_unacked(nl, msg);
@@ -751,6 +769,8 @@ static int parse_policy(struct nlattr **tb, void *arg)
 	GET64(TLSOCK_A_POLICY_HANDSHAKES_FAILED, hs_failed);
 	GET64(TLSOCK_A_POLICY_REFUSED, refused);
 	GET64(TLSOCK_A_POLICY_SKIPPED, skipped);
+	GET64(TLSOCK_A_POLICY_BYTES_IN, bytes_in);
+	GET64(TLSOCK_A_POLICY_BYTES_OUT, bytes_out);
 #undef GET64
 	w->fn(&rule, w->arg);
 	return 0;
@@ -818,6 +838,10 @@ static int parse_session(struct nlattr **tb, void *arg)
 	get_addr(tb[TLSOCK_A_SESSION_PEER_ADDR], &s->peer, &s->peer_len);
 	if (tb[TLSOCK_A_SESSION_ERROR])
 		s->error = nla_get_u32(tb[TLSOCK_A_SESSION_ERROR]);
+	if (tb[TLSOCK_A_SESSION_BYTES_IN])
+		s->bytes_in = nla_get_u64(tb[TLSOCK_A_SESSION_BYTES_IN]);
+	if (tb[TLSOCK_A_SESSION_BYTES_OUT])
+		s->bytes_out = nla_get_u64(tb[TLSOCK_A_SESSION_BYTES_OUT]);
 	if (tb[TLSOCK_A_SESSION_VERSION])
 		s->version = nla_get_u16(tb[TLSOCK_A_SESSION_VERSION]);
 	if (tb[TLSOCK_A_SESSION_CIPHER])

@@ -56,6 +56,8 @@ static const struct nla_policy policy_policy[TLSOCK_A_POLICY_MAX + 1] = {
 	[TLSOCK_A_POLICY_REFUSED] = { .type = NLA_U64 },
 	[TLSOCK_A_POLICY_SKIPPED] = { .type = NLA_U64 },
 	[TLSOCK_A_POLICY_ORIGIN] = { .type = NLA_U32 },
+	[TLSOCK_A_POLICY_BYTES_IN] = { .type = NLA_U64 },
+	[TLSOCK_A_POLICY_BYTES_OUT] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy session_policy[TLSOCK_A_SESSION_MAX + 1] = {
@@ -70,6 +72,8 @@ static const struct nla_policy session_policy[TLSOCK_A_SESSION_MAX + 1] = {
 	[TLSOCK_A_SESSION_PEER_SUBJECT] = { .type = NLA_STRING, .maxlen = TLSOCK_SUBJECT_MAX + 1 },
 	[TLSOCK_A_SESSION_PEER_SAN] = { .type = NLA_STRING, .maxlen = TLSOCK_SAN_MAX + 1 },
 	[TLSOCK_A_SESSION_ERROR] = { .type = NLA_U32 },
+	[TLSOCK_A_SESSION_BYTES_IN] = { .type = NLA_U64 },
+	[TLSOCK_A_SESSION_BYTES_OUT] = { .type = NLA_U64 },
 };
 
 /**

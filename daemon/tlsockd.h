@@ -292,6 +292,7 @@ int tlsockd_nl_accept(struct tlsockd_nl *nl, struct tlsockd_request *req, bool p
 int tlsockd_nl_done(struct tlsockd_nl *nl, uint32_t id, const struct tlsockd_result *res,
 		    bool park);
 int tlsockd_nl_set_idle_wait(struct tlsockd_nl *nl, unsigned int ms);
+void tlsockd_nl_set_role_filter(struct tlsockd_nl *nl, uint32_t role);
 bool tlsockd_nl_wait(struct tlsockd_nl *nl);
 void tlsockd_nl_poke(struct tlsockd_nl *nl);
 
@@ -327,6 +328,8 @@ int tlsockd_nl_status(struct tlsockd_nl *nl, struct tlsockd_status *st);
  * @server_name: name the server's certificate must carry
  * @origin: TLSOCK_ORIGIN_ADMIN (tlsockctl) or TLSOCK_ORIGIN_DAEMON (tlsockd.conf)
  * @connections: counters (policy-get)
+ * @bytes_in: TCP payload bytes of the rule's ended sessions, received
+ * @bytes_out: and sent (acknowledged)
  */
 struct tlsockd_rule {
 	uint32_t id;
@@ -340,6 +343,7 @@ struct tlsockd_rule {
 	char server_name[TLSOCK_SERVER_NAME_MAX];
 	uint32_t origin;
 	uint64_t connections, hs_ok, hs_failed, refused, skipped;
+	uint64_t bytes_in, bytes_out;
 };
 
 /**
@@ -375,6 +379,8 @@ int tlsockd_nl_policy_list(struct tlsockd_nl *nl, tlsockd_rule_fn fn, void *arg)
  * @verified: the peer's certificate was verified
  * @subject: the peer's subject DN
  * @san: the peer's subjectAltNames, ", "-separated
+ * @bytes_in: TCP payload bytes received so far
+ * @bytes_out: TCP payload bytes sent and acknowledged so far
  */
 struct tlsockd_session {
 	uint32_t rule_id;
@@ -390,6 +396,7 @@ struct tlsockd_session {
 	bool verified;
 	char subject[TLSOCK_SUBJECT_MAX + 1];
 	char san[1024];
+	uint64_t bytes_in, bytes_out;
 };
 typedef void (*tlsockd_session_fn)(const struct tlsockd_session *s, void *arg);
 int tlsockd_nl_session_list(struct tlsockd_nl *nl, tlsockd_session_fn fn, void *arg);
@@ -469,6 +476,7 @@ void tlsockd_peer_cache_flush(void);
 /* admit.c: which claimed requests get a worker */
 void tlsockd_admit_init(unsigned int workers);
 unsigned int tlsockd_admit_reserve(const struct tlsockd_conf *conf, unsigned int workers);
+uint32_t tlsockd_admit_roles(const struct tlsockd_conf *conf, unsigned int index);
 int tlsockd_admit(const struct tlsockd_conf *conf, const struct tlsockd_request *req,
 		  char *why, size_t whylen);
 void tlsockd_admit_end(const struct tlsockd_request *req);

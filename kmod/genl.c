@@ -11,12 +11,13 @@
 #include <uapi/linux/tlsock.h>
 
 /* TLSOCK_CMD_ACCEPT - do */
-static const struct nla_policy tlsock_accept_nl_policy[TLSOCK_A_ACCEPT_PARK + 1] = {
+static const struct nla_policy tlsock_accept_nl_policy[TLSOCK_A_ACCEPT_ROLE_FILTER + 1] = {
 	[TLSOCK_A_ACCEPT_PARK] = { .type = NLA_FLAG, },
+	[TLSOCK_A_ACCEPT_ROLE_FILTER] = NLA_POLICY_MAX(NLA_U32, 2),
 };
 
 /* TLSOCK_CMD_DONE - do */
-static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PEER_SAN_TRUNCATED + 1] = {
+static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_ROLE_FILTER + 1] = {
 	[TLSOCK_A_DONE_REQ_ID] = { .type = NLA_U32, },
 	[TLSOCK_A_DONE_STATUS] = NLA_POLICY_MAX(NLA_U32, 511),
 	[TLSOCK_A_DONE_VERSION] = { .type = NLA_U16, },
@@ -32,6 +33,7 @@ static const struct nla_policy tlsock_done_nl_policy[TLSOCK_A_DONE_PEER_SAN_TRUN
 	[TLSOCK_A_DONE_TICKET_PORTID] = { .type = NLA_U32, },
 	[TLSOCK_A_DONE_PARK] = { .type = NLA_FLAG, },
 	[TLSOCK_A_DONE_PEER_SAN_TRUNCATED] = { .type = NLA_FLAG, },
+	[TLSOCK_A_DONE_ROLE_FILTER] = NLA_POLICY_MAX(NLA_U32, 2),
 };
 
 /* TLSOCK_CMD_POLICY_ADD - do */
@@ -59,14 +61,14 @@ const struct genl_split_ops tlsock_nl_ops[7] = {
 		.cmd		= TLSOCK_CMD_ACCEPT,
 		.doit		= tlsock_nl_accept_doit,
 		.policy		= tlsock_accept_nl_policy,
-		.maxattr	= TLSOCK_A_ACCEPT_PARK,
+		.maxattr	= TLSOCK_A_ACCEPT_ROLE_FILTER,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd		= TLSOCK_CMD_DONE,
 		.doit		= tlsock_nl_done_doit,
 		.policy		= tlsock_done_nl_policy,
-		.maxattr	= TLSOCK_A_DONE_PEER_SAN_TRUNCATED,
+		.maxattr	= TLSOCK_A_DONE_ROLE_FILTER,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

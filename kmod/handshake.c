@@ -316,7 +316,7 @@ static void tlsock_hs_announce(struct work_struct *work)
 	struct tlsock_hs *hs = container_of(work, struct tlsock_hs, announce);
 
 	/* a daemon that finds the request gone (finished meanwhile) just ACCEPTs nothing */
-	tlsock_hs_notify(sock_net(hs->sk), hs->id);
+	tlsock_hs_notify(sock_net(hs->sk), hs->id, hs->req.role);
 	tlsock_hs_put(hs);
 }
 
@@ -439,7 +439,7 @@ static int tlsock_hs_start(struct sock *sk, struct tlsock_hs *hs)
 		queue_delayed_work(tlsock_hs_wq, &hs->timeout,
 				   max_t(long, (long)((first ?: hs->deadline) - jiffies), 1));
 		if (!first)
-			err = tlsock_hs_notify(net, hs->id);
+			err = tlsock_hs_notify(net, hs->id, req->role);
 	}
 	if (err)
 		tlsock_hs_finish(hs, err);

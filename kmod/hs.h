@@ -85,6 +85,8 @@ enum tlsock_hs_where {
  * @nr_parked: entries in @parked
  * @parked: netlink ports of idle daemon threads waiting for a request,
  *	most recently parked last (hs_netlink.c)
+ * @parked_role: for each of @parked, the only role of requests it takes,
+ *	or TLSOCK_ROLE_UNSPEC for any
  * @ticket_ports: netlink ports named in a DONE to receive tickets and not
  *	released since (its own lock); tickets go nowhere else
  */
@@ -98,6 +100,7 @@ struct tlsock_hs_net {
 	u32 next_id;
 	unsigned int nr_parked;
 	u32 parked[TLSOCK_HS_PARKED_MAX];
+	u8 parked_role[TLSOCK_HS_PARKED_MAX];
 	struct xarray ticket_ports;
 };
 
@@ -246,7 +249,7 @@ int tlsock_hs_complete(struct tlsock_hs *hs, int status, struct tlsock_hs_result
 extern struct genl_family tlsock_genl_family;
 struct tlsock_hs_net *tlsock_hs_pernet(struct net *net);
 bool tlsock_hs_has_daemon(struct net *net);
-int tlsock_hs_notify(struct net *net, u32 id);
+int tlsock_hs_notify(struct net *net, u32 id, u32 role);
 int tlsock_hs_link(struct tlsock_hs *hs);
 void tlsock_hs_unlink(struct tlsock_hs *hs);
 struct tlsock_hs_ticket *tlsock_hs_ticket_alloc(u32 len);

@@ -10,8 +10,14 @@
  * it, so each request wakes exactly one idle thread, with no relay through
  * a listening thread.  The most recently parked port is woken first (its
  * thread is the likeliest to be cache-hot).  A port leaves the parked set
- * when it is woken, claims a request or is released.  A daemon claims the
- * oldest request with ACCEPT and receives the application's
+ * when it is woken, claims a request or is released.  A port may take
+ * one role only (ROLE_FILTER of ACCEPT or DONE: a daemon whose server
+ * handshakes are at their budget leaves those queued here rather than
+ * claim and refuse them); a request is announced to the most recently
+ * parked port taking only its role, else to the most recently parked one
+ * taking any, so the ports that can take servers are kept for them.  A
+ * daemon claims the oldest request (of its role) with ACCEPT and receives
+ * the application's
  * socket as a new descriptor: the very same open file, so the daemon's
  * descriptor keeps the socket alive until the daemon closes it.  DONE is
  * accepted only from the netlink port that claimed the request.  When that
@@ -111,6 +117,15 @@ static struct sk_buff *tlsock_hs_ready_msg(u32 id)
 	return msg;
 }
 
+/* Drop entry @i of the parked set.  hn->lock held. */
+static void tlsock_hs_unpark_at(struct tlsock_hs_net *hn, unsigned int i)
+{
+	hn->nr_parked--;
+	memmove(&hn->parked[i], &hn->parked[i + 1], (hn->nr_parked - i) * sizeof(hn->parked[0]));
+	memmove(&hn->parked_role[i], &hn->parked_role[i + 1],
+		(hn->nr_parked - i) * sizeof(hn->parked_role[0]));
+}
+
 /* Drop @portid from the parked set.  hn->lock held. */
 static void tlsock_hs_unpark_locked(struct tlsock_hs_net *hn, u32 portid)
 {
@@ -120,9 +135,7 @@ static void tlsock_hs_unpark_locked(struct tlsock_hs_net *hn, u32 portid)
 	for (i = 0; i < hn->nr_parked; i++) {
 		if (hn->parked[i] != portid)
 			continue;
-		hn->nr_parked--;
-		memmove(&hn->parked[i], &hn->parked[i + 1],
-			(hn->nr_parked - i) * sizeof(hn->parked[0]));
+		tlsock_hs_unpark_at(hn, i);
 		return;
 	}
 }
@@ -134,14 +147,41 @@ static void tlsock_hs_unpark(struct tlsock_hs_net *hn, u32 portid)
 	spin_unlock(&hn->lock);
 }
 
-/* The most recently parked port, taken out of the set; 0 if none. */
-static u32 tlsock_hs_unpark_last(struct tlsock_hs_net *hn)
+/* ROLE_FILTER of ACCEPT or DONE (range checked by the policy); absent: any */
+static u32 tlsock_hs_filter(const struct nlattr *attr)
 {
+	return attr ? nla_get_u32(attr) : TLSOCK_ROLE_UNSPEC;
+}
+
+/* Does a port taking @filter take a request of @role? */
+static bool tlsock_hs_role_ok(u32 filter, u32 role)
+{
+	return filter == TLSOCK_ROLE_UNSPEC || filter == role;
+}
+
+/*
+ * The port to announce a request of @role to, taken out of the set; 0 if
+ * none: the most recently parked one taking only @role, else the most
+ * recently parked one taking any role.
+ */
+static u32 tlsock_hs_unpark_for(struct tlsock_hs_net *hn, u32 role)
+{
+	unsigned int i, any = UINT_MAX;
 	u32 portid = 0;
 
 	spin_lock(&hn->lock);
-	if (hn->nr_parked)
-		portid = hn->parked[--hn->nr_parked];
+	for (i = hn->nr_parked; i-- > 0;) {
+		if (hn->parked_role[i] == role)
+			break;
+		if (hn->parked_role[i] == TLSOCK_ROLE_UNSPEC && any == UINT_MAX)
+			any = i;
+	}
+	if (i == UINT_MAX)
+		i = any;
+	if (i != UINT_MAX) {
+		portid = hn->parked[i];
+		tlsock_hs_unpark_at(hn, i);
+	}
 	spin_unlock(&hn->lock);
 	return portid;
 }
@@ -153,34 +193,36 @@ enum tlsock_hs_park_result {
 };
 
 /*
- * Park @portid unless a request is pending (one ACCEPT could claim).  Under
- * the lock that link() takes to queue, so a request is either seen here or
- * finds the port in the set when it is announced.
+ * Park @portid, taking requests of @filter, unless one is pending (one
+ * ACCEPT with @filter could claim).  Under the lock that link() takes to
+ * queue, so a request is either seen here or finds the port in the set
+ * when it is announced.
  */
 static enum tlsock_hs_park_result tlsock_hs_park(struct tlsock_hs_net *hn, u32 portid,
-						 u32 *first_id)
+						 u32 filter, u32 *first_id)
 {
 	enum tlsock_hs_park_result ret = TLSOCK_HS_PARKED;
 	struct tlsock_hs *hs;
-	unsigned int i;
 
 	spin_lock(&hn->lock);
 	list_for_each_entry(hs, &hn->queue, node) {
 		/* one whose file is being released is about to be cancelled */
 		if (!file_count(hs->sk->sk_socket->file) ||
-		    test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits))
+		    test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits) ||
+		    !tlsock_hs_role_ok(filter, hs->req.role))
 			continue;
 		*first_id = hs->id;
 		ret = TLSOCK_HS_PARK_PENDING;
 		goto out;
 	}
-	for (i = 0; i < hn->nr_parked; i++)
-		if (hn->parked[i] == portid)
-			goto out;
-	if (hn->nr_parked == ARRAY_SIZE(hn->parked))
+	/* parked again: the newest filter counts, and so does the newest place */
+	tlsock_hs_unpark_locked(hn, portid);
+	if (hn->nr_parked == ARRAY_SIZE(hn->parked)) {
 		ret = TLSOCK_HS_PARK_FULL;
-	else
-		hn->parked[hn->nr_parked++] = portid;
+	} else {
+		hn->parked[hn->nr_parked] = portid;
+		hn->parked_role[hn->nr_parked++] = filter;
+	}
 out:
 	spin_unlock(&hn->lock);
 	return ret;
@@ -190,13 +232,14 @@ out:
  * tlsock_hs_notify() - announce request @id to the daemons of @net
  * @net: namespace
  * @id: request id
+ * @role: its role, which the parked port chosen must take
  *
  * Context: process context.
  * Return: 0, or -ESRCH when nobody listens.  Other delivery failures (every
  * daemon's receive buffer is full) are not the request's failure: the
  * daemon notices the overrun (ENOBUFS) and drains the queue with ACCEPT.
  */
-int tlsock_hs_notify(struct net *net, u32 id)
+int tlsock_hs_notify(struct net *net, u32 id, u32 role)
 {
 	struct tlsock_hs_net *hn = tlsock_hs_pernet(net);
 	struct sk_buff *msg;
@@ -204,7 +247,7 @@ int tlsock_hs_notify(struct net *net, u32 id)
 	int err;
 
 	/* one idle thread; a port that is gone (or full) loses its turn */
-	while ((portid = tlsock_hs_unpark_last(hn))) {
+	while ((portid = tlsock_hs_unpark_for(hn, role))) {
 		msg = tlsock_hs_ready_msg(id);
 		if (!msg)
 			return 0;	/* the daemon's periodic ACCEPT finds the request */
@@ -330,8 +373,8 @@ static struct file *tlsock_hs_file_get(struct tlsock_hs *hs)
 	return tlsock_file_get_unless_zero(file) ? file : NULL;
 }
 
-/* Move the oldest claimable request to the active list, for @portid. */
-static struct tlsock_hs *tlsock_hs_next(struct tlsock_hs_net *hn, u32 portid,
+/* Move the oldest claimable request of @filter to the active list, for @portid. */
+static struct tlsock_hs *tlsock_hs_next(struct tlsock_hs_net *hn, u32 portid, u32 filter,
 					struct file **filep)
 {
 	struct tlsock_hs *hs;
@@ -339,7 +382,8 @@ static struct tlsock_hs *tlsock_hs_next(struct tlsock_hs_net *hn, u32 portid,
 	spin_lock(&hn->lock);
 	list_for_each_entry(hs, &hn->queue, node) {
 		/* a server's request is claimable once its peer spoke */
-		if (test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits))
+		if (test_bit(TLSOCK_HS_AWAIT_DATA, &hs->bits) ||
+		    !tlsock_hs_role_ok(filter, hs->req.role))
 			continue;
 		*filep = tlsock_hs_file_get(hs);
 		if (!*filep)
@@ -412,6 +456,7 @@ int tlsock_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tlsock_hs_net *hn = tlsock_hs_pernet(genl_info_net(info));
 	bool park = nla_get_flag(info->attrs[TLSOCK_A_ACCEPT_PARK]);
+	u32 filter = tlsock_hs_filter(info->attrs[TLSOCK_A_ACCEPT_ROLE_FILTER]);
 	struct tlsock_hs *hs;
 	struct sk_buff *msg;
 	struct file *file;
@@ -419,10 +464,10 @@ int tlsock_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	int fd, err;
 
 	for (;;) {
-		hs = tlsock_hs_next(hn, info->snd_portid, &file);
+		hs = tlsock_hs_next(hn, info->snd_portid, filter, &file);
 		if (!hs) {
 			/* one queued meanwhile: look again rather than sleep on it */
-			if (park && tlsock_hs_park(hn, info->snd_portid, &first_id) ==
+			if (park && tlsock_hs_park(hn, info->snd_portid, filter, &first_id) ==
 				    TLSOCK_HS_PARK_PENDING)
 				continue;
 			return -EAGAIN;
@@ -590,10 +635,11 @@ static void tlsock_hs_wipe_attrs(struct sk_buff *skb, struct genl_info *info)
 /* DONE asked to park the sender: a pending request wakes it at once. */
 static void tlsock_hs_done_park(struct tlsock_hs_net *hn, struct genl_info *info)
 {
+	u32 filter = tlsock_hs_filter(info->attrs[TLSOCK_A_DONE_ROLE_FILTER]);
 	struct sk_buff *msg;
 	u32 first_id;
 
-	if (tlsock_hs_park(hn, info->snd_portid, &first_id) != TLSOCK_HS_PARK_PENDING)
+	if (tlsock_hs_park(hn, info->snd_portid, filter, &first_id) != TLSOCK_HS_PARK_PENDING)
 		return;
 	/* queued before the ack (or error): the daemon sees it while it reads that */
 	msg = tlsock_hs_ready_msg(first_id);

@@ -62,6 +62,8 @@ MODULE_PARM_DESC(policy_max, "transparent TLS rules allowed per network namespac
  * @hs_failed: see @connections
  * @refused: see @connections
  * @skipped: see @connections
+ * @bytes_in: TCP payload bytes received by the rule's ended sessions
+ * @bytes_out: TCP payload bytes sent and acknowledged by them
  */
 struct tlsock_rule {
 	struct list_head node;
@@ -82,6 +84,8 @@ struct tlsock_rule {
 	atomic64_t hs_failed;
 	atomic64_t refused;
 	atomic64_t skipped;
+	atomic64_t bytes_in;
+	atomic64_t bytes_out;
 };
 
 /**
@@ -179,6 +183,11 @@ static void tlsock_rule_hs_done(void *priv, int err)
 static void tlsock_rule_hs_release(void *priv)
 {
 	struct tlsock_policy_sess *sess = priv;
+	const struct tcp_sock *tp = tcp_sk(sess->sk);
+
+	/* closed: TCP's counters are final (the request still holds the socket) */
+	atomic64_add(READ_ONCE(tp->bytes_received), &sess->rule->bytes_in);
+	atomic64_add(READ_ONCE(tp->bytes_acked), &sess->rule->bytes_out);
 
 	if (sess->id)
 		xa_erase_bh(&sess->pn->sessions, sess->id);
@@ -852,6 +861,10 @@ static int tlsock_policy_fill(struct sk_buff *msg, const struct tlsock_rule *rul
 			      atomic64_read(&rule->refused), TLSOCK_A_POLICY_UNSPEC) ||
 	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_SKIPPED,
 			      atomic64_read(&rule->skipped), TLSOCK_A_POLICY_UNSPEC) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_BYTES_IN,
+			      atomic64_read(&rule->bytes_in), TLSOCK_A_POLICY_UNSPEC) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_POLICY_BYTES_OUT,
+			      atomic64_read(&rule->bytes_out), TLSOCK_A_POLICY_UNSPEC) ||
 	    nla_put_u32(msg, TLSOCK_A_POLICY_ORIGIN, rule->origin))
 		return -EMSGSIZE;
 	if (rule->cgroup &&
@@ -991,6 +1004,10 @@ static int tlsock_sess_fill(struct sk_buff *msg, struct netlink_callback *cb, st
 	    nla_put_u32(msg, TLSOCK_A_SESSION_ROLE, role) ||
 	    tlsock_sess_put_addr(msg, TLSOCK_A_SESSION_LOCAL_ADDR, sk, false) ||
 	    tlsock_sess_put_addr(msg, TLSOCK_A_SESSION_PEER_ADDR, sk, true) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_SESSION_BYTES_IN, tcp_sk(sk)->bytes_received,
+			      TLSOCK_A_SESSION_UNSPEC) ||
+	    nla_put_u64_64bit(msg, TLSOCK_A_SESSION_BYTES_OUT, tcp_sk(sk)->bytes_acked,
+			      TLSOCK_A_SESSION_UNSPEC) ||
 	    tlsock_sess_put_state(msg, ctx->hs)) {
 		genlmsg_cancel(msg, hdr);
 		err = -EMSGSIZE;

@@ -379,6 +379,17 @@ static void f16_conf_limits(void)
 		      tlsockd_admit_reserve(conf, 2) == 1, "reserve of 8, 1, 2 workers: %u %u %u",
 		      tlsockd_admit_reserve(conf, 8), tlsockd_admit_reserve(conf, 1),
 		      tlsockd_admit_reserve(conf, 2));
+		/* the pool's last two of eight take clients only; no pool, no filter */
+		tlsockd_admit_init(8);
+		CHECK(!tlsockd_admit_roles(conf, 0) && !tlsockd_admit_roles(conf, 5) &&
+		      tlsockd_admit_roles(conf, 6) == TLSOCK_ROLE_CLIENT &&
+		      tlsockd_admit_roles(conf, 7) == TLSOCK_ROLE_CLIENT,
+		      "roles of workers 0, 5, 6, 7 of 8: %u %u %u %u", tlsockd_admit_roles(conf, 0),
+		      tlsockd_admit_roles(conf, 5), tlsockd_admit_roles(conf, 6),
+		      tlsockd_admit_roles(conf, 7));
+		tlsockd_admit_init(0);
+		CHECK(!tlsockd_admit_roles(conf, 7), "roles without a pool: %u",
+		      tlsockd_admit_roles(conf, 7));
 		tlsockd_conf_free(conf);
 	}
 	err = conf_parse("[daemon]\nworkers = 4\nclient_workers = 0\nmax_per_peer = 0\n"

@@ -21,7 +21,7 @@ param=/sys/module/tlsock/parameters
 verbose=0
 [ "${1:-}" = "-v" ] && verbose=1
 
-plan=74
+plan=75
 n=0
 failed=0
 dpid=
@@ -643,6 +643,12 @@ else
 fi
 kill $spid 2>/dev/null
 wait $spid 2>/dev/null
+out=$(python3 "$probe" roles 2>&1)
+if [ $? = 0 ]; then
+	ok "ACCEPT's role filter: a socket taking clients only is neither told of nor given a server's request"
+else
+	not_ok "ACCEPT's role filter: a socket taking clients only is neither told of nor given a server's request" "$out"
+fi
 kill -CONT "$dpid"
 
 # daemon killed while it holds a request: the client learns within a second

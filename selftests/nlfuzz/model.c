@@ -81,10 +81,12 @@ static const unsigned char nf_done_policy[TLSOCK_A_DONE_MAX + 1] = {
 	[TLSOCK_A_DONE_TICKET_PORTID] = NF_P_U32,
 	[TLSOCK_A_DONE_PARK] = NF_P_FLAG,
 	[TLSOCK_A_DONE_PEER_SAN_TRUNCATED] = NF_P_FLAG,
+	[TLSOCK_A_DONE_ROLE_FILTER] = NF_P_U32_MAX2,
 };
 
 static const unsigned char nf_accept_policy[TLSOCK_A_ACCEPT_MAX + 1] = {
 	[TLSOCK_A_ACCEPT_PARK] = NF_P_FLAG,
+	[TLSOCK_A_ACCEPT_ROLE_FILTER] = NF_P_U32_MAX2,
 };
 
 /* kmod/genl.c: the maxattr of policy-add and policy-del is origin */
@@ -379,10 +381,15 @@ static void nf_model_policy_add(const struct nf_seen *tb, struct nf_expect *x)
 	nf_answer(x, NF_A_ERR, -ENOSPC, "POLICY_ADD of a good rule: policy_max is 0");
 }
 
-static void nf_model_accept(const struct nf_world *w, int sock, struct nf_expect *x)
+static void nf_model_accept(const struct nf_world *w, int sock, const struct nf_seen *tb,
+			    struct nf_expect *x)
 {
 	unsigned int i;
 
+	/* the world's requests are all clients' */
+	if (tb[TLSOCK_A_ACCEPT_ROLE_FILTER].val &&
+	    nf_u32(&tb[TLSOCK_A_ACCEPT_ROLE_FILTER]) == TLSOCK_ROLE_SERVER)
+		return nf_answer(x, NF_A_ERR, -EAGAIN, "ACCEPT of servers only: none pending");
 	for (i = 0; i < w->n; i++) {
 		if (w->req[i].state != NF_QUEUED)
 			continue;
@@ -542,7 +549,7 @@ void nf_model(const struct nf_world *w, int who, int sock, const struct nf_wire 
 		err = nf_validate(attrs, alen, nf_accept_policy, TLSOCK_A_ACCEPT_MAX, tb);
 		if (err)
 			return nf_answer(x, NF_A_POLICY, err, "ACCEPT refused by its policy");
-		return nf_model_accept(w, sock, x);
+		return nf_model_accept(w, sock, tb, x);
 	}
 	err = nf_validate(attrs, alen, nf_done_policy, TLSOCK_A_DONE_MAX, tb);
 	if (err)

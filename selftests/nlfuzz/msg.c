@@ -646,6 +646,8 @@ void nf_gen(struct nf_rng *r, uint16_t family, const struct nf_ids *ids, struct 
 		nf_msg_init(m, family, TLSOCK_CMD_ACCEPT);
 		if (nf_chance(r, 40))
 			nf_msg_add(m, TLSOCK_A_ACCEPT_PARK, NULL, 0);
+		if (nf_chance(r, 20))	/* any, clients, servers, or out of range */
+			nf_msg_add_u32(m, TLSOCK_A_ACCEPT_ROLE_FILTER, nf_below(r, 4));
 		if (nf_chance(r, 30)) {
 			len = nf_value(r, v, nf_below(r, 12), false);
 			nf_msg_add(m, nf_below(r, TLSOCK_A_ACCEPT_MAX + 3), v, len);
