@@ -28,7 +28,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # TLSOCK_POLICY_HOSTILE=0 leaves hostile.sh's part out (the plan says so): for the debug kernel,
 # where the whole suite would take an hour
 hostile=${TLSOCK_POLICY_HOSTILE:-1}
-plan=$((70 + (hostile == 1 ? hostile_plan : 0)))
+plan=$((72 + (hostile == 1 ? hostile_plan : 0)))
 n=0
 failed=0
 dpid=
@@ -404,11 +404,21 @@ out=$("$tlsockctl" sessions 2>&1)
 check "tlsockctl sessions lists the live session: addresses, rule, TLS, verified peer" yes \
 	"$(grep -A 1 "^client 127.0.0.1:[0-9]* -> 127.0.0.1:$cport rule $crid established TLS1.3 " \
 	<<<"$out" | grep -q 'peer verified ".*server.test' && echo yes)" "$out"
+live=$(grep -A 2 "^client 127.0.0.1:[0-9]* -> 127.0.0.1:$cport rule $crid " <<<"$out" |
+	sed -n 's/^    bytes in \([0-9]*\) out \([0-9]*\)$/\1 \2/p')
+list=$("$tlsockctl" policy list)
+check "a live session's bytes: in the session list, and in its rule's (a handshake's worth)" yes \
+	"$(read -r i o <<<"$live"; [ "${i:-0}" -gt 1000 ] && [ "${o:-0}" -gt 300 ] &&
+	[ "$(rule_counter $crid "bytes in")" -ge "$i" ] && echo yes)" "$out" "$list"
 wait "$hold"
 check "a connection the file's client rule covers: TLS" "sses sses" "$(cat "$work/hold.out")"
 wait_for 10 sh -c "! '$tlsockctl' sessions | grep -q ':$cport rule'"
 out=$("$tlsockctl" sessions 2>&1)
 check "closed, the session leaves the list" "" "$(grep ":$cport rule" <<<"$out")" "$out"
+list=$("$tlsockctl" policy list)
+check "closed, its bytes stay with its rule: no fewer than while live, and more out (4 records)" \
+	yes "$(read -r i o <<<"$live"; [ "$(rule_counter $crid "bytes in")" -ge "${i:-1}" ] &&
+	[ "$(rule_counter $crid out)" -gt "${o:-0}" ] && echo yes)" "$live" "$list"
 check "tlsockd's log line of the handshake names the rule" yes \
 	"$(grep -q "req [0-9]* rule $crid client peer [^ ]*:$cport .*: ok" "$work/tlsockd.log" &&
 	echo yes)" "$(grep "peer [^ ]*:$cport" "$work/tlsockd.log")"

@@ -6,7 +6,7 @@ what a TLS client sent through TLS.
 
   sink_server.py --port P [--host H] [--count N] [--banner TEXT]
                  [--reply TEXT] [--wait SECS] [--accept-after FILE]
-                 [--listeners K] [--handoff scm|fork] [--ready FILE] --log FILE
+                 [--listeners K] [--handoff scm|fork|systemd] [--ready FILE] --log FILE
 
 Each accepted connection (or failed accept) adds one line to --log:
 
@@ -24,7 +24,9 @@ before the first accept() (connections pile up in the backlog meanwhile).
 --listeners K opens K SO_REUSEPORT listeners on the same port, each served
 by its own thread.  --handoff hands the listener over before any accept():
 scm: to another process through SCM_RIGHTS on a socketpair; fork: to a
-child, the parent closing its copy.  Exits after --count lines.
+child, the parent closing its copy.  systemd: open nothing, serve the
+listeners of socket activation (LISTEN_FDS from fd 3, for LISTEN_PID; run it
+under systemd-socket-activate).  Exits after --count lines.
 """
 import argparse
 import errno
@@ -143,11 +145,19 @@ def main():
     ap.add_argument("--wait", type=float, default=20)
     ap.add_argument("--accept-after")
     ap.add_argument("--listeners", type=int, default=1)
-    ap.add_argument("--handoff", choices=("scm", "fork"))
+    ap.add_argument("--handoff", choices=("scm", "fork", "systemd"))
     ap.add_argument("--ready")
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
 
+    if a.handoff == "systemd":
+        if int(os.environ.get("LISTEN_PID", "0")) != os.getpid():
+            print("sink_server.py: no socket activation for this process", file=sys.stderr)
+            return 2
+        got = [socket.socket(fileno=3 + i) for i in range(int(os.environ["LISTEN_FDS"]))]
+        if a.ready:
+            open(a.ready, "w").close()
+        return run(got, a)
     listeners = [listen(a) for _ in range(a.listeners)]
     if a.handoff == "fork":
         pid = os.fork()
