@@ -19,6 +19,11 @@
  *   done      ... the daemon's ACCEPT and DONE (key installation happens
  *             in the daemon's thread), then a record each way
  *   ticket    a TLS 1.3 client session receiving a NewSessionTicket
+ *   child     a transparent server rule's child: accept() on a listener the
+ *             rule adopted attaches tlsock and starts the server request
+ *             (the application's thread); the stand-in daemon finishes it.
+ *             accept() fails with ECONNABORTED, or the socket is TLS: the
+ *             peer's plaintext is never read
  *
  * TAP on stdout, one result per scenario.  Needs root, tlsock.ko and a
  * kernel with CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC and the
@@ -34,6 +39,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <linux/tlsock.h>
@@ -185,8 +192,101 @@ out:
 	return err;
 }
 
-enum fd_scenario { FD_KEYS, FD_REQUEST, FD_DONE, FD_TICKET, FD_NSCEN };
-static const char *const fd_names[] = { "keys", "request", "done", "ticket" };
+enum fd_scenario { FD_KEYS, FD_REQUEST, FD_DONE, FD_TICKET, FD_CHILD, FD_NSCEN };
+static const char *const fd_names[] = { "keys", "request", "done", "ticket", "child" };
+
+/*
+ * A server rule for 127.0.0.1:@port: it adopts the listener already there
+ * (no BPF hook needed for that).  Returns the rule's id, or a negative errno.
+ */
+static int64_t fd_rule_add(uint16_t port)
+{
+	struct in_addr lo = { htonl(INADDR_LOOPBACK) };
+	struct tlsock_fd_attrs a = { 0 };
+	uint8_t reply[256];
+	size_t rlen = sizeof(reply), len;
+	struct tlsock_fd d;
+	const void *vid;
+	uint32_t id;
+	uint8_t plen = 32;
+	int err;
+
+	if (tlsock_fd_open(&d, false))
+		return -EIO;
+	err = tlsock_fd_attr_u32(&a, TLSOCK_A_POLICY_ROLE, TLSOCK_ROLE_SERVER);
+	if (!err)
+		err = tlsock_fd_attr(&a, TLSOCK_A_POLICY_PORT, &port, sizeof(port));
+	if (!err)
+		err = tlsock_fd_attr(&a, TLSOCK_A_POLICY_ADDR, &lo, sizeof(lo));
+	if (!err)
+		err = tlsock_fd_attr(&a, TLSOCK_A_POLICY_PREFIX_LEN, &plen, sizeof(plen));
+	if (!err)
+		err = tlsock_fd_request(&d, TLSOCK_CMD_POLICY_ADD, &a, reply, &rlen);
+	tlsock_fd_close(&d);
+	if (err)
+		return err;
+	vid = tlsock_fd_find_attr(reply, rlen, TLSOCK_A_POLICY_ID, &len);
+	if (!vid || len != sizeof(id))
+		return -EPROTO;
+	memcpy(&id, vid, sizeof(id));
+	return id;
+}
+
+static void fd_rule_del(uint32_t id)
+{
+	struct tlsock_fd_attrs a = { 0 };
+	struct tlsock_fd d;
+
+	if (tlsock_fd_open(&d, false))
+		return;
+	if (!tlsock_fd_attr_u32(&a, TLSOCK_A_POLICY_ID, id))
+		tlsock_fd_request(&d, TLSOCK_CMD_POLICY_DEL, &a, NULL, NULL);
+	tlsock_fd_close(&d);
+}
+
+/*
+ * The peer connects to a listener a server rule adopted; accept(), with the
+ * @nth allocation failed, makes the child a TLS server.  *@a: the accepted
+ * socket, or -1 and a negative errno (only ECONNABORTED is clean).
+ */
+static int fd_child(int nth, bool *fired, int *a, int *b, int64_t *rule)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int l, err = 0;
+
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 8) ||
+	    getsockname(l, (struct sockaddr *)&sin, &len)) {
+		err = -EIO;
+		goto out;
+	}
+	*rule = fd_rule_add(ntohs(sin.sin_port));
+	if (*rule < 0) {
+		printf("# child: policy-add: %s\n", strerror((int)-*rule));
+		err = -EIO;
+		goto out;
+	}
+	*b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*b < 0 || connect(*b, (struct sockaddr *)&sin, sizeof(sin))) {
+		err = -EIO;
+		goto out;
+	}
+	fd_arm(nth);
+	*a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	err = *a < 0 ? -errno : 0;
+	*fired = fd_fired();
+	if (err && err != -ECONNABORTED) {
+		printf("# child %d: accept() failed with %s, not ECONNABORTED\n", nth,
+		       strerror(-err));
+		err = -EUCLEAN;
+	}
+out:
+	if (l >= 0)
+		close(l);
+	return err;
+}
 
 /* The daemon side of a managed run, in a child; @nth arms its own thread. */
 static int fd_daemon(int ctl, int nth, const struct tlsock_keys *tx, const struct tlsock_keys *rx,
@@ -229,6 +329,7 @@ static int fd_run(enum fd_scenario s, int nth, bool *fired)
 	struct tlsock_handshake req = { .role = TLSOCK_ROLE_CLIENT, .timeout_ms = 10000 };
 	struct tlsock_keys tx, rx;
 	int a = -1, b = -1, sv[2] = { -1, -1 }, err = 0;
+	int64_t rule = -1;
 	bool tls13 = true;
 	pid_t pid = -1;
 	char c = 0;
@@ -236,7 +337,7 @@ static int fd_run(enum fd_scenario s, int nth, bool *fired)
 	*fired = false;
 	tlsock_keys_init(&tx, tls13 ? TLS_1_3_VERSION : TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128);
 	tlsock_keys_init(&rx, tls13 ? TLS_1_3_VERSION : TLS_1_2_VERSION, TLS_CIPHER_AES_GCM_128);
-	if (tlsock_tcp_pair(AF_INET, 0, &a, &b) || tlsock_attach(a, "tlsock"))
+	if (s != FD_CHILD && (tlsock_tcp_pair(AF_INET, 0, &a, &b) || tlsock_attach(a, "tlsock")))
 		return -EIO;
 
 	if (s == FD_KEYS) {
@@ -264,7 +365,14 @@ static int fd_run(enum fd_scenario s, int nth, bool *fired)
 		return -EIO;
 	if (s == FD_REQUEST || s == FD_TICKET)
 		fd_arm(nth);
-	err = setsockopt(a, SOL_TLSOCK, TLSOCK_HANDSHAKE, &req, sizeof(req)) ? -errno : 0;
+	if (s == FD_CHILD) {
+		/* armed for accept() alone */
+		err = fd_child(nth, fired, &a, &b, &rule);
+		if (err == -EIO)
+			goto out;
+	} else {
+		err = setsockopt(a, SOL_TLSOCK, TLSOCK_HANDSHAKE, &req, sizeof(req)) ? -errno : 0;
+	}
 	/*
 	 * A request that failed in the application's thread may never have been
 	 * announced: the stand-in (not armed here) would wait its full 10 s.
@@ -275,7 +383,7 @@ static int fd_run(enum fd_scenario s, int nth, bool *fired)
 		pid = -1;
 	}
 	/* a failed handshake leaves no keys behind, not even one direction's */
-	if (err) {
+	if (err && a >= 0) {
 		struct tlsock_info info = { 0 };
 		socklen_t len = sizeof(info);
 
@@ -308,6 +416,13 @@ static int fd_run(enum fd_scenario s, int nth, bool *fired)
 		err = fd_exchange(a, b, &tx, &rx);
 	if (s == FD_REQUEST || s == FD_TICKET)
 		*fired = fd_fired();
+	/* refused: the peer is reset or sees the end, never an answer in plaintext */
+	if (s == FD_CHILD && err == -ECONNABORTED) {
+		char c2;
+
+		if (recv(b, &c2, 1, 0) > 0)
+			err = -EILSEQ;
+	}
 	if (read(sv[0], &c, 1) == 1 && c == 'f')
 		*fired = true;
 out:
@@ -318,8 +433,12 @@ out:
 	}
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
-	close(a);
-	close(b);
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	if (rule >= 0)
+		fd_rule_del(rule);
 	tlsock_keys_wipe(&tx);
 	tlsock_keys_wipe(&rx);
 	return err;
@@ -476,7 +595,8 @@ int main(void)
 			if (err == -EILSEQ || err == -EUCLEAN) {
 				printf("# %s: allocation %d failed: %s\n", fd_names[s], nth,
 				       err == -EILSEQ ? "wrong bytes came out" :
-				       "the failed socket is not left without keys");
+				       "the failure was not clean (keys left behind, or accept() "
+				       "without ECONNABORTED)");
 				bad++;
 			} else if (err) {
 				errors++;
