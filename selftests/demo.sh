@@ -349,7 +349,7 @@ echo "  verdict: $(grep -v '^  ' "$tmp/tlscap.out")"
 echo "  \"greeting\", \"plaintext-marker-demo\" in the capture: $(grep -ac \
 	-e greeting -e plaintext-marker-demo "$tmp/redis.pcap") packets"
 
-step "The rules' counters: connections covered, handshakes ok and failed"
+step "The rules' counters: connections covered, handshakes ok and failed, bytes in and out"
 "$tlsockctl" policy list | sed 's/^/  /'
 
 step "tlsockd's log: both ends' handshakes, with the peer identity each verified"
