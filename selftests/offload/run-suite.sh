@@ -1,0 +1,248 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kTLS device offload through tlsock_nicsim.ko (docs/nicsim.md), TAP on stdout. Needs root, the
+# kernel's tls module and tlsock_nicsim.ko: $TLSOCK_NICSIM_KO, else the one next to $TLSOCK_KO
+# (the VM's tlsock.ko), else the one at the top of the tree; it is loaded if not loaded yet and
+# left loaded (the VM's guest.sh unloads it and fails the run if it cannot).
+#
+# A nicsim pair: nsa here, its peer renamed nsb and moved into a namespace of its own. The
+# sender (ktls_xfer.py) uses the kernel's own kTLS on nsa; with tls-hw-tx-offload on, the kernel
+# offloads TLS_TX to nicsim, which must seal the records. The receiver in the namespace opens
+# them with software kTLS (every tag checked) and compares every byte; a capture on nsb must not
+# hold the plaintext marker the file is full of, and must hold it for plain TCP (the control).
+#
+#   run-suite.sh [-v]      -v: the transfers' and tcpdump's output as comments
+
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
+verbose=0
+[ "${1:-}" = "-v" ] && verbose=1
+
+xfer=$here/ktls_xfer.py
+ko=${TLSOCK_NICSIM_KO:-}
+if [ -z "$ko" ] && [ -n "${TLSOCK_KO:-}" ]; then
+	ko=$(dirname "$TLSOCK_KO")/tlsock_nicsim.ko
+fi
+ko=${ko:-$top/tlsock_nicsim.ko}
+
+ns=nicsim-peer-$$
+tmp=$(mktemp -d)
+marker=NICSIM-PLAINTEXT-MARKER-7f3a9c
+port=40100
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	ip link del nsa 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+n=0
+failed=0
+plan=11
+echo "TAP version 13"
+echo "1..$plan"
+
+tls_stat() {
+	awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat
+}
+
+dev_stat() {
+	ethtool -S nsa | awk -v k="$1:" '$1 == k { print $2 }'
+}
+
+in_ns() {
+	ip netns exec "$ns" "$@"
+}
+
+# capture_start: tcpdump on nsb into $tmp/wire.pcap, returns once it listens
+capture_start() {
+	rm -f "$tmp/wire.pcap" "$tmp/tcpdump.log"
+	in_ns tcpdump -i nsb -U -s 0 -Z root -w "$tmp/wire.pcap" tcp > "$tmp/tcpdump.log" 2>&1 &
+	cap_pid=$!
+	pids+=("$cap_pid")
+	for _ in $(seq 100); do
+		grep -q "listening on" "$tmp/tcpdump.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+capture_stop() {
+	kill -INT "$cap_pid" 2>/dev/null
+	wait "$cap_pid" 2>/dev/null
+	[ "$verbose" = 1 ] && sed 's/^/# tcpdump: /' "$tmp/tcpdump.log"
+	return 0
+}
+
+# transfer ADDR CIPHER: one transfer of $tmp/data from here to the namespace; output in
+# $tmp/xfer.log; status 0 when both ends say the data arrived whole
+transfer() {
+	local addr=$1 cipher=$2 rpid rc_r rc_s
+	port=$((port + 1))
+	in_ns "$xfer" recv "$addr" "$port" "$tmp/data" --cipher "$cipher" --seed "$port" \
+		> "$tmp/recv.log" 2>&1 &
+	rpid=$!
+	for _ in $(seq 100); do
+		in_ns ss -Hltn "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
+	timeout 240 "$xfer" send "$addr" "$port" "$tmp/data" --cipher "$cipher" --seed "$port" \
+		> "$tmp/send.log" 2>&1
+	rc_s=$?
+	[ "$rc_s" = 0 ] || kill "$rpid" 2>/dev/null
+	wait "$rpid"
+	rc_r=$?
+	cat "$tmp/send.log" "$tmp/recv.log" > "$tmp/xfer.log"
+	[ "$verbose" = 1 ] && sed 's/^/# /' "$tmp/xfer.log"
+	[ "$rc_s" = 0 ] && [ "$rc_r" = 0 ]
+}
+
+# The data: 4 MiB of random bytes with the marker every 4 KiB.
+python3 - "$tmp/data" "$marker" <<'PY'
+import os, sys
+m = sys.argv[2].encode()
+with open(sys.argv[1], "wb") as f:
+    for _ in range(1024):
+        f.write(m + os.urandom(4096 - len(m)))
+PY
+
+# 1: the module
+if ! modprobe tls; then
+	bail "nicsim: modprobe tls" "the kernel's tls module is needed"
+fi
+if [ -d /sys/module/tlsock_nicsim ] || /sbin/insmod "$ko" 2> "$tmp/insmod.log"; then
+	ok "nicsim: tlsock_nicsim loaded"
+else
+	bail "nicsim: insmod $ko" "$(cat "$tmp/insmod.log")"
+fi
+
+# 2: the pair, its peer moved into a namespace
+peer=
+if ip link add nsa type nicsim 2> "$tmp/link.log"; then
+	peer=$(ip -o link show nsa | sed -n 's/^[0-9]*: nsa@\([^:]*\):.*/\1/p')
+fi
+if [ -z "$peer" ] || ! ip netns add "$ns" || ! ip link set "$peer" name nsb ||
+   ! ip link set nsb netns "$ns" ||
+   ! ip addr add 10.77.0.1/24 dev nsa || ! ip addr add fd77::1/64 dev nsa nodad ||
+   ! in_ns ip addr add 10.77.0.2/24 dev nsb || ! in_ns ip addr add fd77::2/64 dev nsb nodad ||
+   ! ip link set nsa up || ! in_ns ip link set nsb up || ! in_ns ip link set lo up; then
+	bail "pair: create, rename the peer, move it, address both ends" \
+		"$(cat "$tmp/link.log"; ip -d link show nsa 2>&1)"
+fi
+if ping -c 1 -W 5 10.77.0.2 > "$tmp/ping.log" 2>&1 &&
+   ping -6 -c 1 -W 5 fd77::2 >> "$tmp/ping.log" 2>&1; then
+	ok "pair: nsa and its peer $peer (nsb, in a namespace) reach each other, IPv4 and IPv6"
+else
+	bail "pair: ping across the pair" "$(cat "$tmp/ping.log")"
+fi
+
+# 3: the feature
+if ethtool -k nsa | grep -q '^tls-hw-tx-offload: on'; then
+	ok "features: tls-hw-tx-offload is offered and on"
+else
+	not_ok "features: tls-hw-tx-offload is offered and on" "$(ethtool -k nsa | grep tls)"
+fi
+
+# 4: the control: without TLS the capture sees the marker (so its absence below means something)
+capture_start || not_ok "control: tcpdump did not start" "$(cat "$tmp/tcpdump.log")"
+if transfer 10.77.0.2 none; then
+	capture_stop
+	if grep -aqF "$marker" "$tmp/wire.pcap"; then
+		ok "control: plain TCP arrives whole and the capture shows the marker"
+	else
+		not_ok "control: plain TCP: no marker in the capture" "$(ls -l "$tmp/wire.pcap")"
+	fi
+else
+	capture_stop
+	not_ok "control: plain TCP transfer" "$(cat "$tmp/xfer.log")"
+fi
+
+# offloaded NAME ADDR CIPHER: a kTLS transfer that the device must seal
+offloaded() {
+	local name=$1 addr=$2 cipher=$3 dev0 pk0 ctx0 dev1 pk1 ctx1 why=()
+	dev0=$(tls_stat TlsTxDevice)
+	pk0=$(dev_stat tx_tls_encrypted_packets)
+	ctx0=$(dev_stat tx_tls_ctx)
+	capture_start || why+=("tcpdump did not start")
+	transfer "$addr" "$cipher" || why+=("transfer failed: $(cat "$tmp/xfer.log")")
+	capture_stop
+	dev1=$(tls_stat TlsTxDevice)
+	pk1=$(dev_stat tx_tls_encrypted_packets)
+	ctx1=$(dev_stat tx_tls_ctx)
+	[ "$dev1" -gt "$dev0" ] || why+=("TlsTxDevice $dev0 -> $dev1: not offloaded")
+	[ "$ctx1" -gt "$ctx0" ] || why+=("tx_tls_ctx $ctx0 -> $ctx1")
+	[ "$pk1" -gt "$pk0" ] || why+=("tx_tls_encrypted_packets $pk0 -> $pk1")
+	grep -aqF "$marker" "$tmp/wire.pcap" && why+=("plaintext marker on the wire")
+	if [ "${#why[@]}" = 0 ]; then
+		ok "$name: sealed by the device ($((pk1 - pk0)) packets), opened by software kTLS, every byte equal, no plaintext on the wire"
+	else
+		not_ok "$name" "${why[@]}" "$(ethtool -S nsa | grep tls)"
+	fi
+}
+
+# 5-7
+offloaded "TX offload AES-GCM-128 IPv4" 10.77.0.2 128
+offloaded "TX offload AES-GCM-256 IPv4" 10.77.0.2 256
+offloaded "TX offload AES-GCM-256 IPv6" fd77::2 256
+
+# 8: offload off: the kernel's software path, over the same device
+if ethtool -K nsa tls-hw-tx-offload off 2> "$tmp/ethtool.log"; then
+	sw0=$(tls_stat TlsTxSw)
+	dev0=$(tls_stat TlsTxDevice)
+	capture_start
+	transfer 10.77.0.2 128
+	rc=$?
+	capture_stop
+	sw1=$(tls_stat TlsTxSw)
+	dev1=$(tls_stat TlsTxDevice)
+	if [ "$rc" = 0 ] && [ "$sw1" -gt "$sw0" ] && [ "$dev1" = "$dev0" ] &&
+	   ! grep -aqF "$marker" "$tmp/wire.pcap"; then
+		ok "offload off: software kTLS over the device, every byte equal"
+	else
+		not_ok "offload off: software kTLS over the device" "$(cat "$tmp/xfer.log")" \
+			"TlsTxSw $sw0 -> $sw1, TlsTxDevice $dev0 -> $dev1"
+	fi
+	ethtool -K nsa tls-hw-tx-offload on
+else
+	not_ok "offload off: ethtool -K nsa tls-hw-tx-offload off" "$(cat "$tmp/ethtool.log")"
+fi
+
+# 9: random seeds, several transfers back to back, 128 again (new keys, new start sequences)
+offloaded "TX offload AES-GCM-128 IPv4, second connection" 10.77.0.2 128
+
+# 10: every context the device was given is gone once the sockets are (sk_destruct runs late:
+# wait for it)
+for _ in $(seq 100); do
+	[ "$(dev_stat tx_tls_ctx)" = "$(dev_stat tx_tls_del)" ] && break
+	sleep 0.1
+done
+if [ "$(dev_stat tx_tls_ctx)" = "$(dev_stat tx_tls_del)" ] &&
+   [ "$(dev_stat tx_tls_drop_err)" = 0 ]; then
+	ok "contexts: every tls_dev_add had its tls_dev_del, no frame dropped for an error"
+else
+	not_ok "contexts: tls_dev_add/tls_dev_del and errors" "$(ethtool -S nsa)"
+fi
+[ "$verbose" = 1 ] && ethtool -S nsa | sed 's/^/# /'
+
+# 11: deleting one end deletes both
+ip link del nsa
+if ! ip link show nsa > /dev/null 2>&1 && ! in_ns ip link show nsb > /dev/null 2>&1; then
+	ok "pair: ip link del nsa removes nsb in its namespace too"
+else
+	not_ok "pair: ip link del nsa" "$(ip link; in_ns ip link)"
+fi
+
+echo "# offload suite: $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
