@@ -233,22 +233,23 @@ static int nicsim_record_read(const struct tls_record_info *rec, u32 off, u8 *ds
 	return len ? -EPROTO : 0;
 }
 
+#define NICSIM_IV_SIZE	(NICSIM_SALT_SIZE + NICSIM_NONCE_SIZE)
+
 /*
- * Load @rec into ntx->buf and seal it: AAD, body, tag. Under ntx->lock; @octx->lock held by the
- * caller keeps the record (and its pages) alive.
+ * Load @rec into ntx->buf: the AAD, then the plaintext body. @iv gets the record's nonce, @body
+ * the body's length. Under ntx->lock and @rec's offload context lock (which keeps the record and
+ * its pages alive).
  */
-static int nicsim_record_seal(struct nicsim_tls_tx *ntx, const struct tls_record_info *rec,
-			      u64 sn)
+static int nicsim_record_load(struct nicsim_tls_tx *ntx, const struct tls_record_info *rec,
+			      u64 sn, u8 *iv, u32 *body)
 {
-	u8 hdr[NICSIM_PREFIX_SIZE], iv[NICSIM_SALT_SIZE + NICSIM_NONCE_SIZE];
-	struct scatterlist sg;
-	u32 body;
+	u8 hdr[NICSIM_PREFIX_SIZE];
 	int err;
 
 	if (rec->len < NICSIM_PREFIX_SIZE + NICSIM_TAG_SIZE ||
 	    rec->len - NICSIM_PREFIX_SIZE - NICSIM_TAG_SIZE > TLS_MAX_PAYLOAD_SIZE)
 		return -EPROTO;
-	body = rec->len - NICSIM_PREFIX_SIZE - NICSIM_TAG_SIZE;
+	*body = rec->len - NICSIM_PREFIX_SIZE - NICSIM_TAG_SIZE;
 
 	err = nicsim_record_read(rec, 0, hdr, sizeof(hdr));
 	if (err)
@@ -256,7 +257,7 @@ static int nicsim_record_seal(struct nicsim_tls_tx *ntx, const struct tls_record
 	/* the header's length covers nonce, body and tag */
 	if (get_unaligned_be16(&hdr[3]) != rec->len - TLS_HEADER_SIZE)
 		return -EPROTO;
-	err = nicsim_record_read(rec, NICSIM_PREFIX_SIZE, ntx->buf + NICSIM_PREFIX_SIZE, body);
+	err = nicsim_record_read(rec, NICSIM_PREFIX_SIZE, ntx->buf + NICSIM_PREFIX_SIZE, *body);
 	if (err)
 		return err;
 
@@ -265,22 +266,21 @@ static int nicsim_record_seal(struct nicsim_tls_tx *ntx, const struct tls_record
 	ntx->buf[8] = hdr[0];
 	ntx->buf[9] = hdr[1];
 	ntx->buf[10] = hdr[2];
-	put_unaligned_be16(body, &ntx->buf[11]);
+	put_unaligned_be16(*body, &ntx->buf[11]);
 	memcpy(iv, ntx->salt, NICSIM_SALT_SIZE);
 	memcpy(iv + NICSIM_SALT_SIZE, hdr + TLS_HEADER_SIZE, NICSIM_NONCE_SIZE);
+	return 0;
+}
+
+/* Seal the record nicsim_record_load() put in ntx->buf, in place. Under ntx->lock. */
+static int nicsim_record_encrypt(struct nicsim_tls_tx *ntx, u8 *iv, u32 body)
+{
+	struct scatterlist sg;
 
 	sg_init_one(&sg, ntx->buf, NICSIM_PREFIX_SIZE + body + NICSIM_TAG_SIZE);
 	aead_request_set_ad(ntx->req, NICSIM_PREFIX_SIZE);
 	aead_request_set_crypt(ntx->req, &sg, &sg, body, iv);
-	err = crypto_aead_encrypt(ntx->req);
-	memzero_explicit(iv, sizeof(iv));
-	if (err)
-		return err;
-
-	ntx->cached = true;
-	ntx->cached_end_seq = rec->end_seq;
-	ntx->cached_sn = sn;
-	return 0;
+	return crypto_aead_encrypt(ntx->req);
 }
 
 /*
@@ -294,9 +294,11 @@ static int nicsim_seal_payload(struct net_device *dev, struct nicsim_tls_tx *ntx
 	u32 pos = seq, end = seq + len;
 
 	while (before(pos, end)) {
+		u32 rec_start, rec_end, from, to, body = 0;
+		u8 iv[NICSIM_IV_SIZE];
 		struct tls_record_info *rec;
-		u32 rec_start, rec_end, from, to;
 		unsigned long flags;
+		bool load;
 		u64 sn;
 		int err = 0;
 
@@ -317,12 +319,24 @@ static int nicsim_seal_payload(struct net_device *dev, struct nicsim_tls_tx *ntx
 			continue;
 		}
 		rec_start = tls_record_start_seq(rec);
-		if (!ntx->cached || ntx->cached_end_seq != rec_end || ntx->cached_sn != sn) {
-			err = nicsim_record_seal(ntx, rec, sn);
-			if (!err)
-				nicsim_stat_add(dev, NICSIM_STAT_TX_TLS_RECORDS_SEALED, 1);
-		}
+		load = !ntx->cached || ntx->cached_end_seq != rec_end || ntx->cached_sn != sn;
+		if (before(pos, rec_start))
+			err = -EPROTO;
+		else if (load)
+			err = nicsim_record_load(ntx, rec, sn, iv, &body);
 		spin_unlock_irqrestore(&octx->lock, flags);
+
+		if (!err && load) {
+			ntx->cached = false;
+			err = nicsim_record_encrypt(ntx, iv, body);
+			if (!err) {
+				ntx->cached = true;
+				ntx->cached_end_seq = rec_end;
+				ntx->cached_sn = sn;
+				nicsim_stat_add(dev, NICSIM_STAT_TX_TLS_RECORDS_SEALED, 1);
+			}
+		}
+		memzero_explicit(iv, sizeof(iv));
 		if (err) {
 			ntx->cached = false;
 			return err;
@@ -407,7 +421,8 @@ struct sk_buff *tlsock_nicsim_tls_tx_seal(struct net_device *dev, struct sk_buff
 	if (!nskb)
 		goto err_drop;
 
-	if (!skb_transport_header_was_set(nskb))
+	/* no TSO offered: the stack segmented already */
+	if (skb_is_gso(nskb) || !skb_transport_header_was_set(nskb))
 		goto err_copy;
 	thoff = skb_transport_offset(nskb);
 	if (thoff + sizeof(*th) > nskb->len)
