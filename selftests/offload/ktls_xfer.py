@@ -81,8 +81,15 @@ def recv(args, data):
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((args.addr, args.port))
     ls.listen(1)
-    c, _ = ls.accept()
+    # a sender that never comes or stalls must not leave this waiting forever
+    ls.settimeout(args.timeout)
+    try:
+        c, _ = ls.accept()
+    except OSError as e:
+        print(f"recv: accept: {e}", file=sys.stderr)
+        return 2
     ls.close()
+    c.settimeout(args.timeout)
     if args.cipher != "none":
         c.setsockopt(socket.IPPROTO_TCP, TCP_ULP, b"tls")
         c.setsockopt(SOL_TLS, TLS_RX, crypto_info(args.cipher, args.seed))
@@ -114,6 +121,7 @@ def main():
     p.add_argument("file")
     p.add_argument("--cipher", choices=("128", "256", "none"), default="128")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=120, help="recv: seconds without progress")
     args = p.parse_args()
     with open(args.file, "rb") as f:
         data = f.read()

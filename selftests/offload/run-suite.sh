@@ -50,7 +50,7 @@ trap cleanup EXIT
 
 n=0
 failed=0
-plan=11
+plan=13
 echo "TAP version 13"
 echo "1..$plan"
 
@@ -69,7 +69,9 @@ in_ns() {
 # capture_start: tcpdump on nsb into $tmp/wire.pcap, returns once it listens
 capture_start() {
 	rm -f "$tmp/wire.pcap" "$tmp/tcpdump.log"
-	in_ns tcpdump -i nsb -U -s 0 -Z root -w "$tmp/wire.pcap" tcp > "$tmp/tcpdump.log" 2>&1 &
+	# not through in_ns: $! must be tcpdump itself (ip netns exec execs it)
+	ip netns exec "$ns" tcpdump -i nsb -U -B 16384 -s 0 -Z root -w "$tmp/wire.pcap" tcp \
+		> "$tmp/tcpdump.log" 2>&1 &
 	cap_pid=$!
 	pids+=("$cap_pid")
 	for _ in $(seq 100); do
@@ -80,7 +82,7 @@ capture_start() {
 }
 
 capture_stop() {
-	kill -INT "$cap_pid" 2>/dev/null
+	kill -TERM "$cap_pid" 2>/dev/null
 	wait "$cap_pid" 2>/dev/null
 	[ "$verbose" = 1 ] && sed 's/^/# tcpdump: /' "$tmp/tcpdump.log"
 	return 0
@@ -91,8 +93,8 @@ capture_stop() {
 transfer() {
 	local addr=$1 cipher=$2 rpid rc_r rc_s
 	port=$((port + 1))
-	in_ns "$xfer" recv "$addr" "$port" "$tmp/data" --cipher "$cipher" --seed "$port" \
-		> "$tmp/recv.log" 2>&1 &
+	ip netns exec "$ns" "$xfer" recv "$addr" "$port" "$tmp/data" --cipher "$cipher" \
+		--seed "$port" > "$tmp/recv.log" 2>&1 &
 	rpid=$!
 	for _ in $(seq 100); do
 		in_ns ss -Hltn "sport = :$port" | grep -q . && break
@@ -156,8 +158,10 @@ else
 fi
 
 # 4: the control: without TLS the capture sees the marker (so its absence below means something)
-capture_start || not_ok "control: tcpdump did not start" "$(cat "$tmp/tcpdump.log")"
-if transfer 10.77.0.2 none; then
+if ! capture_start; then
+	capture_stop
+	not_ok "control: tcpdump did not start" "$(cat "$tmp/tcpdump.log")"
+elif transfer 10.77.0.2 none; then
 	capture_stop
 	if grep -aqF "$marker" "$tmp/wire.pcap"; then
 		ok "control: plain TCP arrives whole and the capture shows the marker"
@@ -222,7 +226,27 @@ fi
 # 9: random seeds, several transfers back to back, 128 again (new keys, new start sequences)
 offloaded "TX offload AES-GCM-128 IPv4, second connection" 10.77.0.2 128
 
-# 10: every context the device was given is gone once the sockets are (sk_destruct runs late:
+# 10: loss before the device (netem on nsa: TCP resends what the device never saw) and of the
+# peer's ACKs (TCP resends what the device sealed already): segments out of order, records
+# sealed again from the stack's record list
+ooo0=$(dev_stat tx_tls_ooo)
+if tc qdisc add dev nsa root netem loss 2% 2> "$tmp/tc.log" &&
+   in_ns tc qdisc add dev nsb root netem loss 2% 2>> "$tmp/tc.log"; then
+	offloaded "TX offload AES-GCM-128 IPv4 with 2% loss each way" 10.77.0.2 128
+	ooo1=$(dev_stat tx_tls_ooo)
+	if [ "$ooo1" -gt "$ooo0" ]; then
+		ok "loss: the device saw $((ooo1 - ooo0)) segments out of order and sealed them"
+	else
+		not_ok "loss: no segment out of order reached the device (tx_tls_ooo $ooo0 -> $ooo1)"
+	fi
+	tc qdisc del dev nsa root
+	in_ns tc qdisc del dev nsb root
+else
+	not_ok "loss: netem on both ends" "$(cat "$tmp/tc.log")"
+	not_ok "loss: skipped, no netem"
+fi
+
+# 12: every context the device was given is gone once the sockets are (sk_destruct runs late:
 # wait for it)
 for _ in $(seq 100); do
 	[ "$(dev_stat tx_tls_ctx)" = "$(dev_stat tx_tls_del)" ] && break
@@ -236,7 +260,7 @@ else
 fi
 [ "$verbose" = 1 ] && ethtool -S nsa | sed 's/^/# /'
 
-# 11: deleting one end deletes both
+# 13: deleting one end deletes both
 ip link del nsa
 if ! ip link show nsa > /dev/null 2>&1 && ! in_ns ip link show nsb > /dev/null 2>&1; then
 	ok "pair: ip link del nsa removes nsb in its namespace too"
