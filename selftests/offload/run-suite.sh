@@ -50,7 +50,7 @@ trap cleanup EXIT
 
 n=0
 failed=0
-plan=13
+plan=15
 echo "TAP version 13"
 echo "1..$plan"
 
@@ -266,6 +266,40 @@ if ! ip link show nsa > /dev/null 2>&1 && ! in_ns ip link show nsb > /dev/null 2
 	ok "pair: ip link del nsa removes nsb in its namespace too"
 else
 	not_ok "pair: ip link del nsa" "$(ip link; in_ns ip link)"
+fi
+
+# 14: a pair made with a named peer in a namespace (NICSIM_INFO_PEER over rtnetlink)
+if "$here/nicsim_link.py" nsc nsd "$ns" > "$tmp/nl.log" 2>&1 &&
+   ip link show nsc > /dev/null 2>&1 && in_ns ip link show nsd > /dev/null 2>&1 &&
+   ip link del nsc && ! in_ns ip link show nsd > /dev/null 2>&1; then
+	ok "pair: NICSIM_INFO_PEER names the peer and its namespace; ip link del removes both"
+else
+	not_ok "pair: NICSIM_INFO_PEER" "$(cat "$tmp/nl.log"; ip link; in_ns ip link)"
+	ip link del nsc 2>/dev/null
+fi
+
+# 15: deleting the namespace that holds one end deletes the pair
+ns2=nicsim-gone-$$
+peer=
+if ip link add nse type nicsim; then
+	peer=$(ip -o link show nse | sed -n 's/^[0-9]*: nse@\([^:]*\):.*/\1/p')
+fi
+if [ -n "$peer" ] && ip netns add "$ns2" && ip link set "$peer" netns "$ns2" &&
+   ip netns del "$ns2"; then
+	for _ in $(seq 100); do
+		ip link show nse > /dev/null 2>&1 || break
+		sleep 0.1
+	done
+	if ! ip link show nse > /dev/null 2>&1; then
+		ok "pair: deleting the peer's namespace deletes both ends"
+	else
+		not_ok "pair: nse still there after its peer's namespace was deleted" "$(ip link)"
+		ip link del nse 2>/dev/null
+	fi
+else
+	not_ok "pair: make nse, move its peer, delete the namespace" "$(ip link)"
+	ip link del nse 2>/dev/null
+	ip netns del "$ns2" 2>/dev/null
 fi
 
 echo "# offload suite: $((n - failed)) passed, $failed failed"
