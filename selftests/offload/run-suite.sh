@@ -50,7 +50,7 @@ trap cleanup EXIT
 
 n=0
 failed=0
-plan=15
+plan=18
 echo "TAP version 13"
 echo "1..$plan"
 
@@ -88,19 +88,19 @@ capture_stop() {
 	return 0
 }
 
-# transfer ADDR CIPHER: one transfer of $tmp/data from here to the namespace; output in
+# transfer ADDR CIPHER [FILE]: one transfer of FILE (default $tmp/data) from here to the namespace; output in
 # $tmp/xfer.log; status 0 when both ends say the data arrived whole
 transfer() {
-	local addr=$1 cipher=$2 rpid rc_r rc_s
+	local addr=$1 cipher=$2 data=${3:-$tmp/data} rpid rc_r rc_s
 	port=$((port + 1))
-	ip netns exec "$ns" "$xfer" recv "$addr" "$port" "$tmp/data" --cipher "$cipher" \
+	ip netns exec "$ns" "$xfer" recv "$addr" "$port" "$data" --cipher "$cipher" \
 		--seed "$port" > "$tmp/recv.log" 2>&1 &
 	rpid=$!
 	for _ in $(seq 100); do
 		in_ns ss -Hltn "sport = :$port" | grep -q . && break
 		sleep 0.1
 	done
-	timeout 240 "$xfer" send "$addr" "$port" "$tmp/data" --cipher "$cipher" --seed "$port" \
+	timeout 240 "$xfer" send "$addr" "$port" "$data" --cipher "$cipher" --seed "$port" \
 		> "$tmp/send.log" 2>&1
 	rc_s=$?
 	[ "$rc_s" = 0 ] || kill "$rpid" 2>/dev/null
@@ -246,7 +246,66 @@ else
 	not_ok "loss: skipped, no netem"
 fi
 
-# 12: every context the device was given is gone once the sockets are (sk_destruct runs late:
+# midway NAME ACTION...: an offloaded AES-GCM-128 transfer of $tmp/big, during which ACTION runs
+# once the device has sealed a few hundred frames of it; every byte must still arrive and no
+# plaintext be on the wire. What the kernel counted is left in dev0/dev1, del0/del1.
+midway() {
+	local name=$1 pk0 tpid acted=no why=()
+	shift
+	dev0=$(tls_stat TlsTxDevice)
+	del0=$(dev_stat tx_tls_del)
+	pk0=$(dev_stat tx_tls_encrypted_packets)
+	capture_start || why+=("tcpdump did not start")
+	transfer 10.77.0.2 128 "$tmp/big" &
+	tpid=$!
+	for _ in $(seq 600); do
+		[ "$(dev_stat tx_tls_encrypted_packets)" -gt $((pk0 + 300)) ] && break
+		sleep 0.05
+	done
+	if kill -0 "$tpid" 2>/dev/null; then
+		acted=yes
+		"$@" || why+=("$* failed")
+	fi
+	wait "$tpid" || why+=("transfer failed: $(cat "$tmp/xfer.log")")
+	# the transfer ran in a subshell: its port is not this shell's yet
+	port=$((port + 1))
+	capture_stop
+	dev1=$(tls_stat TlsTxDevice)
+	del1=$(dev_stat tx_tls_del)
+	[ "$acted" = yes ] || why+=("the transfer ended before the action could run")
+	[ "$dev1" -gt "$dev0" ] || why+=("TlsTxDevice $dev0 -> $dev1: not offloaded")
+	grep -aqF "$marker" "$tmp/wire.pcap" && why+=("plaintext marker on the wire")
+	if [ "${#why[@]}" = 0 ]; then
+		ok "$name: every byte equal, no plaintext on the wire"
+	else
+		not_ok "$name" "${why[@]}" "$(ethtool -S nsa | grep tls)"
+	fi
+}
+
+offload_off_on() {
+	ethtool -K nsa tls-hw-tx-offload off && sleep 0.5 && ethtool -K nsa tls-hw-tx-offload on
+}
+
+down_up() {
+	ip link set nsa down && sleep 0.5 && ip link set nsa up
+}
+
+for _ in 1 2; do cat "$tmp/data"; done > "$tmp/big"
+
+# 12: tls-hw-tx-offload switched off and on in the middle of an offloaded connection: the
+# socket stays on the device (the kernel checks the feature only when offload starts)
+midway "offload off and on midway" offload_off_on
+
+# 13-14: the device going down and up in the middle: the kernel takes the context back
+# (tls_dev_del) and the socket goes on with the kernel's software fallback through the device
+midway "device down and up midway" down_up
+if [ "$del1" -gt "$del0" ]; then
+	ok "device down: the kernel took the socket's context back (tx_tls_del $del0 -> $del1)"
+else
+	not_ok "device down: tx_tls_del $del0 -> $del1"
+fi
+
+# 15: every context the device was given is gone once the sockets are (sk_destruct runs late:
 # wait for it)
 for _ in $(seq 100); do
 	[ "$(dev_stat tx_tls_ctx)" = "$(dev_stat tx_tls_del)" ] && break
@@ -260,7 +319,7 @@ else
 fi
 [ "$verbose" = 1 ] && ethtool -S nsa | sed 's/^/# /'
 
-# 13: deleting one end deletes both
+# 16: deleting one end deletes both
 ip link del nsa
 if ! ip link show nsa > /dev/null 2>&1 && ! in_ns ip link show nsb > /dev/null 2>&1; then
 	ok "pair: ip link del nsa removes nsb in its namespace too"
@@ -268,7 +327,7 @@ else
 	not_ok "pair: ip link del nsa" "$(ip link; in_ns ip link)"
 fi
 
-# 14: a pair made with a named peer in a namespace (NICSIM_INFO_PEER over rtnetlink)
+# 17: a pair made with a named peer in a namespace (NICSIM_INFO_PEER over rtnetlink)
 if "$here/nicsim_link.py" nsc nsd "$ns" > "$tmp/nl.log" 2>&1 &&
    ip link show nsc > /dev/null 2>&1 && in_ns ip link show nsd > /dev/null 2>&1 &&
    ip link del nsc && ! in_ns ip link show nsd > /dev/null 2>&1; then
@@ -278,7 +337,7 @@ else
 	ip link del nsc 2>/dev/null
 fi
 
-# 15: deleting the namespace that holds one end deletes the pair
+# 18: deleting the namespace that holds one end deletes the pair
 ns2=nicsim-gone-$$
 peer=
 if ip link add nse type nicsim; then
