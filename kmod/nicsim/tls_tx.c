@@ -44,7 +44,9 @@
  * @salt: the implicit part of the nonce
  * @buf: AAD, then the sealed record body and tag: byte i (i >= NICSIM_PREFIX_SIZE) is the
  *       record's byte i on the wire, as the AAD and the header are equally long
- * @cached: @buf holds the record ending at @cached_end_seq with sequence number @cached_sn
+ * @cached: @buf holds a sealed record, the one ending at @cached_end_seq
+ * @cached_end_seq: TCP sequence number just past the cached record
+ * @cached_sn: the cached record's TLS sequence number
  * @expected_seq: where the last segment ended (segments elsewhere count as tx_tls_ooo)
  */
 struct nicsim_tls_tx {
