@@ -125,6 +125,7 @@ module-debug: debug-kernel
 	sh kmod/version.sh > $(DEBUG_DIR)/mod/kmod/VERSION
 	@. ./$(DEBUG_ENV) && $(MAKE) -C "$$KDEBUG_KDIR" M=$(CURDIR)/$(DEBUG_DIR)/mod modules
 	cp $(DEBUG_DIR)/mod/tlsock.ko $(DEBUG_DIR)/tlsock.ko
+	if [ -f $(DEBUG_DIR)/mod/tlsock_nicsim.ko ]; then cp $(DEBUG_DIR)/mod/tlsock_nicsim.ko $(DEBUG_DIR)/; fi
 
 # tlsock.ko for Debian 12's 6.1 (make check KERNEL=6.1), from a copy of the sources like
 # module-debug.
@@ -136,6 +137,7 @@ module-6.1:
 	sh kmod/version.sh > $(K61_DIR)/mod/kmod/VERSION
 	$(MAKE) -C "$(K61_KDIR)" M=$(CURDIR)/$(K61_DIR)/mod modules
 	cp $(K61_DIR)/mod/tlsock.ko $(K61_DIR)/tlsock.ko
+	if [ -f $(K61_DIR)/mod/tlsock_nicsim.ko ]; then cp $(K61_DIR)/mod/tlsock_nicsim.ko $(K61_DIR)/; fi
 
 # Debian 13's newest 7.x from trixie-backports (make check KERNEL=7): its headers need Debian 13's
 # compiler, so selftests/vm/k7.sh builds tlsock.ko in a Debian 13 chroot and unpacks the image.

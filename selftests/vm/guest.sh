@@ -129,6 +129,24 @@ kmemleak_check() {
 kmemleak_check "after the command"
 
 rmmod_state=skipped
+# tlsock_nicsim.ko (the offload suite loads it): its devices and their offload contexts must go
+# with it; it holds the kernel's tls module, not tlsock
+nicsim_rmmod=skipped
+if [ -d /sys/module/tlsock_nicsim ]; then
+	nicsim_rmmod=failed
+	for _ in $(seq 50); do
+		if /sbin/rmmod tlsock_nicsim 2>/dev/null; then
+			nicsim_rmmod=ok
+			break
+		fi
+		sleep 0.2
+	done
+	if [ "$nicsim_rmmod" = ok ]; then
+		say "rmmod tlsock_nicsim: ok"
+	else
+		say "rmmod tlsock_nicsim failed: $(/sbin/rmmod tlsock_nicsim 2>&1)"
+	fi
+fi
 if [ "$insmod_state" = ok ]; then
 	# Sockets still closing (FIN_WAIT, TIME_WAIT with a ULP) may pin the module for a moment.
 	rmmod_state=failed
@@ -141,6 +159,8 @@ if [ "$insmod_state" = ok ]; then
 	done
 	[ "$rmmod_state" = ok ] || say "rmmod tlsock failed: $(/sbin/rmmod tlsock 2>&1)"
 fi
+# the verdict's rmmod covers both modules
+[ "$nicsim_rmmod" = failed ] && rmmod_state=failed
 if [ "$rmmod_state" = ok ]; then
 	# What TCP still holds (time-wait, orphans, children of adopted listeners) is destroyed now,
 	# with the module gone: a pointer one of them kept into it faults here, in this run.

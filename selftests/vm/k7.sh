@@ -68,6 +68,7 @@ build() {
 	in_root make -C "/usr/src/linux-headers-$rel" M="$src" modules >&2 ||
 		die "tlsock.ko does not build for $rel"
 	cp "$root$src/tlsock.ko" "$out/tlsock.ko"
+	if [ -f "$root$src/tlsock_nicsim.ko" ]; then cp "$root$src/tlsock_nicsim.ko" "$out/"; fi
 }
 
 # The image of RELEASE, unpacked (not installed) under $root/boot/RELEASE, its module tree indexed.
