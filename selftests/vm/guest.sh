@@ -128,36 +128,28 @@ kmemleak_check() {
 
 kmemleak_check "after the command"
 
+# rmmod_retry MODULE: unload it, retrying for 10 s (sockets still closing, FIN_WAIT or TIME_WAIT
+# with a ULP, may pin it for a moment); says why when it cannot
+rmmod_retry() {
+	for _ in $(seq 50); do
+		/sbin/rmmod "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	say "rmmod $1 failed: $(/sbin/rmmod "$1" 2>&1)"
+	return 1
+}
+
 rmmod_state=skipped
 # tlsock_nicsim.ko (the offload suite loads it): its devices and their offload contexts must go
 # with it; it holds the kernel's tls module, not tlsock
 nicsim_rmmod=skipped
 if [ -d /sys/module/tlsock_nicsim ]; then
 	nicsim_rmmod=failed
-	for _ in $(seq 50); do
-		if /sbin/rmmod tlsock_nicsim 2>/dev/null; then
-			nicsim_rmmod=ok
-			break
-		fi
-		sleep 0.2
-	done
-	if [ "$nicsim_rmmod" = ok ]; then
-		say "rmmod tlsock_nicsim: ok"
-	else
-		say "rmmod tlsock_nicsim failed: $(/sbin/rmmod tlsock_nicsim 2>&1)"
-	fi
+	rmmod_retry tlsock_nicsim && nicsim_rmmod=ok && say "rmmod tlsock_nicsim: ok"
 fi
 if [ "$insmod_state" = ok ]; then
-	# Sockets still closing (FIN_WAIT, TIME_WAIT with a ULP) may pin the module for a moment.
 	rmmod_state=failed
-	for _ in $(seq 50); do
-		if /sbin/rmmod tlsock 2>/dev/null; then
-			rmmod_state=ok
-			break
-		fi
-		sleep 0.2
-	done
-	[ "$rmmod_state" = ok ] || say "rmmod tlsock failed: $(/sbin/rmmod tlsock 2>&1)"
+	rmmod_retry tlsock && rmmod_state=ok
 fi
 # the verdict's rmmod covers both modules
 [ "$nicsim_rmmod" = failed ] && rmmod_state=failed
