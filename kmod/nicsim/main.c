@@ -151,16 +151,22 @@ static void nicsim_setup(struct net_device *dev)
 	eth_hw_addr_random(dev);
 }
 
+/* An address asked for either end (IFLA_ADDRESS) must be one unicast Ethernet address. */
 static int nicsim_validate(struct nlattr *tb[], struct nlattr *data[],
 			   struct netlink_ext_ack *extack)
 {
-	if (tb[IFLA_ADDRESS]) {
-		if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN)
-			return -EINVAL;
-		if (!is_valid_ether_addr(nla_data(tb[IFLA_ADDRESS])))
-			return -EADDRNOTAVAIL;
+	const struct nlattr *mac = tb[IFLA_ADDRESS];
+
+	if (!mac)
+		return 0;	/* a random one is chosen */
+	if (nla_len(mac) != ETH_ALEN) {
+		NL_SET_ERR_MSG_ATTR(extack, mac, "nicsim: the address must be 6 bytes");
+		return -EINVAL;
 	}
-	return 0;
+	if (is_valid_ether_addr(nla_data(mac)))
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, mac, "nicsim: not a unicast Ethernet address");
+	return -EADDRNOTAVAIL;
 }
 
 /*
